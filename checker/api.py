@@ -1,0 +1,30 @@
+"""The small public API: ``grade(path, exercises, options) -> Report``."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .plan import Options, SandboxError, UsageError, WarmLauncher, make_launcher, make_plan
+
+__all__ = ["grade", "Options", "UsageError", "SandboxError"]
+
+
+def grade(path: Path | str, exercises: list[str] | None = None, options: Options | None = None):
+    """Grade one submission file. Raises UsageError / SandboxError when it cannot grade."""
+    t0 = time.monotonic()
+    options = options or Options()
+    plan = make_plan(path, exercises, options)
+    base = make_launcher(options)
+    warm = None
+    if plan.exercises and plan.submission.source:
+        try:
+            warm = WarmLauncher(base, plan.limits)  # the worker imports torch while we do
+        except (OSError, RuntimeError) as e:
+            raise SandboxError(str(e)) from e
+    from . import engine  # imports torch
+
+    try:
+        return engine.run(plan, warm or base, t0)
+    finally:
+        if warm is not None:
+            warm.discard()

@@ -1,0 +1,251 @@
+"""Checks of the function exercises (70–72).
+
+Per-case checks receive the item context and one input ``case``; the
+context calls the student's function in the sandbox (once per case, cached),
+validates what came back against the shape of the reference result, and
+computes the reference in float64 in the grader's own process.
+"""
+from __future__ import annotations
+
+import torch
+
+from .. import compare, fmt, gradcheck, handwritten, hints, validate
+from ..outcome import CheckFailure, Msg
+from ..tolerances import tolerance
+from . import per_case
+
+
+def _input_dtype(case) -> torch.dtype:
+    for a in list(case.args) + list(case.kwargs.values()):
+        if isinstance(a, torch.Tensor) and a.is_floating_point():
+            return a.dtype
+    return torch.float32
+
+
+def _pairs(ctx, case):
+    got = ctx.student(case)
+    exp = ctx.expected(case)
+    names = ctx.item.outputs or None
+    base = (ctx.item.outputs or ["result"])[0]
+    return list(zip(validate.leaves(got, names, base), validate.leaves(exp, names, base)))
+
+
+@per_case
+def check_matches_reference(ctx, case) -> None:
+    """Every part of the result is close to the reference (tolerance from the dtype table, scaled by the input)."""
+    for (name, g), (_, e) in _pairs(ctx, case):
+        if isinstance(e, float):
+            g_t, e_t = torch.tensor(float(g), dtype=torch.float64), torch.tensor(e, dtype=torch.float64)
+        else:
+            g_t, e_t = g, e
+        rtol, atol = tolerance(_input_dtype(case), case.magnitude)
+        m = compare.mismatch(g_t, e_t, rtol, atol)
+        if m is not None:
+            found = hints.find(ctx.item.hints, case, g_t, e_t, name, ctx.extra_hints)
+            head = m.entry(name)
+            raise CheckFailure(head.key, head.params, details=m.details() + found,
+                               counterexample={"got": fmt.value(g), "expected": fmt.value(e_t.to(g_t.dtype) if g_t.is_floating_point() else e_t)})
+
+
+@per_case
+def check_finite(ctx, case) -> None:
+    """No NaN or inf in the result for finite input."""
+    for name, g in validate.leaves(ctx.student(case), ctx.item.outputs or None, (ctx.item.outputs or ["result"])[0]):
+        if isinstance(g, torch.Tensor) and g.is_floating_point() and not bool(torch.isfinite(g).all()):
+            bad = (~torch.isfinite(g)).nonzero()
+            idx = tuple(bad[0].tolist()) if bad.numel() else ()
+            val = g[idx] if idx else g
+            details = [Msg(k) for k in ctx.item.params.get("finite_hints", [])]
+            raise CheckFailure("non_finite", {"what": name, "index": fmt.index(idx), "value": fmt.number(val)},
+                               details=details, counterexample={"got": fmt.value(g)})
+
+
+@per_case
+def check_dtype_preserved(ctx, case) -> None:
+    """Each tensor of the result has the dtype of the input (float32 in, float32 out)."""
+    like = ctx.expected_like(case)
+    for (name, g), (_, e) in zip(validate.leaves(ctx.student(case), ctx.item.outputs or None, (ctx.item.outputs or ["result"])[0]),
+                                 validate.leaves(like, ctx.item.outputs or None, (ctx.item.outputs or ["result"])[0])):
+        if isinstance(g, torch.Tensor) and isinstance(e, torch.Tensor) and g.dtype != e.dtype:
+            raise CheckFailure("bad_dtype", {"what": name, "got": str(g.dtype).replace("torch.", ""),
+                                             "expected": str(e.dtype).replace("torch.", "")})
+
+
+@per_case
+def check_no_inplace(ctx, case) -> None:
+    """The call leaves its input tensors as they were."""
+    after = ctx.args_after(case)
+    names = ctx.arg_names()
+    for i, (before, now) in enumerate(zip(case.args, after)):
+        if isinstance(before, torch.Tensor):
+            if not isinstance(now, torch.Tensor) or now.shape != before.shape or not torch.equal(now.to(before.dtype), before):
+                raise CheckFailure("modified_input", {"arg": names[i] if i < len(names) else f"args[{i}]"},
+                                   counterexample={"got": fmt.value(now), "expected": fmt.value(before)})
+
+
+def _dim(case) -> int:
+    return case.kwargs.get("dim", -1)
+
+
+@per_case
+def check_sums_to_one(ctx, case) -> None:
+    """Probabilities sum to 1 along the softmax dimension."""
+    p = ctx.student(case)
+    dim = _dim(case)
+    s = p.double().sum(dim)
+    _, atol = tolerance(p.dtype, 1.0)
+    tol = atol * 4 + 8 * torch.finfo(p.dtype).eps * p.shape[dim]
+    bad = ((s - 1).abs() > tol) | ~torch.isfinite(s)
+    if bool(bad.any()):
+        idx = tuple(bad.nonzero()[0].tolist())
+        raise CheckFailure("not_sum_to_one", {"dim": dim, "value": fmt.number(s[idx] if idx else s)},
+                           counterexample={"got": fmt.value(p)})
+
+
+@per_case
+def check_probabilities(ctx, case) -> None:
+    """Every value lies in [0, 1]."""
+    p = ctx.student(case)
+    bad = (p < 0) | (p > 1) | torch.isnan(p)
+    if bool(bad.any()):
+        idx = tuple(bad.nonzero()[0].tolist())
+        raise CheckFailure("not_probability", {"what": (ctx.item.outputs or ["result"])[0], "index": fmt.index(idx),
+                                               "value": fmt.number(p[idx] if idx else p)}, counterexample={"got": fmt.value(p)})
+
+
+@per_case
+def check_shift_invariant(ctx, case) -> None:
+    """softmax(x + c) == softmax(x) for a constant c."""
+    x = case.args[0]
+    shift = 10.0
+    p = ctx.student(case)
+    q = ctx.call_like(case, (x + shift,) + tuple(case.args[1:]), case.kwargs)
+    rtol, atol = tolerance(x.dtype, case.magnitude + shift)
+    m = compare.mismatch(q, p, rtol, atol)
+    if m is not None:
+        raise CheckFailure("not_shift_invariant", {"shift": fmt.number(shift), "what": (ctx.item.outputs or ["result"])[0],
+                                                   "index": fmt.index(m.abs_index), "before": fmt.number(m.expected_at),
+                                                   "after": fmt.number(m.got_at)},
+                           counterexample={"got": fmt.value(q), "expected": fmt.value(p)})
+
+
+@per_case
+def check_rows_sum_to_zero(ctx, case) -> None:
+    """Each row of dL/dlogits sums to 0 (softmax minus one-hot)."""
+    g = ctx.student(case)
+    s = g.double().sum(-1)
+    _, atol = tolerance(g.dtype, 1.0)
+    tol = 4 * atol + 8 * torch.finfo(g.dtype).eps * g.shape[-1]
+    bad = ((s.abs() > tol) | ~torch.isfinite(s)).nonzero()
+    if bad.numel():
+        r = int(bad[0][0])
+        raise CheckFailure("rows_not_zero", {"row": r, "value": fmt.number(s[r])}, counterexample={"got": fmt.value(g)})
+
+
+def check_hand_written(ctx) -> None:
+    """The function computes the result itself: no forbidden call in it or in the helpers it uses."""
+    try:
+        found = handwritten.violations(ctx.source, ctx.item.function, ctx.item.forbidden)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+        raise CheckFailure("source_unreadable", {"function": ctx.item.function, "error": str(e)[:200]}) from None
+    if found:
+        v = found[0]
+        via = Msg("forbidden_via", {"helper": v.function}) if v.via else ""
+        details = [Msg("forbidden_call", {"name": o.name, "function": ctx.item.function, "line": o.line,
+                                          "via": Msg("forbidden_via", {"helper": o.function}) if o.via else ""}) for o in found[1:4]]
+        raise CheckFailure("forbidden_call", {"name": v.name, "function": ctx.item.function, "line": v.line, "via": via},
+                           details=details, check="hand_written").at_line(v.line)
+
+
+# -- gradients ------------------------------------------------------------------
+
+
+def _forward(ctx, case64, name: str, base_args: list, vary: int, reduce):
+    """A batched scalar function for gradient checks, and how to name it.
+
+    Uses the student's ``name`` when the file defines it and it agrees with
+    the reference at this point; otherwise the reference's (so a wrong
+    forward fails its own item, not this one).
+    """
+    ref = ctx.reference(name)
+
+    def ref_batch(stack):
+        out = []
+        for row in stack:
+            a = list(base_args)
+            a[vary] = row
+            out.append(reduce(ref(*a)))
+        return torch.stack(out).double()
+
+    if ctx.defines(name):
+        def student_batch(stack):
+            res = ctx.map(name, base_args, vary, stack)
+            out = []
+            for r in res:
+                like = ref(*[stack[0] if i == vary else a for i, a in enumerate(base_args)])
+                r = validate.like(r, like, f"{name}(...)")
+                out.append(reduce(r).double())
+            return torch.stack(out)
+
+        here = torch.stack([base_args[vary].double()])
+        ours, theirs = student_batch(here), ref_batch(here)
+        if bool(torch.isfinite(ours).all()) and compare.close(ours, theirs, 1e-9, 1e-9 * max(1.0, float(theirs.abs().max()))):
+            return student_batch, Msg("your_forward", {"fn": name})
+    return ref_batch, Msg("reference_forward", {"fn": name})
+
+
+def _grad_check(ctx, case64, f, forward_name: Msg, x: torch.Tensor, grad: torch.Tensor, what: str) -> None:
+    pairs, h, fmag = gradcheck.slopes(f, x, grad, k=3, seed=ctx.seed)
+    bad = gradcheck.disagreeing(pairs, h, fmag)
+    if bad is None:
+        return
+    details = []
+    if x.numel() <= ctx.item.params.get("localise_max", 4096):
+        num = gradcheck.numeric_gradient(f, x)
+        rtol, atol = gradcheck.tolerance(h, fmag)
+        m = compare.mismatch(grad.double(), num, rtol * 10, atol * 10)
+        if m is not None:
+            details.append(Msg("grad_entry", {"what": what, "index": fmt.index(m.abs_index), "got": fmt.number(m.got_at),
+                                              "expected": fmt.number(m.expected_at), "forward": forward_name}))
+            details += m.details()
+    num, ana = pairs[bad]
+    raise CheckFailure("grad_inconsistent", {"what": what, "forward": forward_name, "numeric": fmt.number(num),
+                                             "analytic": fmt.number(ana)}, details=details,
+                       counterexample={"got": fmt.value(grad)})
+
+
+@per_case
+def check_gradient_linear(ctx, case) -> None:
+    """linear_backward agrees with central differences of sum(grad_y * linear_forward(x, W, b)), in float64."""
+    c = case.float64()
+    gy, x, W = c.args
+    gx, gW, gb = ctx.student_on(c)
+    b0 = torch.zeros(W.shape[1], dtype=torch.float64)
+    reduce = lambda y: (gy * y).sum()  # noqa: E731
+    for what, grad, args, vary in (("grad_x", gx, [x, W, b0], 0), ("grad_W", gW, [x, W, b0], 1), ("grad_b", gb, [x, W, b0], 2)):
+        f, fname = _forward(ctx, c, "linear_forward", args, vary, reduce)
+        _grad_check(ctx, c, f, fname, args[vary], grad, what)
+
+
+@per_case
+def check_gradient_softmax_cross_entropy(ctx, case) -> None:
+    """softmax_cross_entropy_backward agrees with central differences of cross_entropy, in float64."""
+    c = case.float64()
+    z, y = c.args
+    g = ctx.student_on(c)
+    f, fname = _forward(ctx, c, "cross_entropy", [z, y], 0, lambda v: v)
+    _grad_check(ctx, c, f, fname, z, g, "grad_logits")
+
+
+@per_case
+def check_gradient_loss_and_grad(ctx, case) -> None:
+    """The gradient of loss_and_grad agrees with central differences of its own loss, in float64."""
+    c = case.float64()
+    X, y, W = c.args
+    loss, g = ctx.student_on(c)
+
+    def f(stack):
+        res = ctx.map("loss_and_grad", [X, y, W], 2, stack, select=0)
+        return torch.stack([validate.like(r, loss, "loss").double().reshape(()) for r in res])
+
+    _grad_check(ctx, c, f, Msg("your_forward", {"fn": "loss_and_grad"}), W, g, "grad_W")

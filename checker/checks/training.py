@@ -1,0 +1,1 @@
+"""Checks of the training exercises (73–79)."""

@@ -1,0 +1,64 @@
+"""`--format text`: a per-item table with status and points, the counterexample and repro under each failure."""
+from __future__ import annotations
+
+from ..messages import render
+from ..records import Status
+
+COLOURS = {Status.PASSED: "32", Status.FAILED: "31", Status.ERROR: "31", Status.TIMEOUT: "33",
+           Status.SKIPPED: "36", Status.NOT_IMPLEMENTED: "35"}
+MARKS = {Status.PASSED: "✔", Status.FAILED: "✘", Status.ERROR: "!", Status.TIMEOUT: "⌛", Status.SKIPPED: "-", Status.NOT_IMPLEMENTED: "?"}
+
+
+def _pts(x: float) -> str:
+    return f"{x:g}"
+
+
+def render_text(report, colour: bool = False, show_output: bool = True) -> str:
+    lang = report.lang
+    c = (lambda code, s: f"\x1b[{code}m{s}\x1b[0m") if colour else (lambda code, s: s)
+    out = []
+    out.append(f"nlp100-checker {report.checker_version} — {report.submission} (sha256 {report.sha256[:12]})")
+    out.append(f"{render('backend', lang)}: {report.backend or '-'}   {render('isolation', lang)}: {report.isolation}")
+    if report.data:
+        d = report.data
+        out.append(f"{render('dataset', lang)}: {d.get('name')} v{d.get('version')} ({str(d.get('checksum', ''))[:12]})")
+    for note in report.notes:
+        out.append(c("33", f"note: {note}"))
+    for ex in report.exercises:
+        out.append("")
+        out.append(c("1", f"[{ex.id}] {ex.title}  {_pts(ex.score)}/{_pts(ex.max_score)}"))
+        width = max([len(i.name) for i in ex.items] + [8])
+        for it in ex.items:
+            status = render(f"status_{it.status.value}", lang)
+            line = f"  {MARKS[it.status]} {it.name:<{width}}  {status:<16} {_pts(it.score)}/{_pts(it.max_score)}"
+            out.append(c(COLOURS[it.status], line))
+            if it.status != Status.PASSED:
+                out.append(f"      {it.message}")
+                for d in it.details:
+                    out.append(f"      {d}")
+                ce = it.counterexample
+                if ce:
+                    out.append(f"      {render('counterexample', lang)}:")
+                    for key in ("input", "got", "expected"):
+                        if ce.get(key):
+                            out.append(f"        {render(key, lang)}: {ce[key]}")
+                    if ce.get("repro"):
+                        out.append(f"        {render('repro', lang)}: {ce['repro']}")
+            for name, path in (it.artifacts or {}).items():
+                out.append(f"      {name}: {path}")
+    out.append("")
+    out.append(c("1", f"{render('total', lang)}: {_pts(report.score)}/{_pts(report.max_score)}   ({report.duration_s:.1f} s)"))
+    o = report.output or {}
+    if show_output and (o.get("stdout") or o.get("stderr")):
+        out.append("")
+        out.append(render("your_output", lang, kb=o.get("limit_kb", 64)) + ":")
+        for stream in ("stdout", "stderr"):
+            text = (o.get(stream) or "").rstrip()
+            if text:
+                lines = text.splitlines()
+                if len(lines) > 20:
+                    lines = lines[:10] + ["..."] + lines[-10:]
+                out += [f"  {stream}| {ln[:200]}" for ln in lines]
+        if o.get("truncated"):
+            out.append("  " + render("output_truncated", lang, bytes=o.get("stdout_bytes", 0) + o.get("stderr_bytes", 0)))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,288 @@
+"""The grader's side of the pipe: one sandboxed worker per submission.
+
+``WorkerSession`` starts a worker through a backend, loads the submission,
+and turns each call into one request frame and one response frame.  Every
+response is decoded strictly (``wire.py``); what comes back is still
+untrusted and is validated by the checks before use.  Worker deaths and
+timeouts become exceptions the engine turns into item records; the session
+can start a fresh worker for the next item.
+"""
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..plan import SandboxError  # noqa: F401  (one class for "cannot grade: the sandbox")
+from . import wire
+from .limits import Limits
+
+
+class WorkerGone(Exception):
+    """The worker died or stopped answering while serving a request."""
+
+    def __init__(self, kind: str, during: str, detail: str = "", exit_code: int | None = None, elapsed: float = 0.0):
+        super().__init__(f"{kind} during {during}: {detail}")
+        self.kind = kind            # "crashed" | "timeout" | "protocol"
+        self.during = during
+        self.detail = detail
+        self.exit_code = exit_code
+        self.elapsed = elapsed
+
+
+class StudentError(Exception):
+    """The submission raised an exception (or exited) inside a call."""
+
+    def __init__(self, error: dict):
+        super().__init__(str(error.get("message", "")))
+        self.error = error
+
+    @property
+    def type(self) -> str:
+        return str(self.error.get("type", "Exception"))
+
+
+class _Capture(threading.Thread):
+    """Reads one of the worker's output streams, keeps the first ``cap`` bytes, drains the rest."""
+
+    def __init__(self, stream, cap: int):
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.cap = cap
+        self.buf = bytearray()
+        self.total = 0
+
+    def run(self) -> None:
+        try:
+            while True:
+                chunk = self.stream.read1(1 << 16) if hasattr(self.stream, "read1") else self.stream.read(1 << 16)
+                if not chunk:
+                    break
+                self.total += len(chunk)
+                room = self.cap - len(self.buf)
+                if room > 0:
+                    self.buf += chunk[:room]
+        except (OSError, ValueError):
+            pass
+
+    def text(self) -> str:
+        return self.buf.decode("utf-8", errors="replace")
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.buf)
+
+
+@dataclass
+class CallResult:
+    value: object
+    meta: dict
+
+
+class WorkerSession:
+    """Talks to one worker. Not thread-safe: one request at a time."""
+
+    def __init__(self, limits: Limits, launcher: Callable, max_elements: int = 1 << 27):
+        self.limits = limits
+        self.launcher = launcher
+        self.max_elements = max_elements
+        self.launch = None
+        self.ready: dict = {}
+        self.loaded: dict | None = None
+        self.started_at = time.monotonic()
+        self._next_id = 0
+        self.captures: list[_Capture] = []
+        self.restarts = 0
+        self.isolation = ""
+        self.backend = ""
+        self.last_exit: int | None = None
+
+    # -- lifecycle ------------------------------------------------------
+    def start(self) -> None:
+        """Start the worker process (not yet waiting for it: see ``wait_ready``)."""
+        try:
+            self.launch = self.launcher(self.limits)
+        except (OSError, RuntimeError) as e:
+            raise SandboxError(str(e)) from e
+        self.isolation = self.launch.isolation
+        self.backend = self.launch.backend
+        cap = self.limits.output_kb * 1024
+        self.captures = [_Capture(self.launch.proc.stdout, cap), _Capture(self.launch.proc.stderr, cap)]
+        for c in self.captures:
+            c.start()
+
+    def wait_ready(self) -> dict:
+        try:
+            h, _ = self._receive(self.limits.start_timeout_s, "start")
+        except WorkerGone as e:
+            out = self.output()
+            raise SandboxError(f"the sandboxed worker did not start ({e.kind}: {e.detail}). Its output:\n{out['stderr'][-2000:]}") from e
+        if h.get("op") != "ready":
+            raise SandboxError("the worker sent something other than 'ready' at start")
+        self.ready = h
+        return h
+
+    def load(self, path: Path, seed: int = 0) -> dict:
+        """Copy the submission into the sandbox (read-only folder) and import it there."""
+        if self.launch is None:
+            self.start()
+        if not self.ready:
+            self.wait_ready()
+        dest = self.launch.subdir / path.name
+        shutil.copyfile(path, dest)
+        os.chmod(dest, 0o444)
+        from .local import ALLOWED_MODULES, library_dirs
+
+        h, _ = self.request(
+            {"op": "load", "path": f"{self.launch.sandbox_subdir}/{path.name}", "limits": self.limits.for_worker(),
+             "allowed": list(ALLOWED_MODULES), "library_dirs": library_dirs(), "seed": seed},
+            timeout=self.limits.load_timeout_s, during="import",
+        )
+        self.loaded = h
+        self._path, self._seed = path, seed
+        return h
+
+    def restart(self) -> dict:
+        """A fresh worker for the same submission (after a crash or a timeout)."""
+        self._stop_process()
+        self.restarts += 1
+        self.launch = None
+        self.ready = {}
+        return self.load(self._path, self._seed)
+
+    @property
+    def alive(self) -> bool:
+        return self.launch is not None and self.launch.proc.poll() is None
+
+    def close(self) -> None:
+        if self.launch is None:
+            return
+        if self.alive:
+            try:
+                wire.write_frame(self.launch.req_fd, wire.encode_frame({"op": "exit", "id": -1}))
+            except OSError:
+                pass
+        self._stop_process()
+
+    def _stop_process(self) -> None:
+        if self.launch is None:
+            return
+        self.launch.kill()
+        rc = self.launch.proc.returncode
+        self.last_exit = rc
+        for c in self.captures:
+            c.join(timeout=2)
+        self._old_output = self.output()
+        self.launch.cleanup()
+
+    def output(self) -> dict:
+        prev = getattr(self, "_old_output", None)
+        if not self.captures:
+            return prev or {"stdout": "", "stderr": "", "truncated": False}
+        out, err = self.captures
+        cur = {"stdout": out.text(), "stderr": err.text(), "truncated": out.truncated or err.truncated,
+               "stdout_bytes": out.total, "stderr_bytes": err.total}
+        return cur
+
+    # -- requests -------------------------------------------------------
+    def remaining(self) -> float:
+        return self.limits.total_timeout_s - (time.monotonic() - self.started_at)
+
+    def request(self, header: dict, values: dict | None = None, timeout: float | None = None, during: str = "call") -> tuple[dict, dict]:
+        if not self.alive:
+            raise WorkerGone("crashed", during, "the worker is not running", self.launch.proc.returncode if self.launch else None)
+        self._next_id += 1
+        rid = self._next_id
+        frame = wire.encode_frame({**header, "id": rid}, values)
+        t0 = time.monotonic()
+        try:
+            wire.write_frame(self.launch.req_fd, frame)
+        except (BrokenPipeError, OSError):
+            self._reap()
+            raise WorkerGone("crashed", during, "the worker closed its input", self.launch.proc.returncode)
+        limit = self.limits.call_timeout_s if timeout is None else timeout
+        limit = max(0.05, min(limit, self.remaining()))
+        h, v = self._receive(limit, during, t0)
+        if h.get("id") != rid:
+            self.launch.kill()
+            raise WorkerGone("protocol", during, "the answer does not belong to the request (the submission wrote to the grader's pipe?)")
+        if not h.get("ok"):
+            err = h.get("error")
+            if not isinstance(err, dict):
+                raise WorkerGone("protocol", during, "malformed error")
+            raise StudentError(err)
+        h["elapsed_s"] = time.monotonic() - t0
+        return h, v
+
+    def _reap(self) -> None:
+        try:
+            self.launch.proc.wait(timeout=2)
+        except Exception:  # noqa: BLE001
+            self.launch.kill()
+
+    def _receive(self, limit: float, during: str, t0: float | None = None) -> tuple[dict, dict]:
+        t0 = time.monotonic() if t0 is None else t0
+        deadline = t0 + limit
+        fd = self.launch.resp_fd
+        try:
+            prefix = self._read(fd, wire.PREFIX.size, deadline)
+            hlen, plen = wire.PREFIX.unpack(prefix)
+            if hlen > wire.MAX_HEADER or plen > wire.DEFAULT_MAX_PAYLOAD:
+                raise wire.WireError("frame too large")
+            header = self._read(fd, hlen, deadline)
+            payload = self._read(fd, plen, deadline)
+            return wire.decode_frame(header, payload, max_elements=self.max_elements)
+        except TimeoutError:
+            self.launch.kill()
+            raise WorkerGone("timeout", during, f"no answer within {limit:.1f} s", elapsed=time.monotonic() - t0) from None
+        except EOFError:
+            self._reap()
+            rc = self.launch.proc.returncode
+            raise WorkerGone("crashed", during, "the worker exited", rc, elapsed=time.monotonic() - t0) from None
+        except wire.WireError as e:
+            self.launch.kill()
+            raise WorkerGone("protocol", during, str(e)) from None
+
+    @staticmethod
+    def _read(fd: int, n: int, deadline: float) -> bytes:
+        parts = []
+        while n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            r, _, _ = select.select([fd], [], [], left)
+            if not r:
+                raise TimeoutError
+            chunk = os.read(fd, min(n, 1 << 20))
+            if not chunk:
+                raise EOFError
+            parts.append(chunk)
+            n -= len(chunk)
+        return b"".join(parts)
+
+    # -- conveniences ---------------------------------------------------
+    def call(self, fn: str, args=(), kwargs=None, seed: int = 0, keep: bool = False, timeout: float | None = None,
+             return_args: bool = False) -> CallResult:
+        h, v = self.request({"op": "call", "fn": fn, "seed": seed, "keep": keep, "return_args": return_args},
+                            {"args": list(args), "kwargs": dict(kwargs or {})}, timeout=timeout, during=f"{fn}()")
+        if return_args:
+            h["args_after"] = v.get("args")
+        return CallResult(v.get("result"), h)
+
+    def map(self, fn: str, args, vary: int, stack, select: int | None = None, kwargs=None, seed: int = 0, timeout: float | None = None) -> list:
+        a = list(args)
+        a[vary] = None
+        h, v = self.request({"op": "map", "fn": fn, "vary": vary, "select": select, "seed": seed},
+                            {"args": a, "kwargs": dict(kwargs or {}), "stack": stack}, timeout=timeout, during=f"{fn}()")
+        res = v.get("results")
+        if not isinstance(res, list) or len(res) != len(stack):
+            raise WorkerGone("protocol", f"{fn}()", "wrong number of results")
+        return res
+
+    def op(self, op: str, values: dict, timeout: float | None = None, during: str = "", **header) -> tuple[dict, dict]:
+        return self.request({"op": op, **header}, values, timeout=timeout, during=during or op)

@@ -1,0 +1,300 @@
+"""The sandboxed worker: the only process that imports student code.
+
+Run as ``python -I worker.py --in FD --out FD`` inside the sandbox.  It
+imports torch (the slow part, separable from loading a submission so a warm
+pool could reuse it), says ``ready``, then serves requests read from the
+``--in`` pipe and answers on the ``--out`` pipe, one frame each (see
+``wire.py``).  The student's stdout and stderr are the process's own fd 1
+and 2, which the grader captures and cuts; nothing printed there is read as
+a result.
+
+Everything this process sends is untrusted by the grader: it is validated
+there before any comparison.  This file therefore only needs to be correct
+for honest submissions; it needs no defence against the code it hosts.
+
+Requests (header ``op``):
+  load     {path, limits, allowed}           import the submission
+  call     {fn, seed, keep}  values args/kwargs   call a function
+  map      {fn, vary, select, seed}  values args/kwargs/stack   call once per row of stack
+  predict  values model, x                   model(x) in eval mode, no grad
+  modules  values model                      the module tree and parameters
+  load_state values model, state             model.load_state_dict(state)
+  exit
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+_T0 = time.perf_counter()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wire  # noqa: E402  (this folder only: the worker runs outside the checker package)
+
+sys.path.pop(0)
+
+import torch  # noqa: E402
+
+MAX_TEXT = 4000
+
+
+class ImportGuard:
+    """Refuses imports of modules the grader does not offer, when the student's code asks."""
+
+    def __init__(self, allowed: set[str], library_dirs: list[str]):
+        self.allowed = allowed
+        self.library_dirs = tuple(d.rstrip("/") + "/" for d in library_dirs)
+
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top in self.allowed or top in sys.stdlib_module_names:
+            return None
+        f = sys._getframe(1)
+        while f is not None and ("importlib" in f.f_code.co_filename or f.f_code.co_filename.startswith("<frozen")):
+            f = f.f_back
+        if f is not None and f.f_code.co_filename.startswith(self.library_dirs):
+            return None  # a library importing its own dependencies
+        raise ModuleNotFoundError(f"[nlp100-checker] module {top!r} is not available in the grader", name=top)
+
+
+def _apply_limits(limits: dict) -> None:
+    import resource
+
+    def setl(res, soft, hard=None):
+        if soft is None:
+            return
+        hard = soft if hard is None else hard
+        cur_soft, cur_hard = resource.getrlimit(res)
+        if cur_hard != resource.RLIM_INFINITY:
+            hard = min(hard, cur_hard)
+            soft = min(soft, hard)
+        resource.setrlimit(res, (soft, hard))
+
+    setl(resource.RLIMIT_CORE, 0)
+    mem = limits.get("memory_bytes")
+    if mem:
+        setl(resource.RLIMIT_AS, int(mem))
+    cpu = limits.get("cpu_s")
+    if cpu:
+        setl(resource.RLIMIT_CPU, int(cpu), int(cpu) + 5)
+    fsize = limits.get("fsize_bytes")
+    if fsize:
+        setl(resource.RLIMIT_FSIZE, int(fsize))
+    nofile = limits.get("nofile")
+    if nofile:
+        setl(resource.RLIMIT_NOFILE, int(nofile))
+    nproc = limits.get("nproc")
+    if nproc:
+        setl(resource.RLIMIT_NPROC, int(nproc))
+
+
+def _safe_str(obj) -> str:
+    try:
+        s = str(obj)
+    except BaseException:  # noqa: BLE001 - a hostile __str__
+        s = "<unprintable>"
+    return s[:MAX_TEXT]
+
+
+class Worker:
+    def __init__(self, fd_in: int, fd_out: int):
+        self.fd_in = fd_in
+        self.fd_out = fd_out
+        self.module = None
+        self.path = None
+        self.objects: dict[int, object] = {}
+
+    # -- plumbing -------------------------------------------------------
+    def keep(self, obj) -> int:
+        n = len(self.objects) + 1
+        self.objects[n] = obj
+        return n
+
+    def send(self, header: dict, values: dict | None = None) -> None:
+        try:
+            frame = wire.encode_frame(header, values, keep=self.keep)
+        except BaseException as e:  # noqa: BLE001 - an object that breaks encoding
+            frame = wire.encode_frame({"id": header.get("id"), "ok": False, "error": {"type": "EncodeError", "message": _safe_str(e), "where": "result"}})
+        wire.write_frame(self.fd_out, frame)
+
+    def resolve(self, v):
+        if isinstance(v, wire.Handle):
+            if v.id not in self.objects:
+                raise KeyError(f"unknown handle {v.id}")
+            return self.objects[v.id]
+        if isinstance(v, list):
+            return [self.resolve(x) for x in v]
+        if isinstance(v, tuple):
+            return tuple(self.resolve(x) for x in v)
+        if isinstance(v, dict):
+            return {k: self.resolve(x) for k, x in v.items()}
+        return v
+
+    def error(self, e: BaseException, where: str) -> dict:
+        import traceback
+
+        frames = []
+        try:
+            for fs in traceback.extract_tb(e.__traceback__):
+                if self.path and os.path.abspath(fs.filename) == self.path:
+                    frames.append({"line": fs.lineno, "function": fs.name, "code": (fs.line or "")[:200]})
+        except BaseException:  # noqa: BLE001
+            pass
+        err = {"type": type(e).__name__[:100], "message": _safe_str(e), "where": where, "frames": frames[-8:]}
+        if isinstance(e, SystemExit):
+            err["message"] = _safe_str(e.code)
+        if isinstance(e, ModuleNotFoundError) and _safe_str(e).startswith("[nlp100-checker]"):
+            err["type"] = "ModuleNotAvailable"
+            err["module"] = str(getattr(e, "name", ""))[:100]
+        return err
+
+    @staticmethod
+    def seed(n) -> None:
+        import random
+
+        random.seed(n)
+        torch.manual_seed(n)
+        try:
+            import numpy
+
+            numpy.random.seed(n % (2**32))
+        except Exception:  # noqa: BLE001
+            pass
+
+    # -- operations -----------------------------------------------------
+    def op_load(self, h, v):
+        import importlib.util
+
+        self.path = os.path.abspath(h["path"])
+        _apply_limits(h.get("limits") or {})
+        sys.meta_path.insert(0, ImportGuard(set(h.get("allowed") or []), h.get("library_dirs") or []))
+        self.seed(int(h.get("seed", 0)))
+        spec = importlib.util.spec_from_file_location("submission", self.path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["submission"] = module
+        spec.loader.exec_module(module)
+        self.module = module
+        names = sorted(k for k, x in vars(module).items() if callable(x) and not k.startswith("__"))
+        return {"functions": names}, None
+
+    def _fn(self, name):
+        if self.module is None:
+            raise RuntimeError("no submission loaded")
+        fn = getattr(self.module, name, None)
+        if not callable(fn):
+            raise AttributeError(f"the submission defines no function {name!r}")
+        return fn
+
+    def op_call(self, h, v):
+        fn = self._fn(h["fn"])
+        args = self.resolve(v.get("args", []))
+        kwargs = self.resolve(v.get("kwargs", {}))
+        self.seed(int(h.get("seed", 0)))
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        out = fn(*args, **kwargs)
+        meta = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+        if h.get("keep"):
+            return meta, {"result": wire.Handle(self.keep(out))}
+        if h.get("return_args"):
+            return meta, {"result": out, "args": tuple(args)}
+        return meta, {"result": out}
+
+    def op_map(self, h, v):
+        fn = self._fn(h["fn"])
+        args = list(self.resolve(v.get("args", [])))
+        kwargs = self.resolve(v.get("kwargs", {}))
+        stack = v["stack"]
+        vary = int(h["vary"])
+        select = h.get("select")
+        self.seed(int(h.get("seed", 0)))
+        outs = []
+        for row in stack:
+            args[vary] = row.clone()
+            out = fn(*args, **kwargs)
+            if select is not None and isinstance(out, tuple):
+                out = out[int(select)]
+            outs.append(out)
+        return {}, {"results": outs}
+
+    def op_predict(self, h, v):
+        model = self.resolve(v["model"])
+        x = v["x"]
+        batch = int(h.get("batch", 4096))
+        model.eval()
+        try:
+            dev = next(model.parameters()).device
+        except StopIteration:
+            dev = torch.device("cpu")
+        outs = []
+        with torch.no_grad():
+            for i in range(0, x.shape[0], batch):
+                outs.append(model(x[i : i + batch].to(dev)).detach().cpu())
+        return {}, {"result": torch.cat(outs) if outs else x.new_zeros((0,))}
+
+    def op_modules(self, h, v):
+        model = self.resolve(v["model"])
+        mods = []
+        for name, m in model.named_modules():
+            t = type(m)
+            mods.append({"name": name, "type": f"{t.__module__}.{t.__qualname__}",
+                         "params": [[pn, list(p.shape), str(p.device)] for pn, p in m.named_parameters(recurse=False)]})
+        attrs = []
+        for k, x in vars(model).items():
+            if isinstance(x, (list, tuple)) and any(isinstance(e, torch.nn.Module) for e in x):
+                attrs.append(k)
+        return {"modules": mods, "unregistered_lists": attrs}, None
+
+    def op_state(self, h, v):
+        model = self.resolve(v["model"])
+        return {}, {"state": {k: t.detach().cpu().clone() for k, t in model.state_dict().items()}}
+
+    def op_load_state(self, h, v):
+        model = self.resolve(v["model"])
+        model.load_state_dict(v["state"])
+        return {}, None
+
+    def serve(self) -> None:
+        self.send({"op": "ready", "ok": True, "pid": os.getpid(), "torch": torch.__version__,
+                   "startup_s": time.perf_counter() - _T0, "threads": torch.get_num_threads()})
+        ops = {"load": self.op_load, "call": self.op_call, "map": self.op_map, "predict": self.op_predict,
+               "modules": self.op_modules, "state": self.op_state, "load_state": self.op_load_state}
+        while True:
+            try:
+                h, v = wire.read_frame_blocking(self.fd_in)
+            except EOFError:
+                return
+            rid = h.get("id")
+            op = h.get("op")
+            if op == "exit":
+                return
+            handler = ops.get(op)
+            if handler is None:
+                self.send({"id": rid, "ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": "worker"}})
+                continue
+            try:
+                meta, values = handler(h, v)
+            except BaseException as e:  # noqa: BLE001 - student code may raise anything, SystemExit included
+                self.send({"id": rid, "ok": False, "error": self.error(e, op)})
+                continue
+            self.send({"id": rid, "ok": True, **(meta or {})}, values)
+
+
+def main(argv: list[str]) -> None:
+    fd_in = int(argv[argv.index("--in") + 1])
+    fd_out = int(argv[argv.index("--out") + 1])
+    threads = int(os.environ.get("NLP100_THREADS", "1"))
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    os.set_inheritable(fd_in, False)
+    os.set_inheritable(fd_out, False)
+    Worker(fd_in, fd_out).serve()
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

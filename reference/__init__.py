@@ -1,0 +1,1 @@
+"""Trusted reference solutions. Imported only by the grader, never inside the sandbox."""

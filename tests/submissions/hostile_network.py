@@ -1,0 +1,38 @@
+"""HOSTILE: softmax tries to open network connections, swallowing errors, then returns a correct result.
+
+On its first call it tries TCP connections to 1.1.1.1:80 and 127.0.0.1:22
+with a 1-second timeout each (and, if one connects, sends a line).
+Expected: no connection succeeds from the sandbox; softmax and
+predict_proba both pass (their results are correct) within the time limits.
+"""
+import socket
+
+import torch
+
+_done = False
+
+
+def _probe():
+    for host, port in (("1.1.1.1", 80), ("127.0.0.1", 22)):
+        try:
+            with socket.create_connection((host, port), timeout=1.0) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        except BaseException:  # noqa: BLE001
+            pass
+
+
+def softmax(x, dim=-1):
+    global _done
+    if not _done:
+        _done = True
+        _probe()
+    shifted = x - x.max(dim=dim, keepdim=True).values
+    e = shifted.exp()
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+def predict_proba(X, W):
+    z = X @ W
+    z = z - z.max(dim=-1, keepdim=True).values
+    e = z.exp()
+    return e / e.sum(dim=-1, keepdim=True)
