@@ -173,7 +173,7 @@ class ItemContext:
             res = self._call(self.item.function, list(case.args), case.kwargs, return_args=needs_args)
             base = (self.item.outputs or ["result"])[0] if len(self.item.outputs) <= 1 else self.item.function
             try:
-                value = validate.like(res.value, self.expected_like(case), base)
+                value = validate.like(res.value, self.expected_like(case), base, self.item.outputs or None)
             except CheckFailure as f:
                 f.counterexample = {"got": fmt.value(res.value)}
                 raise
@@ -191,7 +191,7 @@ class ItemContext:
         from . import validate
 
         res = self._call(self.item.function, list(args), kwargs)
-        return validate.like(res.value, self.expected_like(case), (self.item.outputs or ["result"])[0])
+        return validate.like(res.value, self.expected_like(case), (self.item.outputs or ["result"])[0], self.item.outputs or None)
 
     student_on = student
 

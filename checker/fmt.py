@@ -18,8 +18,13 @@ def number(x: float) -> str:
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
     if x == int(x) and abs(x) < 1e6:
-        return f"{int(x)}." if x != 0 or math.copysign(1, x) > 0 else "-0."
+        return f"{x:.1f}"
     return f"{x:.4g}"
+
+
+def precise(x: float) -> str:
+    """A number with enough digits to see how far it is from a round value (0.99981, 1.0000003)."""
+    return f"{float(x):.8g}"
 
 
 def index(idx) -> str:

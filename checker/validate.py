@@ -52,8 +52,10 @@ class TypeMismatch(CheckFailure):
     """Raised with nested messages: the renderer turns ``got``/``expected`` Msgs into text."""
 
 
-def like(got, expected, what: str):
-    """Return ``got`` (a tuple where a list of the right length came back) or raise CheckFailure."""
+def like(got, expected, what: str, names: list[str] | None = None):
+    """Return ``got`` (a tuple where a list of the right length came back) or raise CheckFailure.
+
+    ``names`` name the parts of a tuple result (e.g. grad_x, grad_W, grad_b)."""
     if isinstance(expected, torch.Tensor):
         if not isinstance(got, torch.Tensor):
             raise TypeMismatch("bad_type", {"what": what, "got": describe(got), "expected": expected_kind(expected)})
@@ -70,7 +72,8 @@ def like(got, expected, what: str):
             raise TypeMismatch("bad_type", {"what": what, "got": describe(got), "expected": expected_kind(expected)})
         if len(got) != len(expected):
             raise CheckFailure("bad_len", {"what": what, "got": len(got), "expected": len(expected)})
-        return tuple(got)
+        return tuple(like(g, e, names[i] if names and i < len(names) else f"{what}[{i}]")
+                     for i, (g, e) in enumerate(zip(got, expected)))
     if isinstance(expected, float):
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             if isinstance(got, Opaque) and got.type.startswith("numpy.float"):
