@@ -152,16 +152,22 @@ class ItemContext:
             c64 = case.float64()
             out = self.reference()(*c64.args, **c64.kwargs)
             self._cache[key] = _to64(out)
+            self._cache[("raw", id(case))] = out
+            self._cache[("case", id(case))] = case  # keep the id alive while cached
         return self._cache[key]
 
     def expected_like(self, case):
         """The reference result with the input's dtype: what a correct submission returns."""
-        dtype = None
-        for a in list(case.args) + list(case.kwargs.values()):
-            if hasattr(a, "is_floating_point") and a.is_floating_point():
-                dtype = a.dtype
-                break
-        return _cast(self.reference()(*case.args, **case.kwargs), dtype)
+        key = ("like", id(case))
+        if key not in self._cache:
+            dtype = None
+            for a in list(case.args) + list(case.kwargs.values()):
+                if hasattr(a, "is_floating_point") and a.is_floating_point():
+                    dtype = a.dtype
+                    break
+            self.expected(case)
+            self._cache[key] = _cast(self._cache[("raw", id(case))], dtype)
+        return self._cache[key]
 
     def student(self, case):
         """The student's result on ``case``, validated against the reference's structure."""
