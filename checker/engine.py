@@ -93,6 +93,7 @@ class ItemContext:
     data: object = None                 # the dataset of training exercises
     artifacts: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
+    shared: dict = field(default_factory=dict)   # per-submission: training runs several items use
     _cache: dict = field(default_factory=dict)
 
     @property
@@ -348,6 +349,7 @@ def run_item(ctx: ItemContext, registry: dict, spaces) -> ItemRecord:
             rec.line = first.line
     else:
         rec.message = render("passed", ctx.lang)
+        rec.details = [str(x) for x in ctx.facts.pop("table", [])]
     return _finish(rec, ctx, t0)
 
 
@@ -377,6 +379,7 @@ def run(plan, launcher, t0: float) -> Report:
         report.backend = session.backend or (options.backend if options.backend != "auto" else "local")
         report.isolation = session.isolation
         dataset = None
+        shared: dict = {}
         if any(e.kind == "training" for e in chosen) and load_failure is None:
             from .data import load_dataset
 
@@ -405,7 +408,7 @@ def run(plan, launcher, t0: float) -> Report:
                                      message=render("total_timeout", options.lang, limit=f"{limits.total_timeout_s:.0f}"))
                 else:
                     ctx = ItemContext(item=item, exercise=ex, session=session, submission=sub, options=options,
-                                      defined=defined, limits=limits, extra_hints=extra_hints, data=dataset)
+                                      defined=defined, limits=limits, extra_hints=extra_hints, data=dataset, shared=shared)
                     ctx.facts["repro"] = f"check submit {path} --exercise {ex.id} --seed {options.seed}"
                     rec = run_item(ctx, registry, spaces)
                 items.append(rec)

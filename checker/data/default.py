@@ -112,7 +112,7 @@ def _split(st: _Stream, n: int, geom: dict) -> tuple[np.ndarray, np.ndarray]:
     for k in range(LOWRANK):
         X = X + w[:, k:k + 1] * geom["lowrank"][k][None, :]
 
-    strength = np.where(inter, WEAK_MEAN, 1.0)
+    strength = np.where(inter, WEAK_MEAN, 1.0)        # interaction rows keep a weak class mean only
     X = X + strength[:, None] * geom["means"][labels]
 
     # the XOR patterns, interaction rows only

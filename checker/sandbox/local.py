@@ -165,7 +165,11 @@ def _bind_system(args: list[str]) -> None:
             args += ["--ro-bind", d, d]
     for f in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf"):
         args += ["--ro-bind-try", f, f]
-    args += ["--ro-bind-try", "/etc/ld.so.conf.d", "/etc/ld.so.conf.d"]
+    args += ["--ro-bind-try", "/etc/ld.so.conf.d", "/etc/ld.so.conf.d", "--ro-bind-try", "/etc/fonts", "/etc/fonts"]
+    # a GPU, where the machine has one (task 78)
+    for dev in sorted(os.listdir("/dev")):
+        if dev.startswith("nvidia"):
+            args += ["--dev-bind-try", f"/dev/{dev}", f"/dev/{dev}"]
     # torch reads the CPU topology at import
     args += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
 
