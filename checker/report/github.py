@@ -34,19 +34,10 @@ MAX_MESSAGE = 4000   # characters of one annotation's message
 EMOJI = {Status.PASSED: "✅", Status.FAILED: "❌", Status.ERROR: "💥", Status.TIMEOUT: "⏱️",
          Status.NOT_IMPLEMENTED: "🚧", Status.SKIPPED: "⏭️"}
 
-_LABELS = {
-    "heading": {"en": "nlp100-checker: {submission}", "ja": "nlp100-checker: {submission}"},
-    "exercise": {"en": "Exercise", "ja": "問題"},
-    "item": {"en": "Item", "ja": "項目"},
-    "status": {"en": "Status", "ja": "状態"},
-    "points": {"en": "Points", "ja": "得点"},
-    "details": {"en": "Details", "ja": "詳細"},
-}
 
 
 def _label(key: str, lang: str, **params) -> str:
-    entry = _LABELS[key]
-    return (entry.get(lang) or entry["en"]).format(**params)
+    return render("gh_" + key, lang, **params)
 
 
 # --- workflow commands -------------------------------------------------------------

@@ -25,16 +25,10 @@ from .junit import clean, item_lines, pts
 VISIBILITY = {"public": "visible", "hidden": "after_published", "visible": "visible",
               "after_published": "after_published", "after_due_date": "after_due_date"}
 
-_LABELS = {
-    "checker": {"en": "nlp100-checker {version}: {submission} (sha256 {sha})",
-                "ja": "nlp100-checker {version}: {submission} (sha256 {sha})"},
-    "status": {"en": "status", "ja": "状態"},
-}
 
 
 def _label(key: str, lang: str, **params) -> str:
-    entry = _LABELS[key]
-    return (entry.get(lang) or entry["en"]).format(**params)
+    return render("gs_" + key, lang, **params)
 
 
 def _num(x) -> float:

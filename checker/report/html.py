@@ -24,28 +24,10 @@ MAX_IMAGE_BYTES = 8 * 1024 * 1024
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
-_LABELS = {
-    "title": {"en": "nlp100-checker report: {submission}", "ja": "nlp100-checker 採点結果: {submission}"},
-    "item": {"en": "item", "ja": "項目"},
-    "status": {"en": "status", "ja": "状態"},
-    "points": {"en": "points", "ja": "得点"},
-    "details": {"en": "details", "ja": "詳細"},
-    "figure_missing": {"en": "figure “{name}” could not be embedded ({reason})",
-                       "ja": "図「{name}」を埋め込めませんでした ({reason})"},
-    "reason_missing": {"en": "file not found", "ja": "ファイルがありません"},
-    "reason_not_image": {"en": "not a PNG/JPEG/GIF/WebP image", "ja": "PNG/JPEG/GIF/WebP 画像ではありません"},
-    "reason_too_large": {"en": "larger than {mb} MB", "ja": "{mb} MB を超えています"},
-    "reason_unreadable": {"en": "unreadable: {error}", "ja": "読み込めません: {error}"},
-    "notes": {"en": "notes", "ja": "注意"},
-    "duration": {"en": "time", "ja": "所要時間"},
-    "seed": {"en": "seed", "ja": "シード"},
-    "internal": {"en": "checker bug", "ja": "チェッカーの不具合"},
-}
 
 
 def _label(key: str, lang: str, **params) -> str:
-    entry = _LABELS[key]
-    return (entry.get(lang) or entry["en"]).format(**params)
+    return render("html_" + key, lang, **params)
 
 
 def esc(s) -> str:
@@ -97,7 +79,9 @@ h1 { font-size: 1.3em; margin: 0 0 8px; word-break: break-all; }
 .notes { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
 section.exercise { background: #fff; border: 1px solid #d0d7de; border-radius: 8px; margin-bottom: 16px; padding: 12px 24px; }
 section.exercise h2 { font-size: 1.15em; display: flex; justify-content: space-between; margin: 4px 0 8px; }
-table { border-collapse: collapse; width: 100%; }
+table { border-collapse: collapse; width: 100%; table-layout: fixed; }
+th.c-item { width: 24%; } th.c-status { width: 9.5em; } th.c-points { width: 6.5em; }
+td code { word-break: break-all; }
 th { white-space: nowrap; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #eaeef2; vertical-align: top; }
 td.points { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
@@ -193,8 +177,9 @@ def render_html(report) -> str:
     for ex in report.exercises:
         h.append(f'<section class="exercise" id="ex-{esc(ex.id)}">')
         h.append(f"<h2><span>{esc(ex.id)} {esc(ex.title)}</span><span>{pts(ex.score)} / {pts(ex.max_score)}</span></h2>")
-        h.append(f'<table><thead><tr><th>{esc(_label("item", lang))}</th><th>{esc(_label("status", lang))}</th>'
-                 f'<th>{esc(_label("details", lang))}</th><th>{esc(_label("points", lang))}</th></tr></thead><tbody>')
+        h.append(f'<table><thead><tr><th class="c-item">{esc(_label("item", lang))}</th>'
+                 f'<th class="c-status">{esc(_label("status", lang))}</th><th>{esc(_label("details", lang))}</th>'
+                 f'<th class="c-points">{esc(_label("points", lang))}</th></tr></thead><tbody>')
         for it in ex.items:
             st = it.status.value
             mx = it.max_score if it.counts_to_max else 0
