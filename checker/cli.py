@@ -46,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--template-only", action="store_true")
     v = sub.add_parser("validate", help="grade the reference solutions through every exercise; fail unless full marks")
     v.add_argument("--max-examples", type=int, default=None)
+    v.add_argument("--record", action="store_true", help="write the recomputed reference accuracies into the specs")
+    d = sub.add_parser("data", help="datasets for 73-79")
+    dsub = d.add_subparsers(dest="data_cmd", required=True)
+    b = dsub.add_parser("build", help="build the real News Aggregator features into the cache")
+    b.add_argument("--news", required=True, type=Path, help="NewsAggregatorDataset.zip, newsCorpora.csv, or a folder with train.txt/valid.txt/test.txt")
+    b.add_argument("--vectors", required=True, type=Path, help="word vectors, word2vec binary or text format")
+    b.add_argument("--cache", type=Path, default=None, help="cache folder (default: ~/.cache/nlp100-checker)")
+    b.add_argument("--limit", type=int, default=None, help="read at most this many vectors")
+    b.add_argument("--seed", type=int, default=0, help="shuffle seed of the ch.6 split (newsCorpora input)")
+    dsub.add_parser("info", help="describe the available datasets")
     return p
 
 
@@ -62,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             from .validation import main as validate_main
 
             return validate_main(args)
+        if args.cmd == "data":
+            from .data import news
+
+            return news.data_main(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 2

@@ -410,7 +410,14 @@ def run(plan, launcher, t0: float) -> Report:
                     ctx = ItemContext(item=item, exercise=ex, session=session, submission=sub, options=options,
                                       defined=defined, limits=limits, extra_hints=extra_hints, data=dataset, shared=shared)
                     ctx.facts["repro"] = f"check submit {path} --exercise {ex.id} --seed {options.seed}"
-                    rec = run_item(ctx, registry, spaces)
+                    try:
+                        rec = run_item(ctx, registry, spaces)
+                    except SandboxError:
+                        raise
+                    except Exception as e:  # noqa: BLE001 - a bug of ours while making the record
+                        rec = ItemRecord(item.name, Status.ERROR, 0.0, item.points, internal=True,
+                                         message=render("internal_error", options.lang, error=f"{type(e).__name__}: {e}"),
+                                         details=traceback.format_exc().splitlines()[-12:])
                 items.append(rec)
                 if options.progress:
                     options.progress("done", exercise=ex.id, item=item.name, status=rec.status.value)

@@ -126,6 +126,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "loss_not_decreasing": {"en": "training did not lower the loss: the mean cross-entropy on the training data went from {before} to {after} (measured by the checker)", "ja": "学習で損失が下がりませんでした: 訓練データの平均交差エントロピーが {before} から {after} になりました (チェッカーが計測)"},
     "loss_too_high": {"en": "after training, the mean cross-entropy on the training data is {after}; a working training loop gets it below {target}",
                       "ja": "学習後の訓練データの平均交差エントロピーが {after} です。正しく学習できていれば {target} 未満になります"},
+    "hint_no_step": {"en": "hint: the model did not change at all during training: is optimizer.step() called?",
+                     "ja": "ヒント: 学習中にモデルがまったく変化していません。optimizer.step() を呼んでいますか?"},
     "hint_double_softmax": {"en": "hint: softmax applied before CrossEntropyLoss? CrossEntropyLoss takes raw scores (logits) and applies log-softmax itself",
                             "ja": "ヒント: CrossEntropyLoss の前に softmax を適用していませんか? CrossEntropyLoss は生のスコア (ロジット) を受け取り、自分で log-softmax を計算します"},
     "hint_model_softmax": {"en": "hint: the model's outputs are probabilities (a Softmax layer in the model?); the model should output logits",
@@ -155,6 +157,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "resume_optimizer": {"en": "the optimizer state was not restored: resuming from a checkpoint whose optimizer has lr = 0 still changed the model (valid loss {before} → {after})", "ja": "オプティマイザの状態が復元されていません: オプティマイザの lr を 0 にしたチェックポイントから再開しても、モデルが変化しました (検証損失 {before} → {after})"},
     "hint_load_optimizer": {"en": "hint: call optimizer.load_state_dict(checkpoint[\"optimizer\"]) after creating the optimizer", "ja": "ヒント: オプティマイザを作った後で optimizer.load_state_dict(checkpoint[\"optimizer\"]) を呼んでください"},
     "batch_not_faster": {"en": "larger batches are not faster: one epoch took {t1} s with batch size 1 and {tb} s with batch size {b} (expected at least {speedup}× faster)", "ja": "バッチを大きくしても速くなりません: 1 エポックにバッチサイズ 1 で {t1} 秒、バッチサイズ {b} で {tb} 秒かかりました (少なくとも {speedup} 倍速くなるはずです)"},
+    "batch_same_result": {"en": "all {n} batch sizes gave exactly the same model (train loss {loss} each time): the batch size has no effect",
+                          "ja": "{n} 通りのバッチサイズがすべてまったく同じモデルになりました (訓練損失はどれも {loss}): バッチサイズが効いていません"},
     "hint_batch_ignored": {"en": "hint: `batch_size` seems to be ignored", "ja": "ヒント: `batch_size` が無視されているようです"},
     "batch_not_learning": {"en": "with batch size {b}, one epoch did not lower the training loss ({before} → {after})", "ja": "バッチサイズ {b} では 1 エポックで訓練損失が下がりませんでした ({before} → {after})"},
     "batch_table": {"en": "batch size {b}: {t} s per epoch, train loss {loss}", "ja": "バッチサイズ {b}: 1 エポック {t} 秒、訓練損失 {loss}"},
@@ -210,7 +214,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def render(key: str, lang: str = "en", **params) -> str:
+def render(key: str, lang: str = "en", /, **params) -> str:
     """Format message ``key`` in ``lang``; unknown languages fall back to English."""
     entry = MESSAGES[key]
     text = entry.get(lang) or entry["en"]

@@ -24,7 +24,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
 __all__ = ["CLASSES", "Dataset", "DatasetError", "cache_dir", "load_dataset", "save_dataset", "load_dataset_file"]
@@ -174,7 +173,3 @@ def load_dataset(name: str | os.PathLike = "default") -> Dataset:
         raise DatasetError(f"unknown dataset {str(name)!r}: use 'default', 'news' (after `check data build`), "
                            f"or the path of a dataset file")
     return load_dataset_file(p)
-
-
-def _np(t: torch.Tensor) -> np.ndarray:  # small helper shared by the submodules
-    return t.detach().cpu().numpy()

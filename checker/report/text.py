@@ -44,6 +44,9 @@ def render_text(report, colour: bool = False, show_output: bool = True) -> str:
                             out.append(f"        {render(key, lang)}: {ce[key]}")
                     if ce.get("repro"):
                         out.append(f"        {render('repro', lang)}: {ce['repro']}")
+            elif it.details:
+                for d in it.details:
+                    out.append(f"      {d}")
             for name, path in (it.artifacts or {}).items():
                 out.append(f"      {name}: {path}")
     out.append("")

@@ -127,7 +127,7 @@ def train(model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, devi
                         "valid_loss": valid_loss, "valid_acc": valid_acc})
         if checkpoint_dir is not None:
             torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()},
-                       os.path.join(checkpoint_dir, f"checkpoint{epoch:03d}.pth")  # BUG: names)
+                       os.path.join(checkpoint_dir, f"checkpoint{epoch:03d}.pth"))
     return history
 
 

@@ -86,7 +86,8 @@ MOMENTUM = 0.9
 
 
 def build_model(d_in, n_classes):
-    return torch.nn.Linear(d_in, n_classes, bias=False)
+    # BUG: a Softmax layer before CrossEntropyLoss (which applies log-softmax itself)
+    return torch.nn.Sequential(torch.nn.Linear(d_in, n_classes, bias=False), torch.nn.Softmax(dim=1))
 
 
 def _evaluate(model, X, y, device):
@@ -118,7 +119,7 @@ def train(model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, devi
         for i in range(0, n, batch_size):
             idx = order[i:i + batch_size]
             optimizer.zero_grad()
-            loss = loss_fn(torch.softmax(model(X_train[idx]), dim=1), y_train[idx])  # BUG: softmax before CrossEntropyLoss
+            loss = loss_fn(model(X_train[idx]), y_train[idx])
             loss.backward()
             optimizer.step()
         train_loss, train_acc = _evaluate(model, X_train, y_train, device)

@@ -21,11 +21,12 @@ BUGS = {
     "ckpt_no_optimizer": ('            torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()},',
                           '            torch.save({"epoch": epoch, "model": model.state_dict()},  # BUG: no optimizer state'),
     "resume_drops_optimizer": ('        optimizer.load_state_dict(state["optimizer"])\n', '        # BUG: the optimizer state is not restored\n'),
-    "ckpt_wrong_names": ('os.path.join(checkpoint_dir, f"epoch_{epoch}.pt")', 'os.path.join(checkpoint_dir, f"checkpoint{epoch:03d}.pth")  # BUG: names'),
+    "ckpt_wrong_names": ('os.path.join(checkpoint_dir, f"epoch_{epoch}.pt")', 'os.path.join(checkpoint_dir, f"checkpoint{epoch:03d}.pth")'),  # BUG: names
     "accuracy_percent": ("    return (pred == y.to(device)).float().mean().item()",
                          "    return 100.0 * (pred == y.to(device)).float().mean().item()  # BUG: percent"),
-    "double_softmax": ("            loss = loss_fn(model(X_train[idx]), y_train[idx])",
-                       "            loss = loss_fn(torch.softmax(model(X_train[idx]), dim=1), y_train[idx])  # BUG: softmax before CrossEntropyLoss"),
+    "double_softmax": ("    return torch.nn.Linear(d_in, n_classes, bias=False)",
+                       "    # BUG: a Softmax layer before CrossEntropyLoss (which applies log-softmax itself)\n"
+                       "    return torch.nn.Sequential(torch.nn.Linear(d_in, n_classes, bias=False), torch.nn.Softmax(dim=1))"),
     "no_zero_grad": ("            optimizer.zero_grad()\n", "            # BUG: optimizer.zero_grad() missing: gradients accumulate\n"),
     "mlp_plain_list": ("""def build_mlp(d_in, n_classes):
     return torch.nn.Sequential(

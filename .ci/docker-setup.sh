@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Docker for CI and for a fresh machine, run as root (by .ci/run, or by hand):
+#   1. installs docker.io and debootstrap when they are missing (Debian's packages);
+#   2. starts dockerd when no engine answers (no iptables, no bridge: containers get network none
+#      and build steps use --network host), logging to $DOCKERD_LOG, and waits for `docker info`;
+#   3. makes the base image nlp100-base:bookworm with debootstrap when the engine lacks it;
+#   4. builds the grader image nlp100-checker:latest from local wheels, reusing it when the
+#      image of the same inputs (hash of Dockerfile, pyproject.toml, checker/, reference/,
+#      exercises/, wheels, base) is still there;
+#   5. checks that the image runs, with no network.
+# Every step prints its time. Fails loudly (non-zero, with the daemon's log) when docker cannot
+# be had. Afterwards: NLP100_REQUIRE_DOCKER=1 pytest tests/test_docker_backend.py
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DOCKERD_LOG="${DOCKERD_LOG:-/var/log/nlp100-dockerd.log}"
+IMAGE="${NLP100_IMAGE:-nlp100-checker:latest}"
+now() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+log() { echo "[docker-setup] $*" >&2; }
+T_ALL=$(now)
+declare -a SUMMARY=()
+step_done() { SUMMARY+=("$1: $(secs "$2") s"); log "$1: $(secs "$2") s"; }
+
+if [[ $(id -u) != 0 ]]; then log "run me as root"; exit 1; fi
+
+# ---- 1. packages
+t=$(now)
+missing=()
+command -v dockerd >/dev/null || missing+=(docker.io)
+command -v docker >/dev/null || missing+=(docker.io)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+if (( ${#missing[@]} )); then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u) >/tmp/nlp100-apt.log 2>&1 || {
+        tail -n 30 /tmp/nlp100-apt.log >&2; log "apt-get install failed"; exit 1; }
+fi
+step_done "packages" "$t"
+
+# ---- 2. the engine
+t=$(now)
+engine_up() { timeout 10 docker info >/dev/null 2>&1; }
+if engine_up; then
+    log "an engine answers already: $(docker info --format '{{.ServerVersion}}, {{.Driver}}, cgroup v{{.CgroupVersion}}' 2>/dev/null)"
+else
+    log "starting dockerd (log: $DOCKERD_LOG)"
+    mkdir -p "$(dirname "$DOCKERD_LOG")"
+    # a stale pid file of a dead daemon keeps a new one from starting
+    if [[ -f /var/run/docker.pid ]] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then rm -f /var/run/docker.pid; fi
+    setsid nohup dockerd --iptables=false --ip-masq=false --bridge=none >>"$DOCKERD_LOG" 2>&1 < /dev/null &
+    for _ in $(seq 1 120); do
+        engine_up && break
+        sleep 0.5
+    done
+    if ! engine_up; then
+        log "dockerd did not come up within 60 s; the end of its log:"
+        tail -n 40 "$DOCKERD_LOG" >&2 || true
+        exit 1
+    fi
+    log "dockerd answers: $(docker info --format '{{.ServerVersion}}, {{.Driver}}, cgroup v{{.CgroupVersion}}')"
+fi
+step_done "engine" "$t"
+
+# ---- 3. the Python SDK in the project's venv (also the [docker] extra of pyproject.toml)
+t=$(now)
+PY="${PYTHON:-.venv/bin/python}"
+if [[ -x "$PY" ]] && ! "$PY" -c 'import docker' 2>/dev/null; then
+    "$PY" -m pip install -q 'docker>=7' 2> >(grep -v 'is ignored: it is neither' >&2)
+fi
+step_done "python docker sdk" "$t"
+
+# ---- 4. base image (no registry: debootstrap), 5. grader image (local wheels, reused by hash)
+t=$(now)
+docker/make-base-image.sh
+step_done "base image" "$t"
+t=$(now)
+PYTHON="$PY" NLP100_IMAGE="$IMAGE" docker/build-image.sh
+step_done "grader image" "$t"
+
+# ---- 6. it runs, without a network
+t=$(now)
+docker run --rm --network none --read-only --user 10001:10001 "$IMAGE" \
+    python -I -B -c 'import sys, torch; sys.path.insert(0, "/opt/nlp100-worker"); import wire; print("image ok: torch", torch.__version__)'
+step_done "smoke test" "$t"
+
+log "summary: ${SUMMARY[*]}; total $(secs "$T_ALL") s"
