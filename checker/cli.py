@@ -47,6 +47,18 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="grade the reference solutions through every exercise; fail unless full marks")
     v.add_argument("--max-examples", type=int, default=None)
     v.add_argument("--record", action="store_true", help="write the recomputed reference accuracies into the specs")
+    gb = sub.add_parser("grade-batch", help="grade a whole class: a folder of submissions (files or cloned repositories) or a list")
+    gb.add_argument("source", type=Path)
+    gb.add_argument("--jobs", "-j", type=int, default=max(1, (os.cpu_count() or 2) // 1))
+    gb.add_argument("--out", type=Path, default=Path("results.jsonl"), help="one JSON line per submission (appended; resumable)")
+    gb.add_argument("--gradebook", type=Path, default=Path("gradebook.csv"))
+    gb.add_argument("--pattern", default="exercise.py", help="the submission's file name inside a repository folder")
+    gb.add_argument("--exercise", "-e", action="append", dest="exercises", metavar="ID")
+    gb.add_argument("--lang", default="en", choices=["en", "ja"])
+    gb.add_argument("--seed", type=int, default=0)
+    gb.add_argument("--max-examples", type=int, default=None)
+    gb.add_argument("--backend", default=os.environ.get("NLP100_BACKEND", "local"), choices=["local", "docker", "auto"])
+    gb.add_argument("--data", default="default")
     d = sub.add_parser("data", help="datasets for 73-79")
     dsub = d.add_subparsers(dest="data_cmd", required=True)
     b = dsub.add_parser("build", help="build the real News Aggregator features into the cache")
@@ -72,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             from .validation import main as validate_main
 
             return validate_main(args)
+        if args.cmd == "grade-batch":
+            from .batch import main as batch_main
+
+            return batch_main(args)
         if args.cmd == "data":
             from .data import news
 

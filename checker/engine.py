@@ -430,6 +430,10 @@ def run(plan, launcher, t0: float) -> Report:
         report.isolation = session.isolation or "none (nothing was run)"
     if "reduced" in report.isolation:
         report.notes.append("isolation: reduced (bubblewrap not found)" if "not found" in report.isolation else report.isolation)
+    from .spec import hidden_dir
+
+    if hidden_dir() is None and chosen:
+        report.notes.append("public checks only: no hidden checks on this machine (the instructor's grade may include more)")
     if report.internal_errors:
         report.notes.append(render("internal_errors_note", options.lang, n=report.internal_errors))
     report.duration_s = time.monotonic() - t0

@@ -130,13 +130,40 @@ def load_exercise(folder: Path) -> Exercise:
     return ex
 
 
-def discover(root: Path | None = None) -> dict[str, Exercise]:
-    """Every exercise under ``root`` (default: the project's ``exercises/``), by id, in order."""
+def hidden_dir() -> Path | None:
+    """The instructor's hidden checks (env NLP100_HIDDEN): never in the public student image."""
+    env = os.environ.get("NLP100_HIDDEN")
+    return Path(env) if env else None
+
+
+class HiddenItems(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[Item] = Field(min_length=1)
+
+
+def discover(root: Path | None = None, hidden: Path | None = None) -> dict[str, Exercise]:
+    """Every exercise under ``root`` (default: the project's ``exercises/``), by id, in order.
+
+    With ``hidden`` (default: env NLP100_HIDDEN), each ``hidden/NN/spec.toml`` adds items to
+    exercise NN; they are marked hidden (after_published in Gradescope) whatever they say.
+    """
     root = root or exercises_dir()
     found = {}
     for folder in sorted(p for p in root.iterdir() if (p / "spec.toml").exists()):
         ex = load_exercise(folder)
         found[ex.id] = ex
+    hidden = hidden or hidden_dir()
+    if hidden is not None and hidden.is_dir():
+        for folder in sorted(p for p in hidden.iterdir() if (p / "spec.toml").exists()):
+            if folder.name not in found:
+                raise SpecError(f"{folder}: hidden items for an exercise that does not exist")
+            try:
+                extra = HiddenItems.model_validate(tomllib.loads((folder / "spec.toml").read_text(encoding="utf-8")))
+            except (OSError, tomllib.TOMLDecodeError, ValueError) as e:
+                raise SpecError(f"{folder / 'spec.toml'}: {e}") from e
+            ex = found[folder.name]
+            items = ex.items + [i.model_copy(update={"visibility": "hidden"}) for i in extra.items]
+            found[ex.id] = ex.model_copy(update={"items": Exercise._unique(items)})
     return found
 
 
