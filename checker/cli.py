@@ -61,13 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     gb.add_argument("--data", default="default")
     d = sub.add_parser("data", help="datasets for 73-79")
     dsub = d.add_subparsers(dest="data_cmd", required=True)
-    b = dsub.add_parser("build", help="build the real News Aggregator features into the cache")
-    b.add_argument("--news", required=True, type=Path, help="NewsAggregatorDataset.zip, newsCorpora.csv, or a folder with train.txt/valid.txt/test.txt")
-    b.add_argument("--vectors", required=True, type=Path, help="word vectors, word2vec binary or text format")
-    b.add_argument("--cache", type=Path, default=None, help="cache folder (default: ~/.cache/nlp100-checker)")
-    b.add_argument("--limit", type=int, default=None, help="read at most this many vectors")
-    b.add_argument("--seed", type=int, default=0, help="shuffle seed of the ch.6 split (newsCorpora input)")
-    dsub.add_parser("info", help="describe the available datasets")
+    b = dsub.add_parser("build", help="build the real News Aggregator features (task 70) into the cache")
+    from .data.news import add_data_build_arguments
+
+    add_data_build_arguments(b)
     return p
 
 
@@ -91,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "data":
             from .data import news
 
-            return news.data_main(args)
+            return news.data_build_main(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 2

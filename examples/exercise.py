@@ -82,7 +82,7 @@ def train(model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, devi
     model = model.to(device)
     X_train, y_train = X_train.to(device), y_train.to(device)
     X_valid, y_valid = X_valid.to(device), y_valid.to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
     loss_fn = nn.CrossEntropyLoss()
     first = 1
     if resume_from:

@@ -81,7 +81,7 @@ def loss_and_grad(X, y, W):
 # 73–78 ----------------------------------------------------------------------
 import os  # noqa: E402
 
-LEARNING_RATE = 0.1
+LEARNING_RATE = 0.01
 MOMENTUM = 0.9
 
 
