@@ -411,7 +411,7 @@ def load_checkpoint(path: Path, k: int) -> dict:
     """A checkpoint written by the submission, loaded safely and validated."""
     name = path.name
     if path.is_symlink() or not path.is_file():
-        raise CheckFailure("checkpoint_unreadable", {"name": name, "error": "not a regular file"})
+        raise CheckFailure("checkpoint_unreadable", {"name": name, "error": "no such file" if not path.exists() else "not a regular file"})
     if path.stat().st_size > MAX_CHECKPOINT_MB * 1024 * 1024:
         raise CheckFailure("checkpoint_content", {"name": name, "problem": Msg("ckpt_too_large", {"limit": MAX_CHECKPOINT_MB})})
     try:
