@@ -28,6 +28,7 @@ CANARY = os.environ.get(CANARY_NAME) or f"canary-{uuid.uuid4().hex}"
 os.environ[CANARY_NAME] = CANARY
 
 MAX_EXAMPLES = "15"
+GRADINGS_STARTED: list[float] = []  # wall-clock time the corpus gradings began (files older than that are not ours)
 CLI_TIMEOUT_S = 300
 
 
@@ -61,22 +62,49 @@ def submit_args(name: str, *extra: str, fmt: str = "json") -> tuple[str, ...]:
     return ("submit", str(SUBMISSIONS / name), "--format", fmt, "--max-examples", MAX_EXAMPLES, *extra)
 
 
-# Gradings other tests need besides the plain corpus run (key -> CLI arguments).
-EXTRA_RUNS: dict[str, tuple[str, ...]] = {
-    "ja": submit_args("bug_softmax_ignores_dim.py", "--exercise", "71", "--lang", "ja"),
-    "seed7_a": submit_args("bug_softmax_ignores_dim.py", "--exercise", "71", "--seed", "7"),
-    "seed7_b": submit_args("bug_softmax_ignores_dim.py", "--exercise", "71", "--seed", "7"),
-    "only71": submit_args("correct_plain.py", "--exercise", "71"),
-    "text": submit_args("bug_cross_entropy_sum.py", "--exercise", "72", fmt="text"),
-    "text_ja": submit_args("bug_cross_entropy_sum.py", "--exercise", "72", "--lang", "ja", fmt="text"),
-}
+# A submission that passes every fixed case of softmax and fails only on generated inputs with
+# more than 24 elements: its counterexample comes from hypothesis, so it depends on --seed.
+LATE_BUG = """\
+import torch
+
+
+def softmax(x, dim=-1):
+    e = (x - x.amax(dim=dim, keepdim=True)).exp()
+    p = e / e.sum(dim=dim, keepdim=True)
+    if x.numel() > 24:
+        p = p.flip(dim)
+    return p
+
+
+def predict_proba(X, W):
+    z = X @ W
+    e = (z - z.amax(dim=-1, keepdim=True)).exp()
+    return e / e.sum(dim=-1, keepdim=True)
+"""
+
+
+def extra_runs(tmp: Path) -> dict[str, tuple[str, ...]]:
+    """Gradings other tests need besides the plain corpus run (key -> CLI arguments)."""
+    late = tmp / "late_bug.py"
+    late.write_text(LATE_BUG, encoding="utf-8")
+    late_args = ("submit", str(late), "--format", "json", "--max-examples", MAX_EXAMPLES, "--exercise", "71")
+    return {
+        "ja": submit_args("bug_softmax_ignores_dim.py", "--exercise", "71", "--lang", "ja"),
+        "late_seed7_a": late_args + ("--seed", "7"),
+        "late_seed7_b": late_args + ("--seed", "7"),
+        "only71": submit_args("correct_plain.py", "--exercise", "71"),
+        "text": submit_args("bug_softmax_ignores_dim.py", "--exercise", "71", fmt="text"),
+    }
 
 
 @pytest.fixture(scope="session")
-def gradings() -> dict[str, CliRun]:
-    """Every corpus file graded once (key: file name), plus EXTRA_RUNS; two at a time."""
+def gradings(tmp_path_factory) -> dict[str, CliRun]:
+    """Every corpus file graded once (key: file name), plus extra_runs(); two at a time."""
+    import time
+
+    GRADINGS_STARTED.append(time.time())
     jobs = {name: submit_args(name) for name in MANIFEST}
-    jobs.update(EXTRA_RUNS)
+    jobs.update(extra_runs(tmp_path_factory.mktemp("extra")))
     out: dict[str, CliRun] = {}
     # the slow ones first, so that the two lanes end together
     order = sorted(jobs, key=lambda k: (not k.startswith("hostile_infinite"), not k.startswith("hostile"), k))

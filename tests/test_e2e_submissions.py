@@ -1,0 +1,342 @@
+"""End to end: `check submit` on every file of the corpus (tests/submissions/manifest.toml), and the CLI.
+
+The gradings run once per session, two at a time (conftest.gradings); the tests below assert on
+the cached results.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+import checker
+from checker.spec import discover
+
+from checker.sandbox.local import bwrap_path
+from conftest import CANARY, CANARY_NAME, GRADINGS_STARTED, MANIFEST, ROOT, SUBMISSIONS, run_cli
+
+# Without bubblewrap the local backend runs with rlimits only ("reduced", and every report says so):
+# the worker can then read its parent's /proc/<pid>/environ and write anywhere the grader can.
+needs_bwrap = pytest.mark.skipif(bwrap_path() is None, reason="full isolation needs bubblewrap (bwrap)")
+
+FILES = sorted(MANIFEST)
+EXERCISES = discover()
+STATUSES = {"passed", "failed", "error", "timeout", "not_implemented", "skipped"}
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def doc(run) -> dict:
+    return json.loads(run.stdout)
+
+
+def items(d: dict) -> dict[str, dict]:
+    return {i["name"]: i for e in d["exercises"] for i in e["items"]}
+
+
+# -- the result format ---------------------------------------------------------------------------
+
+
+def check_result_format(d: dict, path: Path) -> None:
+    """The object of shared/spec/result-format.md."""
+    assert d["schema"] == 1
+    assert d["submission"] == path.name
+    assert d["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert d["checker_version"] == checker.__version__ and re.fullmatch(r"\d+\.\d+\.\d+", d["checker_version"])
+    assert d["backend"] in ("docker", "local")
+    for k in ("score", "max_score", "duration_s"):
+        assert isinstance(d[k], (int, float)) and not isinstance(d[k], bool)
+    assert d["duration_s"] >= 0
+    assert isinstance(d["exercises"], list) and d["exercises"]
+    total = total_max = 0.0
+    for ex in d["exercises"]:
+        assert isinstance(ex["id"], str) and ex["id"] in EXERCISES
+        spec_items = [i.name for i in EXERCISES[ex["id"]].items]
+        assert [i["name"] for i in ex["items"]] == spec_items
+        s = m = 0.0
+        for it in ex["items"]:
+            assert it["status"] in STATUSES
+            assert isinstance(it["score"], (int, float)) and isinstance(it["max_score"], (int, float))
+            assert 0 <= it["score"] <= it["max_score"]
+            if it["status"] == "passed":
+                assert it["score"] == it["max_score"]
+            else:
+                assert it["score"] == 0
+            assert isinstance(it["message"], str) and it["message"].strip()
+            ce = it["counterexample"]
+            assert ce is None or (isinstance(ce, dict) and all(isinstance(v, str) for v in ce.values()))
+            assert it.get("internal") is False
+            s += it["score"]
+            m += it["max_score"]
+        assert ex["score"] == pytest.approx(s) and ex["max_score"] == pytest.approx(m)
+        total += ex["score"]
+        total_max += ex["max_score"]
+    assert d["score"] == pytest.approx(total) and d["max_score"] == pytest.approx(total_max)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_exit_status_is_as_expected(corpus, name):
+    run = corpus[name]
+    assert run.returncode == MANIFEST[name]["exit"], run.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_stdout_is_one_json_object_in_the_result_format(corpus, name):
+    run = corpus[name]
+    d = doc(run)
+    check_result_format(d, SUBMISSIONS / name)
+    assert d["exit_status"] == run.returncode
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_exactly_the_expected_exercises_are_graded(corpus, name):
+    assert [e["id"] for e in doc(corpus[name])["exercises"]] == MANIFEST[name]["exercises"]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_failing_items_do_not_pass(corpus, name):
+    got = items(doc(corpus[name]))
+    for item in MANIFEST[name]["failing"]:
+        assert got[item]["status"] in ("failed", "error", "timeout"), (item, got[item]["message"])
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_passing_items_pass(corpus, name):
+    got = items(doc(corpus[name]))
+    for item in MANIFEST[name]["passing"]:
+        assert got[item]["status"] == "passed", (item, got[item]["message"], got[item]["details"][:5])
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_no_checker_traceback_and_no_internal_error(corpus, name):
+    run = corpus[name]
+    assert "Traceback" not in run.stderr
+    d = doc(run)
+    assert d["internal_errors"] == 0
+    assert not any(i["internal"] for i in items(d).values())
+
+
+def test_the_manifest_covers_every_file_of_the_corpus():
+    on_disk = {p.name for p in SUBMISSIONS.glob("*.py")}
+    assert on_disk == set(MANIFEST)
+    for name, entry in MANIFEST.items():
+        expected = [i.name for e in entry["exercises"] for i in EXERCISES[e].items]
+        assert sorted(entry["failing"] + entry["passing"]) == sorted(expected), name
+        assert entry["exit"] == (1 if entry["failing"] else 0), name
+
+
+# -- nothing leaks --------------------------------------------------------------------------------
+
+
+def made_by_our_gradings(path: Path) -> bool:
+    return path.exists() and path.stat().st_mtime >= GRADINGS_STARTED[0]
+
+
+@needs_bwrap
+def test_the_canary_never_appears_in_any_output(gradings):
+    assert os.environ[CANARY_NAME] == CANARY
+    assert gradings, "the gradings ran"
+    for key, run in gradings.items():
+        assert CANARY not in run.stdout and CANARY not in run.stderr, key
+        assert CANARY_NAME not in run.stdout and CANARY_NAME not in run.stderr, key
+
+
+@needs_bwrap
+def test_the_env_dump_reached_the_report_without_the_canary(corpus):
+    d = doc(corpus["hostile_env_secrets.py"])
+    softmax = items(d)["softmax"]
+    assert "ENVIRONMENT DUMP" in softmax["message"]
+    assert "environ:" in d["output"]["stdout"]
+    assert CANARY not in json.dumps(d)
+    assert not made_by_our_gradings(ROOT / "env_dump.txt") and not made_by_our_gradings(SUBMISSIONS / "env_dump.txt")
+
+
+def test_the_pickle_payload_never_ran(corpus):
+    assert items(doc(corpus["hostile_pickle_payload.py"]))["softmax"]["status"] == "failed"
+    assert not made_by_our_gradings(Path("/tmp/pwned_by_student"))
+
+
+@needs_bwrap
+def test_no_escape_marker_outside_the_sandbox(corpus):
+    assert items(doc(corpus["hostile_write_outside.py"]))["softmax"]["status"] == "passed"
+    dirs = [Path("/tmp"), Path.home(), ROOT, ROOT / "checker", ROOT / "checker" / "sandbox", ROOT / "tests",
+            SUBMISSIONS, ROOT.parent]
+    assert [str(d) for d in dirs if made_by_our_gradings(d / "escape_marker")] == []
+
+
+def test_big_output_is_cut_and_counted(corpus):
+    out = doc(corpus["hostile_big_output.py"])["output"]
+    assert out["truncated"] is True
+    assert len(out["stdout"].encode()) <= out["limit_kb"] * 1024
+    assert out["stdout_bytes"] >= 100 * 1024 * 1024
+
+
+def test_fake_json_printed_by_the_submission_is_not_the_report(corpus):
+    run = corpus["hostile_fake_json_exit0.py"]
+    d = doc(run)
+    assert run.returncode == 1 and d["score"] == 0
+    assert all(i["status"] != "passed" for i in items(d).values())
+
+
+# -- messages, counterexamples, reproducibility ---------------------------------------------------
+
+
+def test_japanese_messages(gradings):
+    d = doc(gradings["ja"])
+    assert d["lang"] == "ja"
+    ex = d["exercises"][0]
+    assert ex["title"] == EXERCISES["71"].title.ja
+    got = items(d)
+    assert got["softmax"]["status"] == "failed"
+    assert JAPANESE.search(got["softmax"]["message"])
+    assert any(JAPANESE.search(x) for x in got["softmax"]["details"])
+    assert got["predict_proba"]["message"] == "すべてのチェックに合格しました"
+
+
+def test_english_is_the_default(corpus):
+    got = items(doc(corpus["bug_softmax_ignores_dim.py"]))
+    assert not JAPANESE.search(got["softmax"]["message"])
+    assert got["predict_proba"]["message"] == "all checks passed"
+
+
+# value faults: the failing item shows the input, what came back, and how to reproduce it
+VALUE_BUGS = ["bug_softmax_ignores_dim.py", "bug_softmax_no_max_subtraction.py", "bug_softmax_inplace.py",
+              "bug_predict_proba_no_softmax.py", "bug_predict_proba_wrong_axis.py", "bug_cross_entropy_sum.py",
+              "bug_cross_entropy_naive_log.py", "bug_cross_entropy_no_minus.py", "bug_featurize_counts_unknown.py",
+              "bug_featurize_nan_for_unknown.py", "bug_featurize_set_of_tokens.py", "bug_linear_forward_ignores_b.py",
+              "bug_linear_backward_zero_grad_b.py", "bug_linear_backward_transposed_grad_w.py",
+              "bug_softmax_cross_entropy_backward_sign.py", "bug_loss_and_grad_no_mean_grad.py",
+              "hostile_monkeypatch_allclose.py", "hostile_tensor_subclass.py", "hostile_returns_wrong_types.py"]
+
+
+@pytest.mark.parametrize("name", VALUE_BUGS)
+def test_a_failing_item_carries_a_counterexample_and_a_repro_line(corpus, name):
+    got = items(doc(corpus[name]))
+    for item in MANIFEST[name]["failing"]:
+        ce = got[item]["counterexample"]
+        assert ce is not None, item
+        assert ce["input"].startswith(f"{item}(") and ce["got"], item
+        ex_id = next(e for e in MANIFEST[name]["exercises"] if item in [i.name for i in EXERCISES[e].items])
+        assert ce["repro"] == f"check submit {SUBMISSIONS / name} --exercise {ex_id} --seed 0"
+
+
+def test_matches_reference_failures_also_show_the_expected_value(corpus):
+    ce = items(doc(corpus["bug_cross_entropy_sum.py"]))["cross_entropy"]["counterexample"]
+    assert ce["input"] == "cross_entropy(torch.tensor([[2.0, 1.0, 0.0], [0.0, 0.0, 3.0]]), torch.tensor([0, 2]))"
+    assert ce["got"].startswith("torch.tensor(0.50") and ce["expected"].startswith("torch.tensor(0.25")
+
+
+@pytest.mark.parametrize("name, item, call, token", [
+    ("bug_softmax_torch_softmax.py", "softmax", "torch.softmax", "torch.softmax("),
+    ("bug_softmax_tensor_method.py", "softmax", "Tensor.softmax", ".softmax("),
+    ("bug_softmax_imported_alias.py", "softmax", "torch.nn.functional.softmax", "sm("),
+    ("bug_cross_entropy_functional.py", "cross_entropy", "torch.nn.functional.cross_entropy", "cross_entropy("),
+    ("bug_linear_backward_autograd.py", "linear_backward", "Tensor.backward", ".backward("),
+])
+def test_forbidden_calls_are_named_with_their_line(corpus, name, item, call, token):
+    it = items(doc(corpus[name]))[item]
+    assert it["check"] == "hand_written" and f"`{call}`" in it["message"]
+    line = int(re.search(r"\(line (\d+)", it["message"]).group(1))
+    assert token in (SUBMISSIONS / name).read_text().splitlines()[line - 1]
+    assert it["line"] == line
+
+
+def test_a_generated_counterexample_names_the_seed(gradings):
+    d = doc(gradings["late_seed7_a"])
+    sm = items(d)["softmax"]
+    assert sm["status"] == "failed" and items(d)["predict_proba"]["status"] == "passed"
+    ce = sm["counterexample"]
+    assert "case" not in ce  # not one of the fixed cases: found by the generator
+    assert ce["input"].startswith("softmax(") and ce["got"] and ce["expected"]
+    assert ce["repro"].endswith("--exercise 71 --seed 7")
+    assert d["seed"] == 7 and d["repro"].endswith("--seed 7")
+
+
+def _without_durations(d):
+    if isinstance(d, dict):
+        return {k: _without_durations(v) for k, v in d.items() if k != "duration_s"}
+    if isinstance(d, list):
+        return [_without_durations(v) for v in d]
+    return d
+
+
+def test_the_same_seed_gives_the_same_json(gradings):
+    a, b = doc(gradings["late_seed7_a"]), doc(gradings["late_seed7_b"])
+    assert items(a)["softmax"]["status"] == "failed"
+    assert _without_durations(a) == _without_durations(b)
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def test_exercise_option_grades_only_that_exercise(gradings):
+    run = gradings["only71"]
+    d = doc(run)
+    assert run.returncode == 0
+    assert [e["id"] for e in d["exercises"]] == ["71"]
+    assert set(items(d)) == {"softmax", "predict_proba"}
+    assert d["score"] == d["max_score"] == EXERCISES["71"].points
+
+
+def test_text_format_has_the_per_item_table(gradings):
+    run = gradings["text"]
+    assert run.returncode == 1
+    out = run.stdout
+    assert "bug_softmax_ignores_dim.py" in out
+    assert re.search(r"^\[71\] .*  2/5$", out, re.M)
+    assert re.search(r"^  ✘ softmax\s+failed\s+0/3$", out, re.M)
+    assert re.search(r"^  ✔ predict_proba\s+passed\s+2/2$", out, re.M)
+    assert "smallest failing input found:" in out and "reproduce with: check submit" in out
+    assert re.search(r"^total: 2/5", out, re.M)
+    assert "\x1b[" not in out  # no colour when stdout is not a terminal
+
+
+def test_missing_file_exits_2():
+    run = run_cli("submit", str(SUBMISSIONS / "no_such_file.py"), "--format", "json")
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert "no such file" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_file_defining_none_of_the_functions_exits_2(tmp_path):
+    p = tmp_path / "nothing.py"
+    p.write_text("def hello():\n    return 1\n")
+    run = run_cli("submit", str(p), "--format", "json")
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert "defines none of the chapter's functions" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_unknown_exercise_exits_2():
+    run = run_cli("submit", str(SUBMISSIONS / "correct_plain.py"), "--exercise", "42")
+    assert run.returncode == 2 and "unknown exercise" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_list():
+    run = run_cli("list")
+    assert run.returncode == 0
+    for ex_id in ("70", "71", "72"):
+        ex = EXERCISES[ex_id]
+        assert re.search(rf"^{ex_id}  {re.escape(ex.title.en)} / {re.escape(ex.title.ja)}  \({ex.points:g} points\)$",
+                         run.stdout, re.M)
+        for it in ex.items:
+            assert re.search(rf"^    {it.name}\s+{it.points:g}\s+{it.function}$", run.stdout, re.M)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_show(lang):
+    run = run_cli("show", "71", "--lang", lang)
+    assert run.returncode == 0
+    assert EXERCISES["71"].statement(lang).strip().splitlines()[0] in run.stdout
+    assert EXERCISES["71"].template().strip() in run.stdout
+    assert ("# テンプレート" if lang == "ja" else "# Template") in run.stdout
+    if lang == "ja":
+        assert JAPANESE.search(run.stdout)
+
+
+def test_show_unknown_exercise_exits_2():
+    run = run_cli("show", "42")
+    assert run.returncode == 2 and "unknown exercise" in run.stderr

@@ -1,0 +1,261 @@
+"""checker.spec: the exercise folders, their consistency with the code, strict validation, and new exercises."""
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from checker import hints, strategies
+from checker.checks import is_per_case, registry
+from checker.messages import MESSAGES
+from checker.plan import Options, make_plan
+from checker.spec import SpecError, discover, exercises_dir, load_exercise, resolve
+
+from conftest import ROOT
+
+EXERCISES = discover()
+STUDENT_API = {
+    "70": ["featurize"],
+    "71": ["softmax", "predict_proba"],
+    "72": ["cross_entropy", "linear_forward", "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"],
+}
+ITEMS = [(ex.id, it) for ex in EXERCISES.values() for it in ex.items]
+ITEM_IDS = [f"{e}/{it.name}" for e, it in ITEMS]
+
+
+def _per_case(ex_id, item) -> bool:
+    reg = registry(EXERCISES[ex_id].plugin())
+    return any(c in reg and is_per_case(reg[c]) for c in item.checks)
+
+
+PER_CASE = [(e, it) for e, it in ITEMS if _per_case(e, it)]
+
+
+def test_discover_finds_the_function_exercises():
+    assert {"70", "71", "72"} <= set(EXERCISES)
+    assert list(EXERCISES) == sorted(EXERCISES)
+    assert exercises_dir() == ROOT / "exercises"
+
+
+@pytest.mark.parametrize("ex_id", sorted(STUDENT_API))
+def test_function_exercises_have_one_item_per_function_named_after_it(ex_id):
+    ex = EXERCISES[ex_id]
+    assert ex.kind == "functions"
+    assert [i.name for i in ex.items] == STUDENT_API[ex_id]
+    assert [i.function for i in ex.items] == STUDENT_API[ex_id]
+    assert ex.functions == STUDENT_API[ex_id]
+
+
+@pytest.mark.parametrize("ex_id", sorted(EXERCISES))
+def test_every_exercise_has_statements_and_a_template(ex_id):
+    ex = EXERCISES[ex_id]
+    assert ex.statement("en").strip() and ex.statement("ja").strip()
+    assert ex.template().strip()
+    assert ex.title.en and ex.title.ja and ex.points > 0
+
+
+@pytest.mark.parametrize("ex_id, item", ITEMS, ids=ITEM_IDS)
+def test_every_check_named_in_a_spec_exists(ex_id, item):
+    reg = registry(EXERCISES[ex_id].plugin())
+    missing = [c for c in item.checks if c not in reg]
+    assert missing == []
+
+
+def test_the_function_items_are_the_per_case_ones():
+    assert {it.name for _, it in PER_CASE} >= {n for names in STUDENT_API.values() for n in names}
+
+
+@pytest.mark.parametrize("ex_id, item", PER_CASE, ids=[f"{e}/{it.name}" for e, it in PER_CASE])
+def test_per_case_items_have_a_function_inputs_and_a_reference(ex_id, item):
+    ex = EXERCISES[ex_id]
+    assert item.function and item.inputs and item.reference
+    plugin = ex.plugin()
+    assert item.inputs in strategies.names() or hasattr(plugin, f"space_{item.inputs}")
+    sp = strategies.space(item.inputs) if item.inputs in strategies.names() else getattr(plugin, f"space_{item.inputs}")()
+    assert sp.fixed
+
+
+@pytest.mark.parametrize("ex_id, item", ITEMS, ids=ITEM_IDS)
+def test_every_inputs_hint_and_reference_resolves(ex_id, item):
+    plugin = EXERCISES[ex_id].plugin()
+    if item.inputs:
+        assert item.inputs in strategies.names() or hasattr(plugin, f"space_{item.inputs}")
+    for h in item.hints:
+        assert h in hints.names() or hasattr(plugin, f"hint_{h}")
+    if item.reference:
+        assert callable(resolve(item.reference))
+    for key in item.params.get("finite_hints", []):
+        assert key in MESSAGES
+
+
+@pytest.mark.parametrize("ex_id, item", ITEMS, ids=ITEM_IDS)
+def test_hand_written_items_have_a_forbidden_list_and_only_they(ex_id, item):
+    assert ("hand_written" in item.checks) == bool(item.forbidden)
+
+
+def test_the_contracts_hand_written_items():
+    hw = {it.name for _, it in ITEMS if "hand_written" in it.checks}
+    assert hw == {"softmax", "cross_entropy", "linear_backward", "softmax_cross_entropy_backward"}
+    lb = next(it for _, it in ITEMS if it.name == "linear_backward")
+    assert {"Tensor.backward", "torch.autograd.grad"} <= set(lb.forbidden)
+
+
+# -- invalid specs ------------------------------------------------------------------------------
+
+GOOD = '''
+id = "{id}"
+title = {{ ja = "テスト", en = "Test" }}
+kind = "functions"
+
+[[items]]
+name = "softmax"
+function = "softmax"
+points = 1
+reference = "reference.ch08:softmax"
+inputs = "softmax"
+outputs = ["p"]
+checks = ["matches_reference"]
+'''
+
+
+def make_exercise(root: Path, ex_id: str, spec: str | None = None, extra: dict[str, str] | None = None) -> Path:
+    folder = root / ex_id
+    folder.mkdir(parents=True)
+    (folder / "spec.toml").write_text(textwrap.dedent(spec if spec is not None else GOOD.format(id=ex_id)), encoding="utf-8")
+    (folder / "statement.en.md").write_text("# Test\n", encoding="utf-8")
+    (folder / "statement.ja.md").write_text("# テスト\n", encoding="utf-8")
+    (folder / "template.py").write_text("def softmax(x, dim=-1):\n    ...\n", encoding="utf-8")
+    for name, text in (extra or {}).items():
+        (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
+
+def test_a_valid_hand_made_spec_loads(tmp_path):
+    ex = load_exercise(make_exercise(tmp_path, "90"))
+    assert ex.id == "90" and ex.items[0].requires == ["softmax"]
+
+
+@pytest.mark.parametrize("change", [
+    lambda s: s.replace('kind = "functions"', 'kind = "functions"\ncolour = "blue"'),          # unknown top-level field
+    lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["matches_reference"]\ntolerance = 1'),  # unknown item field
+    lambda s: s + s[s.index("[[items]]"):],                                                   # duplicate item names
+    lambda s: s.replace('id = "90"', 'id = "91"'),                                            # id not the folder name
+    lambda s: s.replace('points = 1', 'points = 0'),
+    lambda s: s.replace('checks = ["matches_reference"]', 'checks = []'),
+    lambda s: s.replace('function = "softmax"', ''),                                          # neither function nor requires
+    lambda s: s.replace('name = "softmax"', 'name = "Soft Max"'),
+    lambda s: s.replace('kind = "functions"', 'kind = "quiz"'),
+    lambda s: s.replace('title = { ja = "テスト", en = "Test" }', 'title = { en = "Test" }'),
+    lambda s: s.replace('[[items]]', '[[items]'),                                             # not TOML
+    lambda s: s[: s.index("[[items]]")],                                                      # no items
+], ids=["unknown-field", "unknown-item-field", "duplicate-items", "id-mismatch", "zero-points", "no-checks",
+        "no-function", "bad-item-name", "bad-kind", "title-without-ja", "bad-toml", "no-items"])
+def test_invalid_spec_raises_spec_error(tmp_path, change):
+    folder = make_exercise(tmp_path, "90", change(GOOD.format(id="90")))
+    with pytest.raises(SpecError) as e:
+        load_exercise(folder)
+    assert "spec.toml" in str(e.value)
+    with pytest.raises(SpecError):
+        discover(tmp_path)
+
+
+def test_folders_without_a_spec_are_ignored(tmp_path):
+    make_exercise(tmp_path, "90")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "README.md").write_text("x")
+    assert list(discover(tmp_path)) == ["90"]
+
+
+# -- a new exercise needs no code change -----------------------------------------------------------
+
+
+def test_new_exercise_folder_is_found_through_the_environment(tmp_path, monkeypatch):
+    for ex_id in ("70", "71", "72"):
+        shutil.copytree(ROOT / "exercises" / ex_id, tmp_path / ex_id)
+    make_exercise(tmp_path, "99")
+    monkeypatch.setenv("NLP100_EXERCISES", str(tmp_path))
+    assert exercises_dir() == tmp_path
+    found = discover()
+    assert list(found) == ["70", "71", "72", "99"]
+    assert found["99"].directory == tmp_path / "99"
+
+
+def test_new_exercise_folder_is_selected_through_options(tmp_path):
+    root = tmp_path / "exercises"
+    make_exercise(root, "99")
+    sub = tmp_path / "sub.py"
+    sub.write_text("def softmax(x, dim=-1):\n    return x\n")
+    plan = make_plan(sub, None, Options(exercises_dir=root))
+    assert [e.id for e in plan.exercises] == ["99"]
+    plan = make_plan(sub, ["99"], Options(exercises_dir=root))
+    assert [e.id for e in plan.exercises] == ["99"]
+
+
+PLUGIN_SPEC = GOOD.format(id="99") + '''
+[[items]]
+name = "double"
+function = "double"
+points = 2
+reference = "reference.ch08:linear_forward"
+inputs = "double"
+checks = ["doubles"]
+'''
+
+PLUGIN = '''
+import torch
+from hypothesis import strategies as st
+
+from checker.checks import per_case
+from checker.outcome import CheckFailure
+from checker.strategies import Case, Space
+
+
+def space_double():
+    fixed = [Case((torch.tensor([1.0, -2.0]),), {}, 2.0, label="two numbers")]
+
+    def draw(data):
+        n = data.draw(st.integers(1, 5), label="n")
+        return Case((torch.arange(float(n)),), {}, float(n))
+
+    return Space(fixed, draw)
+
+
+@per_case
+def check_doubles(ctx, case):
+    got = ctx._call("double", list(case.args), {}).value
+    if not torch.equal(got, case.args[0] * 2):
+        raise CheckFailure("mismatch", {"what": "double"}, counterexample={"got": repr(got)})
+'''
+
+SUBMISSION_99 = '''
+import torch
+
+
+def softmax(x, dim=-1):
+    e = (x - x.amax(dim=dim, keepdim=True)).exp()
+    return e / e.sum(dim=dim, keepdim=True)
+
+
+def double(x):
+    return x * 3
+'''
+
+
+def test_new_exercise_with_its_own_checks_is_graded_end_to_end(tmp_path):
+    from checker.api import grade
+
+    root = tmp_path / "exercises"
+    make_exercise(root, "99", PLUGIN_SPEC, {"checks.py": PLUGIN})
+    sub = tmp_path / "sub99.py"
+    sub.write_text(SUBMISSION_99)
+    report = grade(sub, None, Options(exercises_dir=root, max_examples=2))
+    assert [e.id for e in report.exercises] == ["99"]
+    status = {i.name: i for i in report.exercises[0].items}
+    assert status["softmax"].status.value == "passed"
+    assert status["double"].status.value == "failed"
+    assert status["double"].message == "`double` is not close to the reference"
+    assert status["double"].counterexample["input"] == "double(torch.tensor([1.0, -2.0]))"
+    assert report.internal_errors == 0 and report.exit_status == 1
+    assert report.score == 1 and report.max_score == 3
