@@ -25,8 +25,9 @@ class Mismatch:
     rel_index: tuple
     rtol: float
     atol: float
-    got_at: float
+    got_at: float          # at worst_index: the element furthest outside its tolerance
     expected_at: float
+    worst_index: tuple = ()
 
     def details(self) -> list[Msg]:
         share = f"{100.0 * self.count / max(1, self.total):.1f}%"
@@ -37,7 +38,7 @@ class Mismatch:
         ]
 
     def entry(self, what: str) -> Msg:
-        return Msg("mismatch_entry", {"what": what, "index": fmt.index(self.abs_index),
+        return Msg("mismatch_entry", {"what": what, "index": fmt.index(self.worst_index),
                                       "got": fmt.number(self.got_at), "expected": fmt.number(self.expected_at)})
 
 
@@ -65,9 +66,12 @@ def mismatch(got: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float
     rel = torch.where(diff == 0, torch.zeros_like(rel), rel)
     ia = _unravel(int(torch.argmax(diff)), a.shape)
     ir = _unravel(int(torch.argmax(rel)), a.shape)
+    # the headline names the element furthest outside its own tolerance
+    worst = torch.where(bad, diff / allowed.clamp_min(torch.finfo(torch.float64).tiny), torch.full_like(diff, -1.0))
+    iw = _unravel(int(torch.argmax(worst)), a.shape)
     return Mismatch(count=count, total=a.numel(), max_abs=float(diff[ia] if ia else diff), abs_index=ia,
                     max_rel=float(rel[ir] if ir else rel), rel_index=ir, rtol=rtol, atol=atol,
-                    got_at=float(a[ia] if ia else a), expected_at=float(b[ia] if ia else b))
+                    got_at=float(a[iw] if iw else a), expected_at=float(b[iw] if iw else b), worst_index=iw)
 
 
 def _unravel(flat: int, shape) -> tuple:

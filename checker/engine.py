@@ -15,12 +15,11 @@ import time
 import traceback
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from . import __version__, fmt, handwritten
 from .messages import render
-from .plan import MAX_SOURCE_BYTES, Options, Submission, UsageError, limits_for, make_launcher, select_exercises  # noqa: F401
+from .plan import MAX_SOURCE_BYTES, Options, Submission
 from .outcome import CheckFailure, Msg, Skip
 from .records import ExerciseRecord, ItemRecord, Report, Status
 from .sandbox.limits import Limits

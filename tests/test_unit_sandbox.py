@@ -219,18 +219,11 @@ def test_project_and_reference_are_not_visible(probe):
     assert probe.call("listdir", ["/submission"]).value == ["probe.py"]
 
 
-DEV_WRITABLE = pytest.mark.xfail(strict=True, reason="BUG: /dev (and /dev/shm) inside the bubblewrap sandbox is bwrap's "
-                                  "--dev tmpfs, writable and without a --size cap (half the host's RAM, 12 GB here), so "
-                                  "a submission can write outside /sandbox and /tmp and use host memory far beyond the "
-                                  "512 MB cap of /tmp and outside RLIMIT_AS")
-
-
 @needs_bwrap
 @pytest.mark.parametrize("where", ["/escaped", "/usr/escaped", "/etc/escaped", "/opt/nlp100-worker/escaped",
                                    "/submission/escaped", "{root}/escaped", "{root}/.venv/escaped", "{root}/checker/escaped",
                                    "/proc/escaped", "/sys/escaped",
-                                   pytest.param("/dev/escaped", marks=DEV_WRITABLE),
-                                   pytest.param("/dev/shm/escaped", marks=DEV_WRITABLE)])
+                                   "/dev/escaped"])
 def test_writes_outside_sandbox_and_tmp_fail(probe, where):
     path = where.format(root=ROOT)
     assert probe.call("write", [path]).value != "ok"
@@ -245,7 +238,7 @@ def test_writes_inside_sandbox_and_tmp_work_and_stay_inside(probe):
     assert probe.call("write", [f"/tmp/{marker}"]).value == "ok"
     assert probe.call("read", [f"/tmp/{marker}"]).value == "escaped"
     assert not Path(f"/tmp/{marker}").exists()  # the sandbox's /tmp is private
-    assert (probe.launch.workdir / marker).exists()  # /sandbox is the session's own work dir
+    assert not (probe.launch.workdir / marker).exists()  # /sandbox is a private tmpfs: files cross only through the pipe
 
 
 # -- the network ---------------------------------------------------------------------------------
@@ -346,9 +339,6 @@ def test_output_beyond_the_cap_is_cut_and_counted(tmp_path):
 
 
 @needs_bwrap
-@pytest.mark.xfail(strict=True, reason="BUG: WorkerSession.output() returns only the current worker's captures once a "
-                   "worker was restarted (_old_output is ignored when captures exist), so whatever the submission "
-                   "printed before a crash or timeout -- the output that explains it -- is dropped from the report")
 def test_output_before_a_restart_is_kept(tmp_path):
     src = PROBE + "\n\ndef hello(s):\n    print(s, flush=True)\n    return s\n"
     s = new_session(write_probe(tmp_path, src))
@@ -380,9 +370,6 @@ def forge():
 
 
 @needs_bwrap
-@pytest.mark.xfail(strict=True, reason="BUG: a frame forged by the submission on its response pipe with an unhashable "
-                   "tensor dtype makes wire.Decoder raise TypeError, which WorkerSession._receive does not catch "
-                   "(it catches only WireError): the grader gets a raw TypeError instead of WorkerGone('protocol')")
 def test_a_forged_malformed_frame_is_a_protocol_error(tmp_path):
     s = new_session(write_probe(tmp_path, FORGE, "forge.py"))
     try:
@@ -456,9 +443,6 @@ def test_grading_with_rlimits_isolation_reports_reduced(tmp_path):
 
 
 @needs_bwrap
-@pytest.mark.xfail(strict=True, reason="BUG (end to end): the forged frame of test_a_forged_malformed_frame_is_a_protocol_error "
-                   "turns into an internal error of the checker (exit status 2, 'a bug in the checker'), although a "
-                   "submission that tries to escape must be graded (status 1)")
 def test_grading_a_submission_that_forges_a_frame_is_still_graded(tmp_path):
     from checker.api import Options, grade
 

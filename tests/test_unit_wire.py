@@ -208,18 +208,14 @@ def test_too_deep_nesting_is_described_on_encode():
         raw = raw[0]
         depth += 1
     assert raw == {"$object": {"type": "nested", "note": "nested too deeply"}}
-    assert depth == wire.MAX_DEPTH + 1
+    assert depth == wire.MAX_DEPTH  # the placeholder itself is still within what the decoder accepts
 
 
 def test_nesting_up_to_max_depth_roundtrips():
-    got = roundtrip(_nested_list(wire.MAX_DEPTH))
-    assert got == _nested_list(wire.MAX_DEPTH)
+    got = roundtrip(_nested_list(wire.MAX_DEPTH - 1))
+    assert got == _nested_list(wire.MAX_DEPTH - 1)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Encoder puts its 'nested too deeply' $object at depth MAX_DEPTH+1, but "
-                   "Decoder rejects any value deeper than MAX_DEPTH, so a result nested 33+ levels deep (an honest, wrong "
-                   "answer) is reported as a protocol error ('do not write to the checker's pipes') and the worker is "
-                   "killed, instead of arriving as an Opaque the checks reject")
 def test_what_the_encoder_makes_of_deep_nesting_decodes():
     got = roundtrip(_nested_list(wire.MAX_DEPTH + 5))
     while isinstance(got, list) and got:
@@ -274,10 +270,6 @@ def test_bad_ndarray_dtype_is_rejected(dtype):
         decode_value({"$ndarray": {"dtype": dtype, "shape": [1], "offset": 0, "nbytes": 8}}, b"\0" * 8)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Decoder._tensor/_ndarray look the dtype up in a dict/set before checking "
-                   "its type, so an unhashable dtype (a JSON list) raises TypeError instead of WireError; "
-                   "WorkerSession._receive only catches WireError, so a submission that writes such a frame to its "
-                   "response pipe crashes the grader (internal error, exit 2) instead of failing the item")
 @pytest.mark.parametrize("tag", ["$tensor", "$ndarray"])
 def test_unhashable_dtype_is_a_wire_error(tag):
     with pytest.raises(WireError):

@@ -172,13 +172,13 @@ def _forwards(ctx, name: str, base_args: list, vary: int, reduce):
             out.append(reduce(ref(*a)))
         return torch.stack(out).double()
 
-    student_batch = None
-    if ctx.defines(name):
-        like = ref(*base_args)
+    if not ctx.defines(name):
+        return ref_batch, None
+    like = ref(*base_args)
 
-        def student_batch(stack):
-            res = ctx.map(name, base_args, vary, stack)
-            return torch.stack([reduce(validate.like(r, like, f"{name}(...)")).double().reshape(()) for r in res])
+    def student_batch(stack):
+        res = ctx.map(name, base_args, vary, stack)
+        return torch.stack([reduce(validate.like(r, like, f"{name}(...)")).double().reshape(()) for r in res])
 
     return ref_batch, student_batch
 

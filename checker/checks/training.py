@@ -10,9 +10,8 @@ several items need (73, 74, 75) are made once per submission and shared.
 """
 from __future__ import annotations
 
+import io
 import math
-import os
-import shutil
 from pathlib import Path
 
 import torch
@@ -59,6 +58,28 @@ def _data(ctx) -> dict:
             raise CheckFailure("protocol", {"detail": "bad handles"}, status=Status.ERROR)
         ctx.shared[key] = handles
     return ctx.shared[key]
+
+
+def sandbox_path(ctx, name: str) -> str:
+    return f"{ctx.session.launch.sandbox_workdir}/{name}"
+
+
+def read_file(ctx, path: str, limit: int) -> bytes | None:
+    """A file the submission wrote, fetched through the pipe; None when it is not there."""
+    try:
+        _, v = ctx.session.op("read", {}, path=path, limit=limit, timeout=60, during=f"reading {path}")
+    except StudentError as e:
+        if e.type in ("FileNotFoundError", "NotADirectoryError", "IsADirectoryError"):
+            return None
+        if e.type == "ValueError":
+            raise CheckFailure("plot_invalid", {"error": e.error.get("message", "")[:200]}) from None
+        raise _fail_from(ctx, e, f"reading {path}") from None
+    except WorkerGone as e:
+        raise _fail_from(ctx, e, f"reading {path}") from None
+    data = v.get("data")
+    if not isinstance(data, torch.Tensor) or data.dtype != torch.uint8 or data.dim() != 1 or data.numel() > limit:
+        raise CheckFailure("protocol", {"detail": "a file came back malformed"}, status=Status.ERROR)
+    return data.numpy().tobytes()
 
 
 def build(ctx, fn: str = "build_model") -> Handle:
@@ -358,25 +379,20 @@ def own_plot(ctx, history: list[dict]) -> Path | None:
 def check_plot_history(ctx) -> None:
     """plot_history writes a real PNG: it opens, has a sane size, and is not blank."""
     run = main_run(ctx)
-    name = "history_plot.png"
-    host = ctx.session.launch.workdir / name
-    if host.exists():
-        host.unlink()
-    inside = f"{ctx.session.launch.sandbox_workdir}/{name}"
+    inside = sandbox_path(ctx, "history_plot.png")
     try:
         clean = [{k: r[k] for k in KEYS} for r in run["history"]]
         ctx.session.call("plot_history", [clean, inside], seed=ctx.seed, timeout=ctx.exercise.limits.call_timeout_s * 3)
     except (StudentError, WorkerGone) as e:
         raise _fail_from(ctx, e, f"plot_history(history, {inside!r})") from None
-    if not host.is_file() or host.is_symlink():
+    data = read_file(ctx, inside, 32 * 1024 * 1024)
+    if data is None:
         raise CheckFailure("plot_missing", {})
-    if host.stat().st_size > 32 * 1024 * 1024:
-        raise CheckFailure("plot_invalid", {"error": "larger than 32 MB"})
     from PIL import Image, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = 50_000_000
     try:
-        with Image.open(host) as im:
+        with Image.open(io.BytesIO(data)) as im:
             if im.format != "PNG":
                 raise CheckFailure("plot_invalid", {"error": f"format {im.format}"})
             w, h = im.size
@@ -391,31 +407,27 @@ def check_plot_history(ctx) -> None:
     if colours is not None and len(colours) < 2:
         raise CheckFailure("plot_blank", {})
     dest = artifacts_dir(ctx) / f"{ctx.exercise.id}_student_plot.png"
-    shutil.copyfile(host, dest)
+    dest.write_bytes(data)
     ctx.artifacts["student_plot"] = str(dest)
 
 
 # -- 76 -----------------------------------------------------------------------------------
 
 
-def _ckpt_dir(ctx, name: str) -> tuple[Path, str]:
-    host = ctx.session.launch.workdir / name
-    if host.exists():
-        shutil.rmtree(host)
-    host.mkdir()
-    os.chmod(host, 0o777)
-    return host, f"{ctx.session.launch.sandbox_workdir}/{name}"
+def _ckpt_dir(ctx, name: str) -> str:
+    path = sandbox_path(ctx, name)
+    _request(ctx, "mkdir", {}, f"mkdir {path}", path=path)
+    return path
 
 
-def load_checkpoint(path: Path, k: int) -> dict:
-    """A checkpoint written by the submission, loaded safely and validated."""
-    name = path.name
-    if path.is_symlink() or not path.is_file():
-        raise CheckFailure("checkpoint_unreadable", {"name": name, "error": "no such file" if not path.exists() else "not a regular file"})
-    if path.stat().st_size > MAX_CHECKPOINT_MB * 1024 * 1024:
-        raise CheckFailure("checkpoint_content", {"name": name, "problem": Msg("ckpt_too_large", {"limit": MAX_CHECKPOINT_MB})})
+def load_checkpoint(ctx, folder: str, k: int) -> dict:
+    """Checkpoint epoch_k.pt written by the submission, fetched through the pipe, loaded safely and validated."""
+    name = f"epoch_{k}.pt"
+    data = read_file(ctx, f"{folder}/{name}", MAX_CHECKPOINT_MB * 1024 * 1024)
+    if data is None:
+        raise CheckFailure("checkpoint_unreadable", {"name": name, "error": "no such file"})
     try:
-        obj = torch.load(path, weights_only=True, map_location="cpu")
+        obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
     except Exception as e:  # noqa: BLE001 - any failure of a safe load is the file's problem
         raise CheckFailure("checkpoint_unreadable", {"name": name, "error": f"{type(e).__name__}: {str(e)[:200]}"}) from None
     if not isinstance(obj, dict) or not {"epoch", "model", "optimizer"} <= set(obj):
@@ -436,11 +448,11 @@ def checkpoint_run(ctx) -> dict:
     key = ("ckpt_run", ctx.session.restarts)
     if key not in ctx.shared:
         try:
-            host, inside = _ckpt_dir(ctx, "checkpoints")
+            inside = _ckpt_dir(ctx, "checkpoints")
             epochs, batch = int(_p("epochs", ctx, 8)), int(_p("batch_size", ctx, 1))
             model = build(ctx)
             history, _ = train(ctx, model, epochs=epochs, batch_size=batch, checkpoint_dir=inside)
-            ctx.shared[key] = {"host": host, "inside": inside, "history": history, "epochs": epochs, "batch": batch}
+            ctx.shared[key] = {"inside": inside, "history": history, "epochs": epochs, "batch": batch}
         except CheckFailure as f:
             ctx.shared[key] = f
     got = ctx.shared[key]
@@ -460,13 +472,14 @@ def check_checkpoints(ctx) -> None:
     run = checkpoint_run(ctx)
     E = run["epochs"]
     expected = [f"epoch_{k}.pt" for k in range(1, E + 1)]
-    present = sorted(p.name for p in run["host"].iterdir())
+    h, _ = _request(ctx, "listdir", {}, "os.listdir(checkpoint_dir)", path=run["inside"])
+    present = [str(n) for n in h.get("names", []) if isinstance(n, str)] if isinstance(h.get("names"), list) else []
     if not set(expected) <= set(present):
         shown = ", ".join(present[:6]) + (" ..." if len(present) > 6 else "") if present else "nothing"
         raise CheckFailure("checkpoint_missing", {"epochs": E, "dir": "checkpoint_dir", "expected": f"epoch_1.pt … epoch_{E}.pt",
                                                   "got": shown})
     for k in sorted({1, max(1, E // 2), E}):
-        obj = load_checkpoint(run["host"] / f"epoch_{k}.pt", k)
+        obj = load_checkpoint(ctx, run["inside"], k)
         loss = _valid_loss_of_state(ctx, obj["model"])
         want = run["history"][k - 1]["valid_loss"]
         if not abs(loss - want) <= 1e-3 + 1e-3 * abs(want):
@@ -478,8 +491,7 @@ def check_resume(ctx) -> None:
     run = checkpoint_run(ctx)
     E = run["epochs"]
     k = max(1, E // 2)
-    src = run["host"] / f"epoch_{k}.pt"
-    obj = load_checkpoint(src, k)
+    obj = load_checkpoint(ctx, run["inside"], k)
     # 1. resume from the real checkpoint
     model = build(ctx)
     hist, _ = train(ctx, model, epochs=E, batch_size=run["batch"], resume_from=f"{run['inside']}/epoch_{k}.pt", first_epoch=k + 1)
@@ -494,12 +506,14 @@ def check_resume(ctx) -> None:
         raise CheckFailure("resume_far", {"k": k, "k1": k + 1, "got": fmt.number(got), "expected": fmt.number(want),
                                           "fresh": fmt.number(fresh)})
     # 2. the optimizer state is restored: a checkpoint whose optimizer has lr = 0 must leave the model as it was
-    probe_host, probe_inside = _ckpt_dir(ctx, "probe")
+    probe_inside = _ckpt_dir(ctx, "probe")
     groups = obj["optimizer"]["param_groups"]
     if isinstance(groups, list) and groups and all(isinstance(g, dict) and "lr" in g for g in groups):
         frozen = {**obj, "optimizer": {**obj["optimizer"], "param_groups": [{**g, "lr": 0.0} for g in groups]}}
-        torch.save(frozen, probe_host / f"epoch_{k}.pt")
-        os.chmod(probe_host / f"epoch_{k}.pt", 0o444)
+        buf = io.BytesIO()
+        torch.save(frozen, buf)
+        _request(ctx, "write", {"data": torch.frombuffer(bytearray(buf.getvalue()), dtype=torch.uint8)},
+                 "writing the probe checkpoint", path=f"{probe_inside}/epoch_{k}.pt")
         model = build(ctx)
         hist, _ = train(ctx, model, epochs=k + 1, batch_size=run["batch"], resume_from=f"{probe_inside}/epoch_{k}.pt", first_epoch=k + 1)
         before = run["history"][k - 1]["valid_loss"]

@@ -106,8 +106,8 @@ def _client(timeout: float = 60.0):
 def _fresh_api(timeout: float | None = 30.0):
     """A new low-level client with its own connection (signal handlers, watcher threads)."""
     docker = _docker()
-    base = _client().api
-    return docker.APIClient(base_url=base.base_url, version=base.api_version, timeout=timeout)
+    version = _client().api.api_version
+    return docker.APIClient(version=version, timeout=timeout, **docker.utils.kwargs_from_env())
 
 
 def image_name(options=None) -> str:

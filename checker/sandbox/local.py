@@ -66,7 +66,7 @@ class Launch:
     proc: subprocess.Popen
     req_fd: int
     resp_fd: int
-    workdir: Path              # host path of the sandbox's writable work dir
+    workdir: Path              # host path of the work dir (only where the backend shares it: reduced isolation)
     subdir: Path               # host path of the read-only submission folder
     sandbox_workdir: str       # the same folders as the worker sees them
     sandbox_subdir: str
@@ -213,13 +213,16 @@ def launch_local(limits: Limits, isolation: str = "auto") -> Launch:
         args = [bw, "--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                 "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session",
                 "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
-        args += ["--proc", "/proc", "--dev", "/dev", "--size", str(limits.tmpfs_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+        size = str(limits.tmpfs_mb * 1024 * 1024)
+        args += ["--proc", "/proc", "--dev", "/dev", "--size", "67108864", "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
+                 "--size", size, "--tmpfs", "/tmp"]
         _bind_system(args)
         for d in _python_dirs():
             args += ["--ro-bind", d, d]
         for f in WORKER_FILES:
             args += ["--ro-bind", str(HERE / f), f"{SANDBOX_WORKER}/{f}"]
-        args += ["--bind", str(workdir), SANDBOX_WORKDIR, "--ro-bind", str(subdir), SANDBOX_SUBMISSION]
+        # the work dir is a size-capped tmpfs of the sandbox's own: files there cross to the grader only through the pipe
+        args += ["--size", size, "--tmpfs", SANDBOX_WORKDIR, "--ro-bind", str(subdir), SANDBOX_SUBMISSION]
         args += ["--remount-ro", "/", "--chdir", SANDBOX_WORKDIR, "--clearenv"]
         for k, v in env.items():
             args += ["--setenv", k, v]

@@ -97,6 +97,7 @@ class WorkerSession:
         self.started_at = time.monotonic()
         self._next_id = 0
         self.captures: list[_Capture] = []
+        self._finished_captures: list[_Capture] = []
         self.restarts = 0
         self.isolation = ""
         self.backend = ""
@@ -114,6 +115,7 @@ class WorkerSession:
         cap = self.limits.output_kb * 1024
         self.captures = [_Capture(self.launch.proc.stdout, cap), _Capture(self.launch.proc.stderr, cap)]
         for c in self.captures:
+            c.pair = self.captures
             c.start()
 
     def wait_ready(self) -> dict:
@@ -177,17 +179,25 @@ class WorkerSession:
         self.last_exit = rc
         for c in self.captures:
             c.join(timeout=2)
-        self._old_output = self.output()
+        self._finished_captures += self.captures
+        self.captures = []
         self.launch.cleanup()
 
     def output(self) -> dict:
-        prev = getattr(self, "_old_output", None)
-        if not self.captures:
-            return prev or {"stdout": "", "stderr": "", "truncated": False}
-        out, err = self.captures
-        cur = {"stdout": out.text(), "stderr": err.text(), "truncated": out.truncated or err.truncated,
-               "stdout_bytes": out.total, "stderr_bytes": err.total}
-        return cur
+        """What the submission printed, over every worker it had (restarts included), each stream cut at the cap."""
+        cap = self.limits.output_kb * 1024
+        total = {"stdout": "", "stderr": "", "truncated": False, "stdout_bytes": 0, "stderr_bytes": 0}
+        for c in self._finished_captures + self.captures:
+            name = "stdout" if c is c.pair[0] else "stderr"
+            room = cap - len(total[name].encode("utf-8", "replace"))
+            text = c.text()
+            if len(text.encode("utf-8", "replace")) > room:
+                text = text.encode("utf-8", "replace")[:max(0, room)].decode("utf-8", "ignore")
+                total["truncated"] = True
+            total[name] += text
+            total[f"{name}_bytes"] += c.total
+            total["truncated"] = total["truncated"] or c.truncated
+        return total
 
     # -- requests -------------------------------------------------------
     def remaining(self) -> float:

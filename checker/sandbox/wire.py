@@ -114,7 +114,7 @@ class Encoder:
         return off, len(data)
 
     def encode(self, v, depth: int = 0):
-        if depth > MAX_DEPTH:
+        if depth >= MAX_DEPTH:
             return {"$object": {"type": "nested", "note": "nested too deeply"}}
         t = type(v)
         if v is None or t is bool or t is str:
@@ -251,7 +251,8 @@ class Decoder:
         return shape, self.payload[off : off + n]
 
     def _tensor(self, spec):
-        dtype = DTYPES.get(spec.get("dtype") if isinstance(spec, dict) else None)
+        name = spec.get("dtype") if isinstance(spec, dict) else None
+        dtype = DTYPES.get(name) if isinstance(name, str) else None
         if dtype is None:
             raise WireError("tensor dtype not allowed")
         itemsize = torch.empty((), dtype=dtype).element_size()
@@ -264,7 +265,7 @@ class Decoder:
     def _ndarray(self, spec):
         np = _numpy()
         name = spec.get("dtype") if isinstance(spec, dict) else None
-        if np is None or name not in NUMPY_DTYPES:
+        if np is None or not isinstance(name, str) or name not in NUMPY_DTYPES:
             raise WireError("ndarray dtype not allowed")
         dt = np.dtype(name)
         shape, data = self._slice(spec, dt.itemsize)

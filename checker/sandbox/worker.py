@@ -21,6 +21,7 @@ Requests (header ``op``):
   load_state values model, state             model.load_state_dict(state)
   put      values {name: value}              keep values (training data), answer handles
   cuda                                       is a CUDA device available in the sandbox?
+  mkdir / listdir / read / write {path}      files in the sandbox's folders (the grader never reads them from the host)
   exit
 """
 from __future__ import annotations
@@ -255,6 +256,33 @@ class Worker:
         """Keep values (the training data) in the worker; later requests refer to them by handle."""
         return {}, {"handles": {k: wire.Handle(self.keep(x)) for k, x in v.items()}}
 
+    # files in the sandbox's own folders: the grader reads and writes them only through the pipe
+    def op_mkdir(self, h, v):
+        os.makedirs(h["path"], exist_ok=True)
+        return {}, None
+
+    def op_listdir(self, h, v):
+        return {"names": sorted(os.listdir(h["path"]))[:1000]}, None
+
+    def op_read(self, h, v):
+        import stat
+
+        path, limit = h["path"], int(h["limit"])
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileNotFoundError(f"{path} is not a regular file")
+        if st.st_size > limit:
+            raise ValueError(f"{path} is larger than {limit} bytes")
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+        t = torch.frombuffer(bytearray(data), dtype=torch.uint8) if data else torch.empty(0, dtype=torch.uint8)
+        return {"size": len(data)}, {"data": t}
+
+    def op_write(self, h, v):
+        with open(h["path"], "wb") as fh:
+            fh.write(v["data"].numpy().tobytes())
+        return {}, None
+
     def op_cuda(self, h, v):
         ok = torch.cuda.is_available()
         return {"cuda": bool(ok), "devices": torch.cuda.device_count() if ok else 0}, None
@@ -269,7 +297,8 @@ class Worker:
                    "startup_s": time.perf_counter() - _T0, "threads": torch.get_num_threads()})
         ops = {"load": self.op_load, "call": self.op_call, "map": self.op_map, "predict": self.op_predict,
                "modules": self.op_modules, "state": self.op_state, "load_state": self.op_load_state,
-               "put": self.op_put, "cuda": self.op_cuda}
+               "put": self.op_put, "cuda": self.op_cuda, "mkdir": self.op_mkdir, "listdir": self.op_listdir,
+               "read": self.op_read, "write": self.op_write}
         while True:
             try:
                 h, v = wire.read_frame_blocking(self.fd_in)
