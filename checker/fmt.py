@@ -85,7 +85,7 @@ def value(v, recipe: str | None = None) -> str:
     if isinstance(v, dict):
         if len(v) > SMALL:
             return f"<dict of {len(v)} items>"
-        return "{" + ", ".join(f"{k!r}: {value(x)}" for k, x in v.items()) + "}"
+        return "{" + ", ".join(f"{repr(k)[:50]}: {value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, Opaque):
         return repr(v)
     if isinstance(v, Handle):

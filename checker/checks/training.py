@@ -106,10 +106,15 @@ def modules(ctx, model: Handle, call: str = "build_model") -> dict | None:
         raise _fail_from(ctx, e, call) from None
     except WorkerGone as e:
         raise _fail_from(ctx, e, call) from None
-    mods = h.get("modules")
-    if not isinstance(mods, list):
-        raise CheckFailure("protocol", {"detail": "bad module list"}, status=Status.ERROR)
-    return {"modules": [m for m in mods if isinstance(m, dict)], "lists": [str(a) for a in h.get("unregistered_lists", []) or []]}
+    mods, lists = h.get("modules"), h.get("unregistered_lists") or []
+    try:  # untrusted like everything from the sandbox: keep only well-formed entries
+        clean = [{"name": str(m["name"])[:200], "type": str(m["type"])[:200],
+                  "params": [(str(p[0])[:200], [int(x) for x in p[1]], str(p[2])[:50]) for p in m["params"]]}
+                 for m in mods[:10_000]]
+        lists = [str(a)[:100] for a in lists[:100]]
+    except (TypeError, KeyError, ValueError, IndexError):
+        raise CheckFailure("protocol", {"detail": "a malformed module list"}, status=Status.ERROR) from None
+    return {"modules": clean, "lists": lists}
 
 
 def train(ctx, model: Handle, *, epochs: int, batch_size: int, device: str = "cpu", checkpoint_dir: str | None = None,
