@@ -30,6 +30,8 @@ missing=()
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v docker >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
+# pip download (the image's wheels) needs some Python with pip: the venv, else python3
+[[ -x "${PYTHON:-.venv/bin/python}" ]] || python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 if (( ${#missing[@]} )); then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -47,13 +49,36 @@ if engine_up; then
 else
     log "starting dockerd (log: $DOCKERD_LOG)"
     mkdir -p "$(dirname "$DOCKERD_LOG")"
-    # a stale pid file of a dead daemon keeps a new one from starting
-    if [[ -f /var/run/docker.pid ]] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then rm -f /var/run/docker.pid; fi
-    setsid nohup dockerd --iptables=false --ip-masq=false --bridge=none >>"$DOCKERD_LOG" 2>&1 < /dev/null &
-    for _ in $(seq 1 120); do
-        engine_up && break
-        sleep 0.5
-    done
+    # pid files of a killed daemon (or of its containerd) keep a new one from starting
+    live() {  # live PIDFILE NAME: the pid in the file is a running (not zombie) NAME
+        local pid state
+        pid=$(cat "$1" 2>/dev/null) || return 1
+        [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "$2" ]] || return 1
+        state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)
+        [[ "$state" != Z && "$state" != X ]]
+    }
+    start_dockerd() {
+        if [[ -f /var/run/docker.pid ]] && ! live /var/run/docker.pid dockerd; then rm -f /var/run/docker.pid; fi
+        if [[ -f /var/run/docker/containerd/containerd.pid ]] && ! live /var/run/docker/containerd/containerd.pid containerd; then
+            rm -f /var/run/docker/containerd/containerd.pid /var/run/docker/containerd/containerd.sock \
+                  /var/run/docker/containerd/containerd.sock.ttrpc /var/run/docker/containerd/containerd-debug.sock
+        fi
+        if live /var/run/docker.pid dockerd; then
+            log "dockerd (pid $(cat /var/run/docker.pid)) runs but does not answer yet; waiting for it"
+        else
+            setsid nohup dockerd --iptables=false --ip-masq=false --bridge=none >>"$DOCKERD_LOG" 2>&1 < /dev/null &
+        fi
+        for _ in $(seq 1 120); do
+            engine_up && return 0
+            sleep 0.5
+        done
+        return 1
+    }
+    if ! start_dockerd; then
+        log "dockerd did not answer within 60 s; stopping it and trying once more"
+        if live /var/run/docker.pid dockerd; then kill "$(cat /var/run/docker.pid)" 2>/dev/null || true; sleep 3; fi
+        start_dockerd || true
+    fi
     if ! engine_up; then
         log "dockerd did not come up within 60 s; the end of its log:"
         tail -n 40 "$DOCKERD_LOG" >&2 || true
@@ -63,7 +88,7 @@ else
 fi
 step_done "engine" "$t"
 
-# ---- 3. the Python SDK in the project's venv (also the [docker] extra of pyproject.toml)
+# ---- 3. the Python SDK in the project's venv, where one exists (else: the [docker] extra of pyproject.toml)
 t=$(now)
 PY="${PYTHON:-.venv/bin/python}"
 if [[ -x "$PY" ]] && ! "$PY" -c 'import docker' 2>/dev/null; then
@@ -76,7 +101,10 @@ t=$(now)
 docker/make-base-image.sh
 step_done "base image" "$t"
 t=$(now)
-PYTHON="$PY" NLP100_IMAGE="$IMAGE" docker/build-image.sh
+# pip download runs with the project's venv where it exists already, else python3 (the wheels
+# are chosen for CPython 3.11 either way)
+if [[ -x "$PY" ]]; then export PYTHON="$PY"; fi
+NLP100_IMAGE="$IMAGE" docker/build-image.sh
 step_done "grader image" "$t"
 
 # ---- 6. it runs, without a network

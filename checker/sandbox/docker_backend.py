@@ -1,7 +1,8 @@
 """The docker backend: one fresh container per submission worker.
 
 The container runs the grader image (``Options.image``, else ``$NLP100_IMAGE``, else
-``nlp100-checker:latest``; built by ``docker/build-image.sh``) with
+``nlp100-checker:latest``, or ``nlp100-checker:cuda`` with ``--gpus``; built by
+``docker/build-image.sh``) with
 
 * no network (``network_mode=none``), a read-only root file system, and size-capped
   tmpfs mounts for ``/tmp`` and the work dir ``/sandbox`` (``Limits.tmpfs_mb`` each);
@@ -14,6 +15,7 @@ The container runs the grader image (``Options.image``, else ``$NLP100_IMAGE``, 
 * only the worker inside: ``timeout -s KILL T python -I -B /opt/nlp100-worker/worker.py``
   (the worker files of *this* checker are bind-mounted over the image's, read-only, so grader
   and worker always speak the same protocol; ``NLP100_DOCKER_WORKER=image`` uses the image's);
+* with ``--gpus`` (task 78), every GPU as a device request (needs the NVIDIA container toolkit);
 * an environment made only of ``sandbox_env`` (the grader's never enters) and docker's
   ``none`` log driver (a flood of output is never written to the daemon's disk).
 
@@ -46,13 +48,11 @@ on the machine removes containers whose owner process is gone or whose deadline 
 from __future__ import annotations
 
 import atexit
-import errno
 import fcntl
 import os
 import shutil
 import signal
 import socket
-import stat
 import tempfile
 import threading
 import time
@@ -64,6 +64,7 @@ from .limits import Limits
 from .local import HERE, SANDBOX_SUBMISSION, SANDBOX_WORKDIR, SANDBOX_WORKER, WORKER_FILES, sandbox_env
 
 DEFAULT_IMAGE = "nlp100-checker:latest"
+CUDA_IMAGE = "nlp100-checker:cuda"       # TORCH_VARIANT=cuda docker/build-image.sh
 LABEL = "nlp100-checker"
 SANDBOX_UID = 10001
 SANDBOX_CHAN = "/chan"
@@ -111,7 +112,11 @@ def _fresh_api(timeout: float | None = 30.0):
 
 
 def image_name(options=None) -> str:
-    return (getattr(options, "image", None) if options is not None else None) or os.environ.get("NLP100_IMAGE") or DEFAULT_IMAGE
+    """``--image``, else ``$NLP100_IMAGE``, else nlp100-checker:latest (nlp100-checker:cuda with ``--gpus``)."""
+    explicit = (getattr(options, "image", None) if options is not None else None) or os.environ.get("NLP100_IMAGE")
+    if explicit:
+        return explicit
+    return CUDA_IMAGE if getattr(options, "gpus", False) else DEFAULT_IMAGE
 
 
 def engine_answers(timeout: float = PING_TIMEOUT_S) -> bool:
@@ -238,6 +243,14 @@ def sweep_orphans(api=None) -> int:
                 n += 1
             except Exception:  # noqa: BLE001
                 pass
+    # the host folders of graders that died by SIGKILL
+    for d in Path(tempfile.gettempdir()).glob("nlp100-docker-*-*"):
+        try:
+            pid = int(d.name.split("-")[2])
+            if d.stat().st_uid == os.geteuid() and not _pid_alive(pid):
+                shutil.rmtree(d, ignore_errors=True)
+        except (ValueError, IndexError, OSError):
+            pass
     return n
 
 
@@ -506,7 +519,7 @@ def launch_docker(limits: Limits, cfg: DockerConfig) -> DockerLaunch:
     """Start one worker container. Raises RuntimeError (the session turns it into SandboxError)."""
     docker = _docker()
     api = _client().api
-    root = Path(tempfile.mkdtemp(prefix="nlp100-docker-"))   # 0700: other host users stay out
+    root = Path(tempfile.mkdtemp(prefix=f"nlp100-docker-{os.getpid()}-"))   # 0700: other host users stay out
     workdir, subdir, chan = root / "work", root / "submission", root / "chan"
     for d in (workdir, subdir, chan):
         d.mkdir()
@@ -597,9 +610,12 @@ def launch_docker(limits: Limits, cfg: DockerConfig) -> DockerLaunch:
         launch._timer = timer
     except BaseException as e:
         launch.cleanup()
-        if isinstance(e, Exception) and not isinstance(e, (OSError, RuntimeError)):
-            raise RuntimeError(f"docker backend: could not start a container from {cfg.image}: {_explain(e)}") from e
-        raise
+        if not isinstance(e, Exception):
+            raise                          # KeyboardInterrupt, SystemExit: the container is gone already
+        why = _explain(e)
+        if cfg.gpus and ("device driver" in why or "nvidia" in why.lower()):
+            why += " (--gpus needs the NVIDIA driver and the NVIDIA container toolkit on the engine's host)"
+        raise RuntimeError(f"docker backend: could not start a container from {cfg.image}: {why}") from e
     return launch
 
 
@@ -631,8 +647,9 @@ def launcher(options):
     try:
         api.inspect_image(image)
     except Exception:  # noqa: BLE001
+        how = "TORCH_VARIANT=cuda docker/build-image.sh" if image == CUDA_IMAGE else "docker/build-image.sh"
         raise SandboxError(f"docker backend: the image {image} is not on this engine; build it with "
-                           "docker/build-image.sh (or name another with --image / NLP100_IMAGE)") from None
+                           f"{how} (or name another with --image / NLP100_IMAGE)") from None
     _install_handlers()
     global _SWEPT
     if not _SWEPT:
