@@ -117,7 +117,10 @@ def _submit(args) -> int:
         kind = "cannot grade" if isinstance(e, SandboxError) else "error"
         print(f"check: {kind}: {e}", file=sys.stderr)
         if isinstance(e, SandboxError):
-            print("check: the sandbox could not start; try `--isolation rlimits`, or install bubblewrap (apt install bubblewrap)", file=sys.stderr)
+            if getattr(args, "backend", "local") == "docker":
+                print("check: the container could not start; is the Docker engine up and the grader image built (docker/build-image.sh)?", file=sys.stderr)
+            else:
+                print("check: the sandbox could not start; try `--isolation rlimits`, or install bubblewrap (apt install bubblewrap)", file=sys.stderr)
         return 2
     finally:
         if progress is not None:

@@ -226,9 +226,14 @@ def test_project_and_reference_are_not_visible(probe):
                                    "/dev/escaped"])
 def test_writes_outside_sandbox_and_tmp_fail(probe, where):
     path = where.format(root=ROOT)
-    assert probe.call("write", [path]).value != "ok"
+    result = probe.call("write", [path]).value
     if path.startswith(str(ROOT)):
+        # a checkout under /tmp (CI clones) lies in the sandbox's private tmpfs /tmp: a write
+        # there may succeed inside, but it must never reach the host's file
         assert not Path(path).exists()
+        if Path("/tmp") in ROOT.parents:
+            return
+    assert result != "ok"
 
 
 @needs_bwrap
