@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("data", help="datasets for 73-79")
     dsub = d.add_subparsers(dest="data_cmd", required=True)
     b = dsub.add_parser("build", help="build the real News Aggregator features (task 70) into the cache")
-    from .data.news import add_data_build_arguments
+    from .data_options import add_data_build_arguments
 
     add_data_build_arguments(b)
     return p

@@ -48,10 +48,10 @@ from typing import Callable, Iterable, Mapping
 import numpy as np
 import torch
 
+from ..data_options import NEWS_SEED, add_data_build_arguments  # noqa: F401  (re-exported)
 from . import CLASSES, Dataset, DatasetError, cache_dir as _cache_dir, load_dataset_file, save_dataset
 
 BUILD_VERSION = "1"           # bump when tokenization, lookup or the split recipe change
-NEWS_SEED = 123
 PUBLISHERS = ("Reuters", "Huffington Post", "Businessweek", "Contactmusic.com", "Daily Mail")
 SPLITS = ("train", "valid", "test")
 CORPUS_COLUMNS = ("ID", "TITLE", "URL", "PUBLISHER", "CATEGORY", "STORY", "HOSTNAME", "TIMESTAMP")
@@ -462,19 +462,6 @@ def load_news(where: str | os.PathLike | None = None) -> Dataset:
 
 
 # -- command line ------------------------------------------------------------------------
-
-def add_data_build_arguments(p) -> None:
-    """The options of ``check data build`` (for the CLI's argparse subparser)."""
-    p.add_argument("--news", required=True, type=Path,
-                   help="NewsAggregatorDataset.zip, newsCorpora.csv, or a directory with train.txt/valid.txt/test.txt")
-    p.add_argument("--vectors", required=True, type=Path,
-                   help="word vectors in word2vec format, binary or text (e.g. GoogleNews-vectors-negative300.bin.gz)")
-    p.add_argument("--cache", type=Path, default=None,
-                   help="where to store the dataset (default: $NLP100_CACHE, else $XDG_CACHE_HOME/nlp100-checker, "
-                        "else ~/.cache/nlp100-checker)")
-    p.add_argument("--limit", type=int, default=None, help="read only the first N words of the vectors file")
-    p.add_argument("--seed", type=int, default=NEWS_SEED, help="shuffle seed for the corpus split (zip/csv only)")
-
 
 def data_build_main(args, *, out=None, err=None) -> int:
     """Run ``check data build`` for an argparse namespace with ``news``, ``vectors``
