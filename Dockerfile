@@ -13,7 +13,7 @@
 #   docker/build-image.sh                               # CPU torch 2.13.0 on nlp100-base:bookworm or python:3.11-slim
 #   TORCH_VARIANT=cuda docker/build-image.sh           # CUDA torch 2.13.0 (task 78), tag nlp100-checker:cuda
 #
-# By hand (context = a folder holding this file, pyproject.toml, checker/, reference/, exercises/, wheels/):
+# By hand (context = a folder holding this file, pyproject.toml, checker/, packs/, wheels/):
 #
 #   docker build --network host --build-arg BASE_IMAGE=nlp100-base:bookworm -t nlp100-checker:latest CONTEXT
 #
@@ -80,11 +80,10 @@ RUN set -eu; \
 COPY --from=venv /opt/venv /opt/venv
 # The sandbox's unprivileged user, uid/gid 10001, is written into /etc/passwd directly below
 # (minimal bases have no useradd).
-# The checker (grader side: hypothesis, pydantic, rich are in the venv).  Editable, so that its
-# exercises/ folder is found next to the package (checker/spec.py looks there).
+# The checker and its chapter-8 pack (grader side: hypothesis, pydantic, rich are in the venv).  Editable, so
+# that everything of the grader lives under /opt/nlp100-checker, which submission containers mask.
 COPY pyproject.toml /opt/nlp100-checker/pyproject.toml
-COPY reference /opt/nlp100-checker/reference
-COPY exercises /opt/nlp100-checker/exercises
+COPY packs /opt/nlp100-checker/packs
 COPY checker /opt/nlp100-checker/checker
 RUN set -eu; \
     /opt/venv/bin/pip install -q --no-index --no-deps --no-build-isolation -e /opt/nlp100-checker; \

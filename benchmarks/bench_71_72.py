@@ -52,9 +52,9 @@ def bench_grading(repeat: int) -> None:
 def bench_gradcheck(threads: int, repeat: int = 50) -> None:
     import torch
 
-    from checker.checks import functional
-    from checker.engine import ItemContext
-    from checker.plan import Options, Submission
+    from checker.grading.context import ItemContext
+    from checker.grading.registry import installed_registry
+    from checker.grading.plan import Options, Submission
     from checker.sandbox.limits import Limits
     from checker.sandbox.local import launch_local
     from checker.sandbox.session import WorkerSession
@@ -68,7 +68,8 @@ def bench_gradcheck(threads: int, repeat: int = 50) -> None:
     s.start()
     sub = Submission.read(SUB)
     s.load(SUB)
-    ctx = ItemContext(item=item, exercise=ex, session=s, submission=sub, options=Options(), defined=sub.defined, limits=limits)
+    ctx = ItemContext(item=item, exercise=ex, session=s, submission=sub, options=Options(), defined=sub.defined, limits=limits,
+                      registry=installed_registry())
     g = torch.Generator().manual_seed(0)
     X = torch.randn(64, 300, generator=g, dtype=torch.float64) * 0.1
     y = torch.randint(0, 4, (64,), generator=g)
@@ -79,7 +80,7 @@ def bench_gradcheck(threads: int, repeat: int = 50) -> None:
         ctx.begin_case()
         ctx.student(case)  # the student's gradient, fetched once (part of every check)
         t0, c0 = time.perf_counter(), time.process_time()
-        functional.check_gradient_loss_and_grad(ctx, case)
+        ctx.registry.checks["gradient_loss_and_grad"](ctx, case)
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
     s.close()

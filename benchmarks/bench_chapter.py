@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/bench_chapter.py
 
-1. `check submit reference/submission.py --format json` (every exercise, default data, default cases): wall and CPU.
+1. `check submit packs/nlp100_ch08/solution.py --format json` (every exercise, default data, default cases): wall and CPU.
 2. The reference's own run outside the checker, in one plain Python process: import torch and the
    reference, make the default data, and do the same work the checker asks of the submission —
    the 70–72 functions on as many inputs as the checker sends (fixed cases + the default number of
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REF = ROOT / "reference" / "submission.py"
+REF = ROOT / "packs" / "nlp100_ch08" / "solution.py"
 
 
 def run_checker() -> tuple[float, float, dict]:
@@ -44,9 +44,9 @@ import torch
 torch.set_num_threads(1)
 spec = importlib.util.spec_from_file_location("submission", sys.argv[1])
 sub = importlib.util.module_from_spec(spec); spec.loader.exec_module(sub)
-from checker.data import load_dataset
+from nlp100_ch08.data import load_dataset
 from checker.spec import discover
-from checker import strategies
+from checker.grading.registry import installed_registry
 from hypothesis import given, settings, strategies as st, HealthCheck
 cfg = json.loads(sys.argv[2])
 d = load_dataset("default")
@@ -55,7 +55,7 @@ for ex in discover().values():
     if ex.kind != "functions":
         continue
     for item in ex.items:
-        space = strategies.space(item.inputs)
+        space = installed_registry().space(item.inputs)
         fn = getattr(sub, item.function)
         for c in space.fixed:
             fn(*c.args, **c.kwargs)

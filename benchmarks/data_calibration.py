@@ -22,7 +22,7 @@ import time
 import torch
 from torch import nn
 
-from checker.data.default import make_default
+from nlp100_ch08.data.default import make_default
 
 
 def train(model, X, y, *, epochs, batch_size, lr, seed, momentum=0.0):

@@ -34,7 +34,7 @@ def _submit(path: Path, backend: str, extra: list[str]) -> tuple[float, int]:
 
 
 def _sandbox_cycle(path: Path, backend: str) -> float:
-    from checker.plan import Options, make_launcher
+    from checker.grading.plan import Options, make_launcher
     from checker.sandbox.limits import Limits
     from checker.sandbox.session import WorkerSession
 
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
     path = args.file.resolve()
     extra = ["--max-examples", str(args.max_examples)] if args.max_examples is not None else []
 
-    from checker.sandbox import docker_backend
+    from checker.sandbox.docker import backend as docker_backend
 
     backends = ["local"] + (["docker"] if docker_backend.available() else [])
     if "docker" not in backends:

@@ -3,7 +3,7 @@
 There are no pretrained vectors offline, so this trains small word2vec
 vectors with gensim on the *training* titles only (tokenized as the checker
 does), saves them in word2vec binary format, builds the ``news`` dataset with
-``checker.data.news.build_news`` into a scratch cache, loads it back with
+``nlp100_ch08.data.news.build_news`` into a scratch cache, loads it back with
 ``load_dataset`` and trains the single-layer network nn.Linear(300, 4) with
 SGD.  With GoogleNews vectors the chapter's usual result is about 0.88-0.90;
 vectors trained on ~100k tokens are weaker.
@@ -19,8 +19,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from checker.data import load_dataset
-from checker.data.news import build_news, read_split_dir, tokenize
+from nlp100_ch08.data import load_dataset
+from nlp100_ch08.data.news import build_news, read_split_dir, tokenize
 
 
 def main(argv=None):

@@ -5,8 +5,12 @@ Public API::
     from checker import grade, Options
     report = grade("exercise.py", exercises=["71"], options=Options(lang="ja"))
     report.score, report.exit_status, report.to_dict()
+
+``grade`` raises only ``checker.errors.CheckerError`` (and its subclasses) when it cannot grade.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
+from .api import Options, grade  # noqa: E402
+from .errors import CheckerError, SandboxError, UsageError  # noqa: E402
 
-from .api import Options, SandboxError, UsageError, grade  # noqa: E402,F401
+__all__ = ["__version__", "grade", "Options", "CheckerError", "UsageError", "SandboxError"]

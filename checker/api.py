@@ -4,13 +4,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .plan import Options, SandboxError, UsageError, WarmLauncher, make_launcher, make_plan
+from .errors import SandboxError
+from .grading.plan import Options, WarmLauncher, make_launcher, make_plan
 
-__all__ = ["grade", "Options", "UsageError", "SandboxError"]
+__all__ = ["grade", "Options"]
 
 
 def grade(path: Path | str, exercises: list[str] | None = None, options: Options | None = None):
-    """Grade one submission file. Raises UsageError / SandboxError when it cannot grade."""
+    """Grade one submission file. Raises ``CheckerError`` (UsageError, SandboxError, ...) when it cannot grade."""
     t0 = time.monotonic()
     options = options or Options()
     plan = make_plan(path, exercises, options)
@@ -21,7 +22,7 @@ def grade(path: Path | str, exercises: list[str] | None = None, options: Options
             warm = WarmLauncher(base, plan.limits)  # the worker imports torch while we do
         except (OSError, RuntimeError) as e:
             raise SandboxError(str(e)) from e
-    from . import engine  # imports torch
+    from .grading import engine  # imports torch
 
     try:
         return engine.run(plan, warm or base, t0)

@@ -1,16 +1,20 @@
 """Every message the checker shows, in English and Japanese, from one table.
 
-Keys are stable identifiers; ``render(key, lang, **params)`` formats one.
+Keys are stable identifiers.  The engine's own messages are ``MESSAGES`` here;
+each exercise pack adds its table, and a ``Catalog`` merges them into the one
+table a grading renders from (a key may be defined once only).  ``Msg`` is a
+message not yet rendered: failures carry it, records hold the rendered text.
 A test checks that every key has both languages and the same placeholders.
 """
 from __future__ import annotations
 
 import string
+from dataclasses import dataclass, field
+from typing import Mapping
 
 LANGS = ("en", "ja")
 
 MESSAGES: dict[str, dict[str, str]] = {
-    # --- statuses and generic outcomes --------------------------------
     "passed": {"en": "all checks passed", "ja": "すべてのチェックに合格しました"},
     "not_implemented": {"en": "`{function}` is not defined in your file", "ja": "ファイルに `{function}` が定義されていません"},
     "not_implemented_many": {"en": "your file does not define {functions}", "ja": "ファイルに {functions} が定義されていません"},
@@ -18,9 +22,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "internal error: this is a bug in the checker, not in your code ({error}). Please report it with this output.",
         "ja": "内部エラー: これはチェッカーの不具合で、あなたのコードの問題ではありません ({error})。この出力を添えて報告してください。",
     },
-    "skipped_no_cuda": {"en": "skipped: no CUDA device on this machine", "ja": "スキップ: このマシンには CUDA デバイスがありません"},
-    "skipped_time": {"en": "skipped: the submission's time budget ran out before this item", "ja": "スキップ: この項目の前に提出物の制限時間を使い切りました"},
-    # --- import / sandbox ---------------------------------------------
     "import_failed": {"en": "your file could not be imported: {error}", "ja": "ファイルを読み込めませんでした: {error}"},
     "import_exit": {"en": "your file exits while it is being imported (sys.exit / exit status {code}); nothing at module level may end the program",
                     "ja": "ファイルの読み込み中にプログラムが終了しました (sys.exit / 終了ステータス {code})。モジュールのトップレベルでプログラムを終了させてはいけません"},
@@ -45,7 +46,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "total_timeout": {"en": "the submission used up its total time of {limit} s", "ja": "提出物全体の制限時間 {limit} 秒を使い切りました"},
     "exit_status": {"en": "exit status {code}", "ja": "終了ステータス {code}"},
     "killed_signal": {"en": "killed by signal {signal}", "ja": "シグナル {signal} で強制終了"},
-    # --- returned values ------------------------------------------------
     "bad_type": {"en": "`{what}` is {got}, but should be {expected}", "ja": "`{what}` が {got} ですが、{expected} であるべきです"},
     "bad_len": {"en": "`{what}` has {got} elements, but should have {expected}", "ja": "`{what}` の要素数が {got} ですが、{expected} であるべきです"},
     "bad_shape": {"en": "`{what}` has shape {got}, but should have shape {expected}", "ja": "`{what}` の形状が {got} ですが、{expected} であるべきです"},
@@ -59,8 +59,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "a_list": {"en": "a list", "ja": "リスト"},
     "a_dict": {"en": "a dict", "ja": "辞書 (dict)"},
     "a_value": {"en": "a value of type {type}", "ja": "{type} 型の値"},
-    # --- numeric checks ---------------------------------------------------
-    "mismatch": {"en": "`{what}` is not close to the reference", "ja": "`{what}` が参照解と一致しません"},
     "mismatch_entry": {"en": "`{what}{index}` = {got}, but should be roughly {expected}", "ja": "`{what}{index}` = {got} ですが、およそ {expected} であるべきです"},
     "mismatch_count": {"en": "Mismatched elements: {count} / {total} ({share})", "ja": "一致しない要素: {count} / {total} ({share})"},
     "mismatch_abs": {"en": "Greatest absolute difference: {value} at index {index} (up to {tol} allowed)",
@@ -68,106 +66,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "mismatch_rel": {"en": "Greatest relative difference: {value} at index {index} (up to {tol} allowed)",
                      "ja": "最大の相対誤差: {value} (位置 {index}、許容 {tol})"},
     "non_finite": {"en": "`{what}{index}` is {value} for finite input", "ja": "有限の入力に対して `{what}{index}` が {value} になりました"},
-    "hint_overflow": {"en": "hint: exp overflows for large inputs; subtract the maximum first (or use torch.logsumexp)",
-                      "ja": "ヒント: 大きな入力で exp がオーバーフローしています。先に最大値を引くか torch.logsumexp を使いましょう"},
-    "hint_log_of_softmax": {"en": "hint: log(softmax(x)) gives log(0) = -inf for large logits; compute logsumexp(x) - x[y] instead",
-                            "ja": "ヒント: 大きなロジットでは log(softmax(x)) が log(0) = -inf になります。logsumexp(x) - x[y] で計算しましょう"},
-    "hint_zero_division": {"en": "hint: a title with no known word must give a zero row, not 0/0",
-                           "ja": "ヒント: 既知の単語がないタイトルはゼロ行にします (0/0 にしない)"},
     "modified_input": {"en": "the call modified its input `{arg}` in place (e.g. `x -= ...`, `x.sub_()`); compute on a new tensor instead",
                        "ja": "入力 `{arg}` がその場で書き換えられました (`x -= ...`、`x.sub_()` など)。新しいテンソルで計算してください"},
-    "not_sum_to_one": {"en": "the values along dim={dim} sum to {value}, but should sum to 1", "ja": "dim={dim} 方向の和が {value} ですが、1 であるべきです"},
-    "not_probability": {"en": "`{what}{index}` = {value} is not a probability (outside [0, 1])", "ja": "`{what}{index}` = {value} は確率ではありません ([0, 1] の範囲外)"},
-    "not_shift_invariant": {"en": "adding {shift} to every input changed the result: `{what}{index}` went from {before} to {after}; softmax(x + c) must equal softmax(x)",
-                            "ja": "入力すべてに {shift} を足すと結果が変わりました: `{what}{index}` が {before} から {after} に。softmax(x + c) は softmax(x) と等しいはずです"},
-    "rows_not_zero": {"en": "row {row} of the gradient sums to {value}, but each row of dL/dlogits must sum to 0",
-                      "ja": "勾配の {row} 行目の和が {value} ですが、dL/dlogits の各行の和は 0 のはずです"},
     "nondeterministic": {"en": "`{call}` returned different results for the same input", "ja": "`{call}` が同じ入力に対して異なる結果を返しました"},
-    # --- gradients --------------------------------------------------------
-    "grad_inconsistent": {"en": "`{what}` does not match the numerical gradient of {forward} (central differences in float64): along a random direction the slope is {numeric}, your gradient gives {analytic}",
-                          "ja": "`{what}` が {forward} の数値微分 (float64 の中心差分) と一致しません: ランダムな方向への傾きは {numeric} ですが、あなたの勾配では {analytic} です"},
-    "grad_entry": {"en": "`{what}{index}` = {got}, but the numerical gradient of {forward} is roughly {expected}",
-                   "ja": "`{what}{index}` = {got} ですが、{forward} の数値微分はおよそ {expected} です"},
-    "your_forward": {"en": "your `{fn}`", "ja": "あなたの `{fn}`"},
-    "reference_forward": {"en": "the reference `{fn}`", "ja": "参照実装の `{fn}`"},
-    # --- hints: likely mistakes ---------------------------------------------
     "hint_transposed": {"en": "hint: your result looks transposed", "ja": "ヒント: 結果が転置されているようです"},
-    "hint_sign_flipped": {"en": "hint: your result has the opposite sign (a minus sign missing or extra?)", "ja": "ヒント: 符号が逆のようです (マイナスの付け忘れ・付けすぎ?)"},
-    "hint_times_n": {"en": "hint: your result is n = {n} times too large (missing division by the batch size?)", "ja": "ヒント: 結果が n = {n} 倍大きいようです (バッチサイズで割り忘れ?)"},
-    "hint_over_n": {"en": "hint: your result is n = {n} times too small (divided by the batch size where a sum is needed?)", "ja": "ヒント: 結果が n = {n} 分の 1 になっているようです (和をとるべきところでバッチサイズで割った?)"},
-    "hint_sum_not_mean": {"en": "hint: your loss is the sum over the batch; the contract asks for the mean", "ja": "ヒント: 損失がバッチの和になっています。平均を返してください"},
-    "hint_other_dim": {"en": "hint: your result is the softmax along another dimension; use the `dim` argument", "ja": "ヒント: 別の次元方向の softmax になっています。引数 `dim` を使ってください"},
-    "hint_bias_axis": {"en": "hint: `grad_b` is summed over the wrong axis: sum grad_y over the batch (dim 0)", "ja": "ヒント: `grad_b` の和をとる軸が違います。grad_y をバッチ方向 (dim 0) に足してください"},
-    "hint_zero": {"en": "hint: your result is all zeros", "ja": "ヒント: 結果がすべて 0 です"},
-    "hint_bias_ignored": {"en": "hint: your result equals x @ W without the bias b", "ja": "ヒント: バイアス b を足していない x @ W と同じ結果です"},
-    "hint_no_onehot": {"en": "hint: your gradient equals softmax(logits) / n: the one-hot of y is not subtracted", "ja": "ヒント: 勾配が softmax(logits) / n と同じです。y の one-hot を引いていません"},
-    "hint_log_softmax": {"en": "hint: your result looks like the log of the softmax", "ja": "ヒント: softmax の対数になっているようです"},
-    "hint_no_softmax": {"en": "hint: your result equals the raw scores X @ W: the softmax is missing", "ja": "ヒント: 結果が X @ W そのままです。softmax がありません"},
-    "hint_unknown_counted": {"en": "hint: unknown tokens seem to be counted in the mean; average over the known tokens only",
-                             "ja": "ヒント: 未知語も平均の分母に数えているようです。既知の単語だけで平均してください"},
-    "hint_dedup": {"en": "hint: repeated tokens seem to be counted once; every occurrence counts", "ja": "ヒント: 重複する単語を 1 回しか数えていないようです。出現するたびに数えてください"},
-    # --- hand-written rule ----------------------------------------------------
     "forbidden_call": {"en": "`{name}` is not allowed in a hand-written `{function}` (line {line}{via})",
                        "ja": "手書きで実装する `{function}` では `{name}` は使えません ({line} 行目{via})"},
     "forbidden_via": {"en": ", in `{helper}` called from it", "ja": "、そこから呼ばれる `{helper}` の中"},
     "forbidden_runtime": {"en": "`{name}` was called while `{function}` ran; a hand-written `{function}` must compute the result itself",
                           "ja": "`{function}` の実行中に `{name}` が呼ばれました。手書きの `{function}` は自分で計算しなければなりません"},
     "source_unreadable": {"en": "the source of `{function}` could not be analysed: {error}", "ja": "`{function}` のソースを解析できませんでした: {error}"},
-    # --- training (73–79) ------------------------------------------------------
-    "not_a_module": {"en": "`{call}` returned {got}, but should return a torch.nn.Module", "ja": "`{call}` が {got} を返しましたが、torch.nn.Module を返すべきです"},
-    "history_type": {"en": "`train` returned {got}, but should return a list with one dict per epoch", "ja": "`train` が {got} を返しましたが、エポックごとに 1 つの dict を並べたリストを返すべきです"},
-    "history_len": {"en": "`train` returned {got} records for {expected} epochs; it should return one record per epoch", "ja": "`train` が {expected} エポックに対して {got} 個の記録を返しました。1 エポックにつき 1 つの記録を返してください"},
-    "history_keys": {"en": "record {k} of the history has keys {got}; each record needs exactly {expected}", "ja": "履歴の {k} 番目の記録のキーが {got} です。各記録には {expected} が必要です"},
-    "history_value": {"en": "record {k} of the history: `{key}` = {got} is not {expected}", "ja": "履歴の {k} 番目の記録: `{key}` = {got} は {expected} ではありません"},
-    "history_epoch": {"en": "record {k} of the history has epoch {got}, but should have epoch {expected} (epochs are counted from 1)", "ja": "履歴の {k} 番目の記録の epoch が {got} ですが、{expected} であるべきです (エポックは 1 から数えます)"},
-    "a_finite_number": {"en": "a finite number", "ja": "有限の数"},
-    "a_fraction": {"en": "an accuracy in [0, 1]", "ja": "[0, 1] の範囲の正解率"},
-    "an_int": {"en": "an int", "ja": "int"},
-    "loss_not_decreasing": {"en": "training did not lower the loss: the mean cross-entropy on the training data went from {before} to {after} (measured by the checker)", "ja": "学習で損失が下がりませんでした: 訓練データの平均交差エントロピーが {before} から {after} になりました (チェッカーが計測)"},
-    "loss_too_high": {"en": "after training, the mean cross-entropy on the training data is {after}; a working training loop gets it below {target}",
-                      "ja": "学習後の訓練データの平均交差エントロピーが {after} です。正しく学習できていれば {target} 未満になります"},
-    "hint_no_step": {"en": "hint: the model did not change at all during training: is optimizer.step() called?",
-                     "ja": "ヒント: 学習中にモデルがまったく変化していません。optimizer.step() を呼んでいますか?"},
-    "hint_double_softmax": {"en": "hint: softmax applied before CrossEntropyLoss? CrossEntropyLoss takes raw scores (logits) and applies log-softmax itself",
-                            "ja": "ヒント: CrossEntropyLoss の前に softmax を適用していませんか? CrossEntropyLoss は生のスコア (ロジット) を受け取り、自分で log-softmax を計算します"},
-    "hint_model_softmax": {"en": "hint: the model's outputs are probabilities (a Softmax layer in the model?); the model should output logits",
-                           "ja": "ヒント: モデルの出力が確率になっています (モデルに Softmax 層?)。モデルはロジットを出力してください"},
-    "history_loss_flat": {"en": "the history's train_loss does not go down: epoch 1 {first}, epoch {last_epoch} {last}", "ja": "履歴の train_loss が下がっていません: エポック 1 で {first}、エポック {last_epoch} で {last}"},
-    "accuracy_below": {"en": "test accuracy {got} (measured by the checker on held-out data) is below the required {threshold}", "ja": "テスト正解率 {got} (チェッカーが未公開データで計測) が必要な {threshold} に届きません"},
-    "accuracy_mismatch": {"en": "`accuracy(model, X, y)` = {got} on {case}, but the checker measures {expected}", "ja": "{case} で `accuracy(model, X, y)` = {got} ですが、チェッカーの計測では {expected} です"},
-    "hint_percent": {"en": "hint: accuracy must be a fraction in [0, 1], not a percentage", "ja": "ヒント: 正解率はパーセントではなく [0, 1] の割合で返してください"},
-    "history_recompute": {"en": "the last record says {key} = {got}, but the checker measures {expected} on the returned model ({data} data, eval mode)", "ja": "最後の記録では {key} = {got} ですが、返されたモデルをチェッカーが ({data} データ、eval モードで) 計測すると {expected} です"},
-    "hint_valid_on_train": {"en": "hint: the valid metrics look like they were computed on the training data", "ja": "ヒント: 検証データの指標が訓練データで計算されているようです"},
-    "hint_running_mean": {"en": "hint: metrics must be measured after the epoch, in eval mode, not averaged over the epoch's batches", "ja": "ヒント: 指標はエポックのバッチ平均ではなく、エポック終了後に eval モードで計測してください"},
-    "plot_missing": {"en": "`plot_history(history, path)` wrote no file at the given path", "ja": "`plot_history(history, path)` が指定したパスにファイルを書きませんでした"},
-    "plot_invalid": {"en": "the file written by `plot_history` is not a readable PNG ({error})", "ja": "`plot_history` が書いたファイルは読める PNG ではありません ({error})"},
-    "plot_blank": {"en": "the plot written by `plot_history` is blank (a single colour)", "ja": "`plot_history` が書いた図は空白です (単色)"},
-    "plot_size": {"en": "the plot is {width}×{height} pixels; expected between {lo} and {hi} pixels per side", "ja": "図の大きさが {width}×{height} ピクセルです。一辺 {lo} 〜 {hi} ピクセルにしてください"},
-    "checkpoint_missing": {"en": "after {epochs} epochs, `{dir}` should hold {expected}, but holds {got}", "ja": "{epochs} エポック後の `{dir}` には {expected} があるはずですが、{got} があります"},
-    "checkpoint_unreadable": {"en": "checkpoint `{name}` could not be loaded with torch.load(..., weights_only=True): {error}", "ja": "チェックポイント `{name}` を torch.load(..., weights_only=True) で読み込めませんでした: {error}"},
-    "checkpoint_content": {"en": "checkpoint `{name}`: {problem}", "ja": "チェックポイント `{name}`: {problem}"},
-    "ckpt_keys": {"en": "it has keys {got}, but needs \"epoch\", \"model\" and \"optimizer\"", "ja": "キーが {got} ですが、\"epoch\"、\"model\"、\"optimizer\" が必要です"},
-    "ckpt_epoch": {"en": "\"epoch\" is {got}, but should be {expected}", "ja": "\"epoch\" が {got} ですが、{expected} であるべきです"},
-    "ckpt_model": {"en": "\"model\" is not a state_dict of tensors", "ja": "\"model\" がテンソルの state_dict ではありません"},
-    "ckpt_optimizer": {"en": "\"optimizer\" is not an optimizer state_dict (with \"state\" and \"param_groups\")", "ja": "\"optimizer\" がオプティマイザの state_dict (\"state\" と \"param_groups\" を含む) ではありません"},
-    "ckpt_too_large": {"en": "it is larger than {limit} MB", "ja": "{limit} MB より大きいです"},
-    "checkpoint_reproduce": {"en": "the model in `{name}` gives a valid loss of {got}, but the history says {expected} for epoch {k}", "ja": "`{name}` のモデルの検証損失は {got} ですが、履歴ではエポック {k} の値が {expected} です"},
-    "resume_epochs": {"en": "resuming from epoch {k} returned epochs {got}; it should return epochs {expected}", "ja": "エポック {k} からの再開で返されたエポックは {got} ですが、{expected} であるべきです"},
-    "resume_far": {"en": "resumed from epoch {k}, epoch {k1} has valid loss {got}; the uninterrupted run had {expected} and a fresh model {fresh}: the training did not continue where it stopped", "ja": "エポック {k} から再開したエポック {k1} の検証損失が {got} です。中断なしの学習では {expected}、新しいモデルでは {fresh} でした: 中断した所から学習が続いていません"},
-    "resume_optimizer": {"en": "the optimizer state was not restored: resuming from a checkpoint whose optimizer has lr = 0 still changed the model (valid loss {before} → {after})", "ja": "オプティマイザの状態が復元されていません: オプティマイザの lr を 0 にしたチェックポイントから再開しても、モデルが変化しました (検証損失 {before} → {after})"},
-    "hint_load_optimizer": {"en": "hint: call optimizer.load_state_dict(checkpoint[\"optimizer\"]) after creating the optimizer", "ja": "ヒント: オプティマイザを作った後で optimizer.load_state_dict(checkpoint[\"optimizer\"]) を呼んでください"},
-    "batch_not_faster": {"en": "larger batches are not faster: one epoch took {t1} s with batch size 1 and {tb} s with batch size {b} (expected at least {speedup}× faster)", "ja": "バッチを大きくしても速くなりません: 1 エポックにバッチサイズ 1 で {t1} 秒、バッチサイズ {b} で {tb} 秒かかりました (少なくとも {speedup} 倍速くなるはずです)"},
-    "batch_same_result": {"en": "all {n} batch sizes gave exactly the same model (train loss {loss} each time): the batch size has no effect",
-                          "ja": "{n} 通りのバッチサイズがすべてまったく同じモデルになりました (訓練損失はどれも {loss}): バッチサイズが効いていません"},
-    "hint_batch_ignored": {"en": "hint: `batch_size` seems to be ignored", "ja": "ヒント: `batch_size` が無視されているようです"},
-    "batch_not_learning": {"en": "with batch size {b}, one epoch did not lower the training loss ({before} → {after})", "ja": "バッチサイズ {b} では 1 エポックで訓練損失が下がりませんでした ({before} → {after})"},
-    "batch_table": {"en": "batch size {b}: {t} s per epoch, train loss {loss}", "ja": "バッチサイズ {b}: 1 エポック {t} 秒、訓練損失 {loss}"},
-    "device_params": {"en": "after `train(..., device=\"cuda\")` parameter `{name}` is on {got}; the model must stay on the GPU", "ja": "`train(..., device=\"cuda\")` の後、パラメータ `{name}` が {got} にあります。モデルは GPU 上に置いたままにしてください"},
-    "device_disagree": {"en": "training on CUDA gave test accuracy {cuda}, on the CPU {cpu}; they should agree within {tol}", "ja": "CUDA での学習のテスト正解率は {cuda}、CPU では {cpu} でした。差は {tol} 以内のはずです"},
-    "mlp_layers": {"en": "`build_mlp` has {n} registered layer(s) with weights; an MLP needs at least 2 (a hidden layer)", "ja": "`build_mlp` の重みを持つ登録済みの層は {n} 個です。MLP には少なくとも 2 個 (隠れ層) が必要です"},
-    "hint_plain_list": {"en": "hint: layers kept in a plain Python list ({attrs}) are not registered, so they are never trained: use torch.nn.ModuleList or nn.Sequential", "ja": "ヒント: 普通の Python のリスト ({attrs}) に入れた層は登録されず、学習されません。torch.nn.ModuleList か nn.Sequential を使ってください"},
-    "mlp_linear": {"en": "`build_mlp`'s network is linear (f(a + b) - f(a) - f(b) + f(0) is 0 up to {dev}): put a non-linearity such as ReLU between the layers", "ja": "`build_mlp` のネットワークは線形です (f(a + b) - f(a) - f(b) + f(0) がほぼ 0: {dev})。層の間に ReLU などの非線形関数を入れてください"},
-    # --- labels of the renderers ---------------------------------------------
     "gh_heading": {"en": 'nlp100-checker: {submission}', "ja": 'nlp100-checker: {submission}'},
     "gh_exercise": {"en": 'Exercise', "ja": '問題'},
     "gh_item": {"en": 'Item', "ja": '項目'},
@@ -190,7 +98,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "html_duration": {"en": 'time', "ja": '所要時間'},
     "html_seed": {"en": 'seed', "ja": 'シード'},
     "html_internal": {"en": 'checker bug', "ja": 'チェッカーの不具合'},
-    # --- report text -------------------------------------------------------
     "counterexample": {"en": "smallest failing input found", "ja": "見つかった最小の反例"},
     "input": {"en": "input", "ja": "入力"},
     "got": {"en": "got", "ja": "返り値"},
@@ -214,11 +121,52 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+
+@dataclass(frozen=True)
+class Msg:
+    """A message from the table, not yet rendered: ``Msg(key, params)``; a param may itself be a ``Msg``."""
+
+    key: str
+    params: dict = field(default_factory=dict)
+
+
+class Catalog:
+    """Message tables merged into one; a key defined twice is an error naming both sources."""
+
+    def __init__(self, *tables: Mapping[str, Mapping[str, str]], names: tuple[str, ...] = ()):
+        merged: dict[str, Mapping[str, str]] = {}
+        origin: dict[str, str] = {}
+        for i, table in enumerate(tables):
+            src = names[i] if i < len(names) else f"table {i}"
+            for k, v in table.items():
+                if k in merged and merged[k] != v:
+                    raise ValueError(f"message key {k!r} is defined by {origin[k]} and by {src}")
+                merged[k] = v
+                origin[k] = src
+        self.table = merged
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.table
+
+    def render(self, key: str, lang: str = "en", /, **params) -> str:
+        """Format message ``key`` in ``lang``; unknown languages fall back to English."""
+        entry = self.table[key]
+        text = entry.get(lang) or entry["en"]
+        return text.format(**params)
+
+    def render_msg(self, m: "Msg | str", lang: str) -> str:
+        if isinstance(m, str):
+            return m
+        params = {k: self.render_msg(v, lang) if isinstance(v, Msg) else v for k, v in m.params.items()}
+        return self.render(m.key, lang, **params)
+
+
+ENGINE = Catalog(MESSAGES, names=("checker.messages",))
+
+
 def render(key: str, lang: str = "en", /, **params) -> str:
-    """Format message ``key`` in ``lang``; unknown languages fall back to English."""
-    entry = MESSAGES[key]
-    text = entry.get(lang) or entry["en"]
-    return text.format(**params)
+    """Render one of the engine's own messages (report labels, notes, CLI errors)."""
+    return ENGINE.render(key, lang, **params)
 
 
 def placeholders(text: str) -> set[str]:

@@ -4,7 +4,7 @@
 #   docker/build-image.sh [--force]
 #
 # The image is tagged twice: nlp100-checker:in-<hash> (the hash of its inputs: Dockerfile,
-# pyproject.toml, checker/, reference/, exercises/, this script, the base image's id, the
+# pyproject.toml, checker/, packs/, this script, the base image's id, the
 # torch variant and the wheel files' names) and $NLP100_IMAGE (default nlp100-checker:latest).
 # When the in-<hash> tag exists the build is skipped: the second run on a machine costs
 # seconds.  The build needs no package index: the wheels are fetched beforehand with
@@ -80,7 +80,7 @@ BASE_ID=$(docker image inspect --format '{{.Id}}' "$BASE_IMAGE" 2>/dev/null || e
 hash_inputs() {
     echo "base=$BASE_ID variant=$VARIANT spec=$TORCH_SPEC"
     (cd "$WHEELS" && ls -1 -- *.whl)
-    find Dockerfile pyproject.toml docker/build-image.sh checker reference exercises -type f \
+    find Dockerfile pyproject.toml docker/build-image.sh checker packs -type f \
         ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
 }
 HASH=$(hash_inputs | sha256sum | cut -c1-16)
@@ -95,7 +95,7 @@ fi
 # ---- 3. a small build context (the repository's .venv and .git stay out of it)
 CTX=$(mktemp -d /var/tmp/nlp100-build.XXXXXX)
 trap 'rm -rf "$CTX"' EXIT
-tar -c --exclude='__pycache__' --exclude='*.pyc' --exclude='*.egg-info' Dockerfile pyproject.toml checker reference exercises | tar -x -C "$CTX"
+tar -c --exclude='__pycache__' --exclude='*.pyc' --exclude='*.egg-info' Dockerfile pyproject.toml checker packs | tar -x -C "$CTX"
 mkdir "$CTX/wheels"
 cp -l "$WHEELS"/*.whl "$CTX/wheels/" 2>/dev/null || cp "$WHEELS"/*.whl "$CTX/wheels/"
 

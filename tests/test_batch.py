@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from checker import batch
-from checker.spec import SpecError, discover
+from checker.commands import batch
+from checker.errors import SpecError
+from checker.spec import discover
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBS = ROOT / "tests" / "submissions"
@@ -81,7 +82,7 @@ def test_hidden_items_are_added_and_marked_hidden(tmp_path, monkeypatch):
     h = tmp_path / "hidden" / "71"
     h.mkdir(parents=True)
     (h / "spec.toml").write_text(
-        '[[items]]\nname = "softmax_hidden"\nfunction = "softmax"\npoints = 1\nreference = "reference.ch08:softmax"\n'
+        '[[items]]\nname = "softmax_hidden"\nfunction = "softmax"\npoints = 1\nreference = "nlp100_ch08.references:softmax"\n'
         'inputs = "softmax"\noutputs = ["p"]\nchecks = ["matches_reference"]\nvisibility = "public"\n')
     monkeypatch.setenv("NLP100_HIDDEN", str(tmp_path / "hidden"))
     ex = discover()["71"]

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from checker.data import CLASSES, Dataset, DatasetError, cache_dir, load_dataset, load_dataset_file, save_dataset
-from checker.data import default as default_mod
-from checker.data import news
+from nlp100_ch08.data import CLASSES, Dataset, DatasetError, cache_dir, load_dataset, load_dataset_file, save_dataset
+from nlp100_ch08.data import default as default_mod
+from nlp100_ch08.data import news
 
 TARGET = dict(zip(CLASSES, default_mod.SHARES))
 
@@ -35,7 +35,7 @@ def test_default_is_deterministic_in_process(ds):
 
 
 def test_default_is_deterministic_across_processes(ds):
-    code = "from checker.data import load_dataset; print(load_dataset('default').checksum())"
+    code = "from nlp100_ch08.data import load_dataset; print(load_dataset('default').checksum())"
     env = {**os.environ, "PYTHONHASHSEED": "12345", "OMP_NUM_THREADS": "3"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, check=True)
     assert out.stdout.strip() == ds.checksum()
@@ -357,7 +357,7 @@ def test_featurize_unknown_zero_and_repeats():
 
 
 def test_featurize_dict_matches_reference():
-    ref = pytest.importorskip("reference.ch08")
+    ref = pytest.importorskip("nlp100_ch08.references")
     vectors = {w: np.array(v, dtype=np.float32) for w, v in WORDS.items()}
     titles = [["Stocks", "rally", "movie"], ["phone", "phone", "Ebola"], ["none"]]
     X, _ = news.featurize_tokens(titles, vectors)
@@ -509,7 +509,7 @@ def test_data_build_main(tmp_path, vectors_bin):
 
 
 def test_gensim_not_imported_by_default_path():
-    code = ("import sys; from checker.data import load_dataset; load_dataset('default'); "
-            "import checker.data.news; print('gensim' in sys.modules)")
+    code = ("import sys; from nlp100_ch08.data import load_dataset; load_dataset('default'); "
+            "import nlp100_ch08.data.news; print('gensim' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.strip() == "False"

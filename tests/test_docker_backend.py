@@ -29,12 +29,25 @@ LABEL = "nlp100-checker"
 pytestmark = [pytest.mark.docker]
 
 
+def _probe_session_class():
+    from checker.sandbox.client import SandboxClient
+    from checker.sandbox.session import WorkerSession
+
+    class ProbeSession(WorkerSession):
+        """A session with the typed client's ``call`` at hand (the tests call the probe's functions)."""
+
+        def call(self, fn, args=(), kwargs=None, **kw):
+            return SandboxClient(self).call(fn, args, kwargs, **kw)
+
+    return ProbeSession
+
+
 def _why_not() -> str | None:
     try:
         import docker  # noqa: F401
     except ImportError:
         return "the Docker SDK for Python is not installed (pip install 'nlp100-checker[docker]')"
-    from checker.sandbox import docker_backend as db
+    from checker.sandbox.docker import backend as db
 
     if not db.engine_answers():
         return "no Docker engine answers (start dockerd, or run .ci/docker-setup.sh as root)"
@@ -52,7 +65,7 @@ def engine():
         if os.environ.get("NLP100_REQUIRE_DOCKER") == "1":
             pytest.fail(f"NLP100_REQUIRE_DOCKER=1 but {_REASON}")
         pytest.skip(_REASON)
-    from checker.sandbox import docker_backend as db
+    from checker.sandbox.docker import backend as db
 
     return db._client().api
 
@@ -234,13 +247,12 @@ PROBE = textwrap.dedent('''
 
 @pytest.fixture
 def session(no_leftovers, tmp_path):
-    from checker.plan import Options
-    from checker.sandbox import docker_backend as db
+    from checker.grading.plan import Options
+    from checker.sandbox.docker import backend as db
     from checker.sandbox.limits import Limits
-    from checker.sandbox.session import WorkerSession
 
     limits = Limits(memory_mb=1024, nproc=48, tmpfs_mb=64, fsize_mb=1024)
-    s = WorkerSession(limits, db.launcher(Options(backend="docker")))
+    s = _probe_session_class()(limits, db.launcher(Options(backend="docker")))
     src = tmp_path / "probe.py"
     src.write_text(PROBE, encoding="utf-8")
     s.load(src)
@@ -282,15 +294,14 @@ def test_tmpfs_is_capped(session):
 
 
 def test_wall_clock_limit_removes_container(no_leftovers, monkeypatch):
-    from checker.sandbox import docker_backend as db
+    from checker.sandbox.docker import backend as db
     from checker.sandbox.limits import Limits
-    from checker.sandbox.session import WorkerSession
 
     limits = Limits(start_timeout_s=30.0, total_timeout_s=5.0)
     monkeypatch.setattr(db, "DEADLINE_MARGIN_S", -27.0)   # the container's wall clock: 30 + 5 - 27 = 8 s
     cfg = db.DockerConfig(image=db.image_name())
     launch = db.launch_docker(limits, cfg)
-    s = WorkerSession(limits, lambda _l: launch)
+    s = _probe_session_class()(limits, lambda _l: launch)
     s.start()
     s.wait_ready()
     assert _labelled(no_leftovers, session=db._SESSION)
@@ -303,7 +314,7 @@ def test_wall_clock_limit_removes_container(no_leftovers, monkeypatch):
 
 
 def test_orphans_are_swept(no_leftovers):
-    from checker.sandbox import docker_backend as db
+    from checker.sandbox.docker import backend as db
 
     dead_pid = 2**22 + 12345   # above pid_max: never a live process
     c = no_leftovers.create_container(db.image_name(), command=["true"], labels={
@@ -351,8 +362,8 @@ def test_sigkilled_grader_is_swept(no_leftovers):
     """SIGKILL cannot be handled: the next launcher() removes what the dead grader left."""
     import tempfile
 
-    from checker.plan import Options
-    from checker.sandbox import docker_backend as db
+    from checker.grading.plan import Options
+    from checker.sandbox.docker import backend as db
 
     p = subprocess.Popen([*CHECK, "submit", str(SUBS / "hostile_infinite_loop.py"), "--backend", "docker", "--format", "json"],
                          cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -381,7 +392,7 @@ def test_no_engine_is_exit_2(tmp_path):
     p = _submit("correct_plain.py", env=env, timeout=120)
     assert p.returncode == 2, p.stderr
     assert "docker" in p.stderr.lower() and "Traceback" not in p.stderr, p.stderr
-    from checker.sandbox import docker_backend as db
+    from checker.sandbox.docker import backend as db
 
     old = os.environ.get("DOCKER_HOST")
     os.environ["DOCKER_HOST"] = env["DOCKER_HOST"]

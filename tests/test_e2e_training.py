@@ -62,7 +62,7 @@ def _grade(path: Path, exercises: list[str] | None) -> tuple[int, dict, str]:
 def results():
     jobs = {name: (BUGS / name, ex) for name, (ex, _, _) in EXPECT.items()}
     jobs["bug_ignores_device.py"] = (BUGS / "bug_ignores_device.py", ["78"])
-    jobs["reference"] = (ROOT / "reference" / "submission.py", None)
+    jobs["reference"] = (ROOT / "packs" / "nlp100_ch08" / "solution.py", None)
     jobs["example"] = (ROOT / "examples" / "exercise.py", None)
     with ThreadPoolExecutor(max_workers=2) as pool:
         futs = {k: pool.submit(_grade, p, ex) for k, (p, ex) in jobs.items()}

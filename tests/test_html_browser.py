@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.records import ExerciseRecord, ItemRecord, Report, Status
+from checker.grading.records import ExerciseRecord, ItemRecord, Report, Status
 from checker.report.html import CSP, render_html
 
 CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.records import ExerciseRecord, ItemRecord, Report, Status
+from checker.grading.records import ExerciseRecord, ItemRecord, Report, Status
 from checker.report import FORMATS, render
 from checker.report.github import (SUMMARY_MARKER, escape_data, escape_property, github_annotations,
                                    github_summary)

@@ -13,19 +13,19 @@ from pathlib import Path
 import pytest
 import torch
 
-from checker import strategies
-from checker.checks import registry
-from checker.engine import ItemContext
-from checker.outcome import CheckFailure
-from checker.plan import Options, Submission
+from checker.grading.context import ItemContext
+from checker.grading.registry import installed_registry
+from checker.grading.outcome import CheckFailure
+from checker.grading.plan import Options, Submission
 from checker.sandbox import wire
 from checker.sandbox.limits import Limits
-from checker.sandbox.session import CallResult
+from checker.sandbox.client import CallResult
 from checker.spec import discover
 
 from conftest import SUBMISSIONS
 
 EXERCISES = discover()
+REGISTRY = installed_registry()
 CORRECT = (SUBMISSIONS / "correct_plain.py").read_text(encoding="utf-8")
 
 
@@ -44,14 +44,14 @@ class InProcessSession:
         self.ns: dict = {}
         exec(compile(source, "submission.py", "exec"), self.ns)  # noqa: S102 - our own test code
 
-    def call(self, fn, args=(), kwargs=None, seed=0, keep=False, timeout=None, return_args=False):
+    def call(self, fn, args=(), kwargs=None, *, seed=0, keep=False, timeout=None, return_args=False):
         v = through_wire({"args": list(args), "kwargs": dict(kwargs or {})})
         torch.manual_seed(seed)
         out = self.ns[fn](*v["args"], **v["kwargs"])
         back = through_wire({"result": out, "args": tuple(v["args"])})
         return CallResult(back["result"], {"args_after": back["args"]} if return_args else {})
 
-    def map(self, fn, args, vary, stack, select=None, seed=0, timeout=None):
+    def map(self, fn, args, vary, stack, *, select=None, kwargs=None, seed=0, timeout=None):
         v = through_wire({"args": list(args), "stack": stack})
         outs = []
         for row in v["stack"]:
@@ -70,16 +70,16 @@ def context(ex_id: str, item_name: str, override: str = "", source: str | None =
     session = InProcessSession(src)
     defined = {k for k, v in session.ns.items() if callable(v) and not k.startswith("__")}
     return ItemContext(item=item, exercise=ex, session=session, submission=sub, options=Options(), defined=defined,
-                       limits=Limits())
+                       limits=Limits(), registry=REGISTRY, client=session)
 
 
 def fixed(name: str, label: str | None = None):
-    cases = strategies.space(name).fixed
+    cases = REGISTRY.space(name).fixed
     return cases[0] if label is None else next(c for c in cases if c.label == label)
 
 
 def run_check(ctx: ItemContext, check: str, case=None):
-    fn = registry()[check]
+    fn = REGISTRY.checks[check]
     ctx.begin_case()
     return fn(ctx, case) if case is not None else fn(ctx)
 
@@ -150,7 +150,7 @@ EXERCISES_ITEM_INPUTS = {i.name: i.inputs for ex in EXERCISES.values() for i in 
 @pytest.mark.parametrize("check, ex_id, item, label, wrong, key", WRONG, ids=WRONG_IDS)
 def test_check_rejects_its_mistake(check, ex_id, item, label, wrong, key):
     ctx = context(ex_id, item, wrong)
-    per_case = getattr(registry()[check], "per_case", False)
+    per_case = getattr(REGISTRY.checks[check], "per_case", False)
     f = rejects(ctx, check, _case(item, label) if per_case else None)
     assert f.msg.key == key
 
@@ -158,7 +158,7 @@ def test_check_rejects_its_mistake(check, ex_id, item, label, wrong, key):
 @pytest.mark.parametrize("check, ex_id, item, label, wrong, key", WRONG, ids=WRONG_IDS)
 def test_check_accepts_the_right_answer(check, ex_id, item, label, wrong, key):
     ctx = context(ex_id, item)
-    per_case = getattr(registry()[check], "per_case", False)
+    per_case = getattr(REGISTRY.checks[check], "per_case", False)
     assert run_check(ctx, check, _case(item, label) if per_case else None) is None
 
 
@@ -174,9 +174,9 @@ def test_every_check_of_every_item_accepts_the_correct_solution_on_every_fixed_c
     ctx = context(ex_id, item)
     spec_item = ctx.item
     for check in spec_item.checks:
-        fn = registry()[check]
+        fn = REGISTRY.checks[check]
         if getattr(fn, "per_case", False):
-            for case in strategies.space(spec_item.inputs).fixed:
+            for case in REGISTRY.space(spec_item.inputs).fixed:
                 ctx.begin_case()
                 fn(ctx, case)
         else:

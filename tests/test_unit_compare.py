@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from checker import compare, tolerances
+from checker.numerics import compare, tolerances
 from checker.messages import render
 
 D = torch.float64

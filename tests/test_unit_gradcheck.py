@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from checker import gradcheck
-from reference import ch08
+from checker.numerics import gradcheck
+from nlp100_ch08 import references as ch08
 
 D = torch.float64
 

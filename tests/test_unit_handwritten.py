@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from checker import handwritten
+from checker.grading import handwritten
 from checker.spec import discover
 
 EX = discover()

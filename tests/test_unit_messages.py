@@ -5,9 +5,13 @@ import re
 
 import pytest
 
-from checker import hints
-from checker.messages import LANGS, MESSAGES, placeholders, render
-from checker.records import Status
+from checker.grading.records import Status
+from checker.grading.registry import installed_registry
+from checker.messages import LANGS, placeholders, render
+
+CATALOG = installed_registry().catalog          # the engine's table and every installed pack's, merged
+MESSAGES = CATALOG.table
+HINTS = sorted(installed_registry().hints)
 
 from conftest import ROOT
 
@@ -24,7 +28,7 @@ def test_every_key_has_both_languages_with_the_same_placeholders(key):
 def test_every_message_renders_in_both_languages(key):
     params = {p: f"<{p}>" for p in placeholders(MESSAGES[key]["en"])}
     for lang in LANGS:
-        text = render(key, lang, **params)
+        text = CATALOG.render(key, lang, **params)
         for v in params.values():
             assert v in text
 
@@ -54,7 +58,7 @@ def test_every_status_has_a_label():
 
 
 def test_every_hint_has_a_message():
-    for name in hints.names():
+    for name in HINTS:
         assert f"hint_{name}" in MESSAGES
 
 
@@ -63,7 +67,7 @@ KEY_USE = re.compile(r'\b(?:Msg|CheckFailure|TypeMismatch|Skip|render|render_msg
 
 def test_every_message_key_used_in_the_code_exists():
     used = set()
-    for path in (ROOT / "checker").rglob("*.py"):
+    for path in [*(ROOT / "checker").rglob("*.py"), *(ROOT / "packs").rglob("*.py")]:
         used |= set(KEY_USE.findall(path.read_text(encoding="utf-8")))
     assert used, "the scan found the message keys"
     assert {"raised", "bad_shape", "forbidden_call", "mismatch_entry"} <= used

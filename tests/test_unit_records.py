@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from checker.records import ExerciseRecord, ItemRecord, Report, Status
+from checker.grading.records import ExerciseRecord, ItemRecord, Report, Status
 
 
 def item(status: Status, score: float = 0.0, max_score: float = 2.0, **kw) -> ItemRecord:

@@ -16,17 +16,26 @@ import pytest
 
 from checker.sandbox.limits import Limits
 from checker.sandbox.local import bwrap_path, launch_local, sandbox_env
+from checker.sandbox.client import SandboxClient
 from checker.sandbox.session import StudentError, WorkerGone, WorkerSession
 
 from conftest import CANARY, CANARY_NAME, ROOT
 
 needs_bwrap = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
 
+
+class ProbeSession(WorkerSession):
+    """A session with the typed client's ``call`` at hand (the tests call the probe's functions)."""
+
+    def call(self, fn, args=(), kwargs=None, **kw):
+        return SandboxClient(self).call(fn, args, kwargs, **kw)
+
 PROBE = '''
 import os
 import socket
 import subprocess
 import sys
+
 
 
 def environ():
@@ -108,8 +117,8 @@ def write_probe(tmp_path: Path, source: str = PROBE, name: str = "probe.py") -> 
     return p
 
 
-def new_session(path: Path, isolation: str = "bwrap", **limits) -> WorkerSession:
-    s = WorkerSession(Limits(**limits), lambda lim: launch_local(lim, isolation))
+def new_session(path: Path, isolation: str = "bwrap", **limits) -> "ProbeSession":
+    s = ProbeSession(Limits(**limits), lambda lim: launch_local(lim, isolation))
     s.load(path)
     return s
 
@@ -160,7 +169,7 @@ def probe(tmp_path_factory):
     s.close()
 
 
-def everything_from(session: WorkerSession, value) -> str:
+def everything_from(session: "ProbeSession", value) -> str:
     out = session.output()
     return json.dumps(value, default=repr) + out["stdout"] + out["stderr"]
 
@@ -206,7 +215,7 @@ def test_printed_output_is_captured_not_read_as_a_result(probe):
 
 @needs_bwrap
 def test_project_and_reference_are_not_visible(probe):
-    ref = ROOT / "reference" / "ch08.py"
+    ref = ROOT / "packs" / "nlp100_ch08" / "references.py"
     assert ref.is_file()  # on the host
     assert probe.call("read", [str(ref)]).value in ("FileNotFoundError", "PermissionError")
     assert probe.call("read", [str(ROOT / "tests" / "submissions" / "manifest.toml")]).value in ("FileNotFoundError", "PermissionError")
@@ -214,7 +223,7 @@ def test_project_and_reference_are_not_visible(probe):
     assert isinstance(root_listing, list) and "sandbox" in root_listing
     project = probe.call("listdir", [str(ROOT)]).value
     if isinstance(project, list):  # only the mount point of the virtual environment may show
-        assert not {"reference", "checker", "tests", "exercises", "pyproject.toml"} & set(project)
+        assert not {"packs", "checker", "tests", "pyproject.toml"} & set(project)
     assert probe.call("listdir", ["/sandbox"]).value == []
     assert probe.call("listdir", ["/submission"]).value == ["probe.py"]
 

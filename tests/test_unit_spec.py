@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from checker import hints, strategies
-from checker.checks import is_per_case, registry
-from checker.messages import MESSAGES
-from checker.plan import Options, make_plan
-from checker.spec import SpecError, discover, exercises_dir, load_exercise, resolve
+from checker.errors import SpecError
+from checker.grading.plan import Options, make_plan
+from checker.grading.registry import installed_registry, is_per_case, resolve_reference
+from checker.spec import discover, exercise_roots, load_exercise
 
 from conftest import ROOT
 
@@ -25,9 +24,16 @@ ITEMS = [(ex.id, it) for ex in EXERCISES.values() for it in ex.items]
 ITEM_IDS = [f"{e}/{it.name}" for e, it in ITEMS]
 
 
+BASE = installed_registry()
+
+
+def registry(plugin):
+    return BASE.extended(plugin)
+
+
 def _per_case(ex_id, item) -> bool:
     reg = registry(EXERCISES[ex_id].plugin())
-    return any(c in reg and is_per_case(reg[c]) for c in item.checks)
+    return any(c in reg.checks and is_per_case(reg.checks[c]) for c in item.checks)
 
 
 PER_CASE = [(e, it) for e, it in ITEMS if _per_case(e, it)]
@@ -36,7 +42,7 @@ PER_CASE = [(e, it) for e, it in ITEMS if _per_case(e, it)]
 def test_discover_finds_the_function_exercises():
     assert {"70", "71", "72"} <= set(EXERCISES)
     assert list(EXERCISES) == sorted(EXERCISES)
-    assert exercises_dir() == ROOT / "exercises"
+    assert exercise_roots() == [(ROOT / "packs" / "nlp100_ch08" / "exercises", "nlp100_ch08")]
 
 
 @pytest.mark.parametrize("ex_id", sorted(STUDENT_API))
@@ -59,7 +65,7 @@ def test_every_exercise_has_statements_and_a_template(ex_id):
 @pytest.mark.parametrize("ex_id, item", ITEMS, ids=ITEM_IDS)
 def test_every_check_named_in_a_spec_exists(ex_id, item):
     reg = registry(EXERCISES[ex_id].plugin())
-    missing = [c for c in item.checks if c not in reg]
+    missing = [c for c in item.checks if c not in reg.checks]
     assert missing == []
 
 
@@ -71,23 +77,23 @@ def test_the_function_items_are_the_per_case_ones():
 def test_per_case_items_have_a_function_inputs_and_a_reference(ex_id, item):
     ex = EXERCISES[ex_id]
     assert item.function and item.inputs and item.reference
-    plugin = ex.plugin()
-    assert item.inputs in strategies.names() or hasattr(plugin, f"space_{item.inputs}")
-    sp = strategies.space(item.inputs) if item.inputs in strategies.names() else getattr(plugin, f"space_{item.inputs}")()
-    assert sp.fixed
+    reg = registry(ex.plugin())
+    assert item.inputs in reg.spaces
+    assert reg.space(item.inputs).fixed
 
 
 @pytest.mark.parametrize("ex_id, item", ITEMS, ids=ITEM_IDS)
 def test_every_inputs_hint_and_reference_resolves(ex_id, item):
-    plugin = EXERCISES[ex_id].plugin()
+    ex = EXERCISES[ex_id]
+    reg = registry(ex.plugin())
     if item.inputs:
-        assert item.inputs in strategies.names() or hasattr(plugin, f"space_{item.inputs}")
+        assert item.inputs in reg.spaces
     for h in item.hints:
-        assert h in hints.names() or hasattr(plugin, f"hint_{h}")
+        assert h in reg.hints
     if item.reference:
-        assert callable(resolve(item.reference))
+        assert callable(resolve_reference(item.reference, ex.directory))
     for key in item.params.get("finite_hints", []):
-        assert key in MESSAGES
+        assert key in reg.catalog
 
 
 @pytest.mark.parametrize("ex_id, item", ITEMS, ids=ITEM_IDS)
@@ -113,7 +119,7 @@ kind = "functions"
 name = "softmax"
 function = "softmax"
 points = 1
-reference = "reference.ch08:softmax"
+reference = "nlp100_ch08.references:softmax"
 inputs = "softmax"
 outputs = ["p"]
 checks = ["matches_reference"]
@@ -173,10 +179,10 @@ def test_folders_without_a_spec_are_ignored(tmp_path):
 
 def test_new_exercise_folder_is_found_through_the_environment(tmp_path, monkeypatch):
     for ex_id in ("70", "71", "72"):
-        shutil.copytree(ROOT / "exercises" / ex_id, tmp_path / ex_id)
+        shutil.copytree(ROOT / "packs" / "nlp100_ch08" / "exercises" / ex_id, tmp_path / ex_id)
     make_exercise(tmp_path, "99")
-    monkeypatch.setenv("NLP100_EXERCISES", str(tmp_path))
-    assert exercises_dir() == tmp_path
+    monkeypatch.setenv("NLP100_EXERCISES_DIR", str(tmp_path))
+    assert exercise_roots() == [(tmp_path, None)]
     found = discover()
     assert list(found) == ["70", "71", "72", "99"]
     assert found["99"].directory == tmp_path / "99"
@@ -198,7 +204,7 @@ PLUGIN_SPEC = GOOD.format(id="99") + '''
 name = "double"
 function = "double"
 points = 2
-reference = "reference.ch08:linear_forward"
+reference = "nlp100_ch08.references:linear_forward"
 inputs = "double"
 checks = ["doubles"]
 '''
@@ -207,8 +213,8 @@ PLUGIN = '''
 import torch
 from hypothesis import strategies as st
 
-from checker.checks import per_case
-from checker.outcome import CheckFailure
+from checker.grading.registry import per_case
+from checker.grading.outcome import CheckFailure
 from checker.strategies import Case, Space
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 
 from ..messages import render
-from ..records import Status
+from ..grading.records import Status
 from .junit import clean, item_lines, pts
 
 SUMMARY_MARKER = "<!-- nlp100-checker summary -->"

@@ -19,7 +19,7 @@ import json
 import math
 
 from ..messages import render
-from ..records import Status
+from ..grading.records import Status
 from .junit import clean, item_lines, pts
 
 VISIBILITY = {"public": "visible", "hidden": "after_published", "visible": "visible",

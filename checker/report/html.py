@@ -17,7 +17,7 @@ import html as _html
 from pathlib import Path
 
 from ..messages import render
-from ..records import Status
+from ..grading.records import Status
 from .junit import clean, pts
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024

@@ -21,7 +21,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..messages import render
-from ..records import Status
+from ..grading.records import Status
 
 # Characters XML 1.0 forbids (and DEL / C1 controls, which only confuse viewers).
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")

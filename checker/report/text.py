@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..messages import render
-from ..records import Status
+from ..grading.records import Status
 
 COLOURS = {Status.PASSED: "32", Status.FAILED: "31", Status.ERROR: "31", Status.TIMEOUT: "33",
            Status.SKIPPED: "36", Status.NOT_IMPLEMENTED: "35"}

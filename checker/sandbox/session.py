@@ -14,11 +14,10 @@ import select
 import shutil
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..plan import SandboxError  # noqa: F401  (one class for "cannot grade: the sandbox")
+from ..errors import SandboxError
 from . import wire
 from .limits import Limits
 
@@ -76,12 +75,6 @@ class _Capture(threading.Thread):
     @property
     def truncated(self) -> bool:
         return self.total > len(self.buf)
-
-
-@dataclass
-class CallResult:
-    value: object
-    meta: dict
 
 
 class WorkerSession:
@@ -274,25 +267,3 @@ class WorkerSession:
             parts.append(chunk)
             n -= len(chunk)
         return b"".join(parts)
-
-    # -- conveniences ---------------------------------------------------
-    def call(self, fn: str, args=(), kwargs=None, seed: int = 0, keep: bool = False, timeout: float | None = None,
-             return_args: bool = False) -> CallResult:
-        h, v = self.request({"op": "call", "fn": fn, "seed": seed, "keep": keep, "return_args": return_args},
-                            {"args": list(args), "kwargs": dict(kwargs or {})}, timeout=timeout, during=f"{fn}()")
-        if return_args:
-            h["args_after"] = v.get("args")
-        return CallResult(v.get("result"), h)
-
-    def map(self, fn: str, args, vary: int, stack, select: int | None = None, kwargs=None, seed: int = 0, timeout: float | None = None) -> list:
-        a = list(args)
-        a[vary] = None
-        h, v = self.request({"op": "map", "fn": fn, "vary": vary, "select": select, "seed": seed},
-                            {"args": a, "kwargs": dict(kwargs or {}), "stack": stack}, timeout=timeout, during=f"{fn}()")
-        res = v.get("results")
-        if not isinstance(res, list) or len(res) != len(stack):
-            raise WorkerGone("protocol", f"{fn}()", "wrong number of results")
-        return res
-
-    def op(self, op: str, values: dict, timeout: float | None = None, during: str = "", **header) -> tuple[dict, dict]:
-        return self.request({"op": op, **header}, values, timeout=timeout, during=during or op)

@@ -224,15 +224,19 @@ class Worker:
         model = self.resolve(v["model"])
         x = self.resolve(v["x"])
         batch = int(h.get("batch", 4096))
-        model.eval()
+        was_training = bool(getattr(model, "training", False))
+        model.train(h.get("mode") == "train")
         try:
-            dev = next(model.parameters()).device
-        except StopIteration:
-            dev = torch.device("cpu")
-        outs = []
-        with torch.no_grad():
-            for i in range(0, x.shape[0], batch):
-                outs.append(model(x[i : i + batch].to(dev)).detach().cpu())
+            try:
+                dev = next(model.parameters()).device
+            except StopIteration:
+                dev = torch.device("cpu")
+            outs = []
+            with torch.no_grad():
+                for i in range(0, x.shape[0], batch):
+                    outs.append(model(x[i : i + batch].to(dev)).detach().cpu())
+        finally:
+            model.train(was_training)
         return {}, {"result": torch.cat(outs) if outs else x.new_zeros((0,))}
 
     def op_modules(self, h, v):

@@ -1,4 +1,4 @@
-"""Regenerate the one-bug training submissions from reference/submission.py.
+"""Regenerate the one-bug training submissions from packs/nlp100_ch08/solution.py.
 
     .venv/bin/python tests/training_submissions/make_bugs.py
 
@@ -8,7 +8,7 @@ replacement no longer matches, so the corpus cannot silently drift.
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REF = (HERE.parent.parent / "reference" / "submission.py").read_text(encoding="utf-8")
+REF = (HERE.parent.parent / "packs" / "nlp100_ch08" / "solution.py").read_text(encoding="utf-8")
 
 BUGS = {
     "no_step": ("            optimizer.step()\n", "            pass  # BUG: optimizer.step() is never called\n"),
@@ -52,9 +52,9 @@ def build_mlp(d_in, n_classes):
 def main() -> None:
     for name, (old, new) in BUGS.items():
         if REF.count(old) != 1:
-            raise SystemExit(f"{name}: the text to replace occurs {REF.count(old)} times in reference/submission.py")
+            raise SystemExit(f"{name}: the text to replace occurs {REF.count(old)} times in packs/nlp100_ch08/solution.py")
         body = REF.replace(old, new)
-        head = f'"""One-bug training submission `{name}`: made by make_bugs.py from reference/submission.py."""\n'
+        head = f'"""One-bug training submission `{name}`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""\n'
         (HERE / f"bug_{name}.py").write_text(head + body, encoding="utf-8")
 
 

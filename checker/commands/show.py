@@ -1,0 +1,23 @@
+"""`check show ID`: an exercise's statement and starter template."""
+from __future__ import annotations
+
+from ..errors import UsageError
+
+
+def main(args) -> int:
+    from ..spec import discover
+
+    exs = discover()
+    if args.id not in exs:
+        raise UsageError(f"unknown exercise {args.id!r}; `check list` shows the exercises")
+    ex = exs[args.id]
+    if not args.template_only:
+        print(ex.statement(args.lang).rstrip())
+        if ex.accuracy:
+            label = "必要な正解率" if args.lang == "ja" else "required accuracy"
+            for k, v in ex.accuracy.items():
+                if k.endswith("threshold"):
+                    print(f"\n{label} ({k}): {v:.3f}")
+        print("\n" + ("# テンプレート" if args.lang == "ja" else "# Template") + f" (exercises/{ex.id}/template.py)\n")
+    print(ex.template().rstrip())
+    return 0

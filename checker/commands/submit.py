@@ -1,0 +1,49 @@
+"""`check submit FILE`: grade one submission and print (or write) the report."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ..errors import SandboxError, UsageError
+
+
+def main(args) -> int:
+    from ..api import Options, grade
+    from ..report import render
+
+    opts = Options(lang=args.lang, seed=args.seed, backend=args.backend, isolation=args.isolation,
+                   threads=args.threads, data=args.data, gpus=args.gpus, image=args.image)
+    if args.max_examples is not None:
+        opts.max_examples = max(0, args.max_examples)
+    output = Path(args.output) if args.output else None
+    if output is not None:
+        opts.artifacts_dir = output.parent / (output.stem + "_files")
+    progress = None
+    if args.format == "text" and sys.stderr.isatty():
+        from ..progress import Progress
+
+        progress = Progress()
+        opts.progress = progress
+    try:
+        report = grade(Path(args.file), args.exercises, opts)
+    except SandboxError as e:
+        if args.backend == "docker":
+            e.hint = e.hint or "the container could not start; is the Docker engine up and the grader image built (docker/build-image.sh)?"
+        else:
+            e.hint = e.hint or "the sandbox could not start; try `--isolation rlimits`, or install bubblewrap (apt install bubblewrap)"
+        raise
+    finally:
+        if progress is not None:
+            progress.close()
+    if not report.exercises:
+        raise UsageError("the file defines none of the chapter's functions; `check list` shows them, "
+                         "`check show 71` gives a template")
+    colour = args.format == "text" and not args.no_color and output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    text = render(report, args.format, **({"colour": colour} if args.format == "text" else {}))
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return report.exit_status

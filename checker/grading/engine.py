@@ -1,0 +1,241 @@
+"""Grading one submission: run each item's checks against the sandbox, make one record per item.
+
+The sandboxed worker is started first (``checker.api``), so that it imports
+torch while the grader does the same; the submission is imported only there.
+Each item ends as one ``ItemRecord``: passed, failed (wrong values), error
+(the code raised or crashed), timeout, not_implemented or skipped.  An
+exception from a check that is not a ``CheckFailure`` is a bug in the checker
+and is recorded as an internal error, never as a 0 for the student.  A
+``CheckerError`` (cannot grade: a dataset or spec problem) stops the grading.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+
+from .. import __version__
+from ..errors import CheckerError
+from ..messages import Catalog, render
+from ..sandbox.limits import Limits
+from ..sandbox.session import StudentError, WorkerGone, WorkerSession
+from ..spec import Exercise, hidden_dir
+from . import handwritten
+from .cases import run_cases
+from .context import ItemContext, gone_failure, student_failure
+from .outcome import CheckFailure, Skip, WorkerFatal
+from .plan import MAX_SOURCE_BYTES, Options, Submission
+from .records import ExerciseRecord, ItemRecord, Report, Status
+from .registry import Registry, installed_registry, is_per_case
+
+
+class Resources:
+    """What the items of one submission share: the exercise pack's dataset, loaded once on first use."""
+
+    def __init__(self, options: Options):
+        self.options = options
+        self._data: dict = {}
+        self.shared: dict = {}            # training runs and references several items use
+        self.described: dict | None = None
+
+    def data(self, exercise: Exercise):
+        from ..spec.packs import installed
+
+        packs = installed()
+        pack = next((p for p in packs if p.name == exercise.pack and p.data), None) or next((p for p in packs if p.data), None)
+        if pack is None:
+            return None
+        key = (pack.name, self.options.data)
+        if key not in self._data:
+            ds = pack.attr(pack.data)(self.options.data, self.options)
+            self._data[key] = ds
+            self.described = ds.describe() if hasattr(ds, "describe") else None
+        return self._data[key]
+
+
+def _not_implemented(item, defined: set[str], catalog: Catalog, lang: str) -> str | None:
+    missing = [f for f in item.requires if f not in defined]
+    if not missing:
+        return None
+    if len(missing) == 1:
+        return catalog.render("not_implemented", lang, function=missing[0])
+    return catalog.render("not_implemented_many", lang, functions=", ".join(f"`{m}`" for m in missing))
+
+
+def run_item(ctx: ItemContext) -> ItemRecord:
+    item, catalog = ctx.item, ctx.registry.catalog
+    t0 = time.monotonic()
+    rec = ItemRecord(name=item.name, status=Status.PASSED, score=item.points, max_score=item.points,
+                     visibility=item.visibility, line=handwritten.def_line(ctx.source, item.function) if item.function else None)
+    missing = _not_implemented(item, ctx.defined, catalog, ctx.lang)
+    if missing is not None:
+        rec.status, rec.score, rec.message = Status.NOT_IMPLEMENTED, 0.0, missing
+        return rec
+    failures: list[CheckFailure] = []
+    try:
+        if not ctx.session.alive:
+            ctx.session.restart()
+        checks = [(n, ctx.registry.checks[n]) for n in item.checks]
+        per = [(n, c) for n, c in checks if is_per_case(c)]
+        if per:
+            try:
+                run_cases(ctx, per, ctx.registry.space(item.inputs))
+            except CheckFailure as f:
+                failures.append(f)
+        for name, chk in checks:
+            if is_per_case(chk):
+                continue
+            try:
+                chk(ctx)
+            except CheckFailure as f:
+                f.check = f.check or name
+                failures.append(f)
+                if f.status in (Status.TIMEOUT, Status.ERROR) and not ctx.session.alive:
+                    break
+    except WorkerFatal as e:
+        failures.append(e.failure)
+    except Skip as s:
+        rec.status, rec.score = Status.SKIPPED, 0.0
+        rec.message = catalog.render_msg(s.msg, ctx.lang)
+        rec.counts_to_max = item.skipped_counts
+        return _finish(rec, ctx, t0)
+    except StudentError as e:  # the restart's import failed
+        failures.append(student_failure(e.error, "import", ctx.limits))
+    except WorkerGone as e:
+        failures.append(gone_failure(e, "import", ctx.limits))
+    except CheckerError:
+        raise
+    except Exception as e:  # noqa: BLE001 - anything else is the checker's own bug
+        rec.status, rec.score, rec.internal = Status.ERROR, 0.0, True
+        rec.message = catalog.render("internal_error", ctx.lang, error=f"{type(e).__name__}: {e}")
+        rec.details = traceback.format_exc().splitlines()[-12:]
+        return _finish(rec, ctx, t0)
+    if failures:
+        first = failures[0]
+        rec.status, rec.score = first.status, 0.0
+        rec.check = first.check
+        rec.message = catalog.render_msg(first.msg, ctx.lang)
+        rec.details = [catalog.render_msg(d, ctx.lang) for d in first.details]
+        rec.details += [catalog.render_msg(f.msg, ctx.lang) for f in failures[1:]]
+        rec.counterexample = first.counterexample
+        if rec.counterexample is not None:
+            rec.counterexample["repro"] = ctx.facts.get("repro", "")
+        if first.line:
+            rec.line = first.line
+    else:
+        rec.message = catalog.render("passed", ctx.lang)
+        rec.details = [catalog.render_msg(x, ctx.lang) for x in ctx.facts.pop("table", [])]
+    return _finish(rec, ctx, t0)
+
+
+def _finish(rec: ItemRecord, ctx: ItemContext, t0: float) -> ItemRecord:
+    rec.duration_s = round(time.monotonic() - t0, 3)
+    rec.artifacts.update(ctx.artifacts)
+    rec.data.update({k: v for k, v in ctx.facts.items() if k != "repro"})
+    return rec
+
+
+# -- one submission ---------------------------------------------------------------------------
+
+def _failed_record(item, failure: CheckFailure, catalog: Catalog, lang: str, check: str = "import") -> ItemRecord:
+    return ItemRecord(item.name, failure.status, 0.0, item.points, visibility=item.visibility,
+                      message=catalog.render_msg(failure.msg, lang),
+                      details=[catalog.render_msg(d, lang) for d in failure.details], check=check, line=failure.line)
+
+
+def run(plan, launcher, t0: float, registry: Registry | None = None) -> Report:
+    """Grade a planned submission (see ``plan.make_plan``) with a launcher whose worker may already be starting."""
+    options, sub, chosen, limits, path = plan.options, plan.submission, plan.exercises, plan.limits, plan.path
+    session = WorkerSession(limits, launcher)
+    if chosen and sub.source:
+        session.start()
+    base_registry = registry or installed_registry()
+    resources = Resources(options)
+    report = Report(submission=path.name, sha256=sub.sha256, checker_version=__version__, backend="", isolation="",
+                    lang=options.lang, seed=options.seed, max_examples=options.max_examples, exercises=[])
+    report.repro = f"check submit {path} " + " ".join(f"--exercise {e.id}" for e in chosen) + f" --seed {options.seed}"
+    try:
+        load_failure, defined = _load(session, sub, limits, options, chosen)
+        report.backend = session.backend or (options.backend if options.backend != "auto" else "local")
+        report.isolation = session.isolation
+        for ex in chosen:
+            reg = base_registry.extended(ex.plugin())
+            items = []
+            for item in ex.items:
+                if options.progress:
+                    options.progress("item", exercise=ex.id, item=item.name)
+                items.append(_grade_item(ex, item, reg, session, sub, options, limits, defined, load_failure, resources, path))
+                if options.progress:
+                    options.progress("done", exercise=ex.id, item=item.name, status=items[-1].status.value)
+            report.exercises.append(ExerciseRecord(ex.id, ex.title.get(options.lang), items))
+    finally:
+        session.close()
+    report.data = resources.described
+    report.output = session.output()
+    report.output["limit_kb"] = limits.output_kb
+    if not report.isolation:
+        report.isolation = session.isolation or "none (nothing was run)"
+    if "reduced" in report.isolation:
+        report.notes.append("isolation: reduced (bubblewrap not found)" if "not found" in report.isolation else report.isolation)
+    if hidden_dir() is None and chosen:
+        report.notes.append("public checks only: no hidden checks on this machine (the instructor's grade may include more)")
+    if report.internal_errors:
+        report.notes.append(render("internal_errors_note", options.lang, n=report.internal_errors))
+    report.duration_s = time.monotonic() - t0
+    return report
+
+
+def _grade_item(ex, item, reg, session, sub, options, limits, defined, load_failure, resources, path) -> ItemRecord:
+    catalog = reg.catalog
+    if load_failure is not None and all(f in sub.defined for f in item.requires):
+        return _failed_record(item, load_failure, catalog, options.lang)
+    if session.remaining() <= 0 and all(f in defined for f in item.requires):
+        return ItemRecord(item.name, Status.TIMEOUT, 0.0, item.points, visibility=item.visibility,
+                          message=catalog.render("total_timeout", options.lang, limit=f"{limits.total_timeout_s:.0f}"))
+    ctx = ItemContext(item=item, exercise=ex, session=session, submission=sub, options=options, defined=defined,
+                      limits=limits, registry=reg, resources=resources, shared=resources.shared)
+    ctx.facts["repro"] = f"check submit {path} --exercise {ex.id} --seed {options.seed}"
+    try:
+        return run_item(ctx)
+    except CheckerError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a bug of ours while making the record
+        return ItemRecord(item.name, Status.ERROR, 0.0, item.points, internal=True,
+                          message=catalog.render("internal_error", options.lang, error=f"{type(e).__name__}: {e}"),
+                          details=traceback.format_exc().splitlines()[-12:])
+
+
+def _load(session: WorkerSession, sub: Submission, limits: Limits, options: Options, chosen) -> tuple[CheckFailure | None, set[str]]:
+    """Import the submission in the sandbox. Returns (failure or None, the functions it defines)."""
+    if not chosen:
+        return None, set()
+    if not sub.source:
+        return CheckFailure("file_too_large", {"limit": MAX_SOURCE_BYTES}, status=Status.ERROR), set()
+    try:
+        compile(sub.source, sub.path.name, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        f = CheckFailure("syntax_error", {"line": e.lineno, "error": e.msg}, status=Status.ERROR).at_line(e.lineno)
+        session.close()
+        return f, set()
+    except (ValueError, RecursionError, MemoryError) as e:
+        session.close()
+        return CheckFailure("import_failed", {"error": str(e)[:200]}, status=Status.ERROR), set()
+    try:
+        h = session.load(sub.path, seed=options.seed)
+    except StudentError as e:
+        err = e.error
+        if err.get("type") == "SystemExit":
+            return CheckFailure("import_exit", {"code": err.get("message")}, status=Status.ERROR), set()
+        f = student_failure(err, "import", limits)
+        if f.msg.key == "raised":
+            f = CheckFailure("import_failed", {"error": f"{err.get('type')}: {str(err.get('message'))[:500]}"},
+                             details=f.details, status=Status.ERROR).at_line(f.line)
+        return f, set()
+    except WorkerGone as e:
+        if e.kind == "timeout":
+            return CheckFailure("import_timeout", {"limit": f"{limits.load_timeout_s:.0f}"}, status=Status.TIMEOUT), set()
+        g = gone_failure(e, "import", limits)
+        return CheckFailure("import_crashed", {"detail": g.msg.params.get("detail", "")}, status=Status.ERROR), set()
+    funcs = h.get("functions")
+    if not isinstance(funcs, list):
+        funcs = []
+    return None, {str(f) for f in funcs if isinstance(f, str)} & (sub.defined | {str(f) for f in funcs})

@@ -1,0 +1,122 @@
+"""What to grade and with which limits, decided without importing torch.
+
+Kept light so that ``checker.api.grade`` can start the sandboxed worker (which
+spends ~2 s importing torch) before the grader imports torch itself.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import SandboxError, UsageError
+from ..sandbox.limits import Limits
+from ..spec import Exercise, discover
+from . import handwritten
+
+MAX_SOURCE_BYTES = 1_000_000
+DEFAULT_MAX_EXAMPLES = 30
+
+
+@dataclass
+class Options:
+    lang: str = "en"
+    seed: int = 0
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    backend: str = "local"           # local | docker | auto
+    isolation: str = "auto"          # auto | bwrap | rlimits (local backend)
+    threads: int = 1
+    data: str = "default"
+    exercises_dir: Path | None = None
+    progress: Callable | None = None   # progress(event, **info), e.g. a progress bar
+    artifacts_dir: Path | None = None  # where plots for the report go
+    launcher: Callable | None = None   # override the backend (tests, warm pools)
+    gpus: bool = False
+    image: str | None = None
+
+
+@dataclass
+class Submission:
+    path: Path
+    source: str
+    sha256: str
+    defined: set[str]
+
+    @classmethod
+    def read(cls, path: Path) -> "Submission":
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+        raw = path.read_bytes()
+        src = "" if len(raw) > MAX_SOURCE_BYTES else raw.decode("utf-8", errors="replace")
+        return cls(path, src, hashlib.sha256(raw).hexdigest(), handwritten.defined_functions(src))
+
+
+@dataclass
+class Plan:
+    path: Path
+    submission: Submission
+    exercises: list[Exercise]
+    limits: Limits
+    options: Options
+
+
+def select_exercises(all_ex: dict[str, Exercise], wanted: list[str] | None, defined: set[str]) -> list[Exercise]:
+    if wanted:
+        unknown = [w for w in wanted if w not in all_ex]
+        if unknown:
+            raise UsageError(f"unknown exercise(s): {', '.join(unknown)}; `check list` shows the exercises")
+        return [all_ex[w] for w in dict.fromkeys(wanted)]
+    return [e for e in all_ex.values() if any(f in defined for f in e.functions)]
+
+
+def limits_for(exercises: list[Exercise], options: Options) -> Limits:
+    if not exercises:
+        return Limits(threads=options.threads)
+    return Limits(
+        memory_mb=max(e.limits.memory_mb for e in exercises),
+        cpu_s=int(sum(e.limits.cpu_s for e in exercises)),
+        call_timeout_s=max(e.limits.call_timeout_s for e in exercises),
+        total_timeout_s=float(sum(e.limits.wall_s for e in exercises)) + 30,
+        threads=options.threads,
+    )
+
+
+def make_plan(path, exercises: list[str] | None, options: Options) -> Plan:
+    path = Path(path)
+    sub = Submission.read(path)
+    chosen = select_exercises(discover(options.exercises_dir), exercises, sub.defined)
+    return Plan(path, sub, chosen, limits_for(chosen, options), options)
+
+
+def make_launcher(options: Options):
+    if options.launcher is not None:
+        return options.launcher
+    backend = options.backend
+    if backend in ("docker", "auto"):
+        from ..sandbox.docker import backend as docker_backend
+
+        if backend == "docker" or docker_backend.available():
+            return docker_backend.launcher(options)
+    from ..sandbox.local import launch_local
+
+    return lambda limits: launch_local(limits, options.isolation)
+
+
+class WarmLauncher:
+    """Hands out a worker that was started early, then starts fresh ones (after a crash)."""
+
+    def __init__(self, base: Callable, limits: Limits):
+        self.base = base
+        self.first = base(limits)
+
+    def __call__(self, limits: Limits):
+        if self.first is not None:
+            launch, self.first = self.first, None
+            return launch
+        return self.base(limits)
+
+    def discard(self) -> None:
+        if self.first is not None:
+            self.first.cleanup()
+            self.first = None

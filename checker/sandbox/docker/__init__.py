@@ -1,0 +1,1 @@
+"""The docker backend: one fresh container per worker (see ``backend``)."""

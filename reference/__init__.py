@@ -1,1 +1,0 @@
-"""Trusted reference solutions. Imported only by the grader, never inside the sandbox."""
