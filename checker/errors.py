@@ -6,20 +6,30 @@ A wrong submission is never one of these: it is graded, and its faults become
 """
 from __future__ import annotations
 
+from .messages import ENGINE, Msg
+
 
 class CheckerError(Exception):
-    """The checker cannot grade. ``exit_status`` is 2; the message says what to do."""
+    """The checker cannot grade. ``exit_status`` is 2; the message says what to do.
+
+    With ``msg`` (a key of the message table) the CLI shows it in the user's language;
+    ``str(e)`` is always the English text.
+    """
 
     exit_status = 2
     kind = "error"
 
-    def __init__(self, message: str, *, hint: str = ""):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str = "", *, hint: str = "", msg: Msg | None = None):
+        self.msg = msg
+        self.message = message or (ENGINE.render_msg(msg, "en") if msg is not None else "")
+        super().__init__(self.message)
         self.hint = hint
 
     def __str__(self) -> str:
         return self.message
+
+    def render(self, lang: str = "en") -> str:
+        return ENGINE.render_msg(self.msg, lang) if self.msg is not None else self.message
 
 
 class UsageError(CheckerError):

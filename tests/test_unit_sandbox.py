@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -225,7 +226,7 @@ def test_project_and_reference_are_not_visible(probe):
     if isinstance(project, list):  # only the mount point of the virtual environment may show
         assert not {"packs", "checker", "tests", "pyproject.toml"} & set(project)
     assert probe.call("listdir", ["/sandbox"]).value == []
-    assert probe.call("listdir", ["/submission"]).value == ["probe.py"]
+    assert probe.call("listdir", ["/submission"]).value == ["submission.py"]  
 
 
 @needs_bwrap
@@ -294,6 +295,11 @@ def test_worker_and_its_children_die_with_the_session(tmp_path):
     try:
         assert len(s.call("spawn", [3, marker]).value) == 3
         host_pids = processes_with(marker)
+        for _ in range(100):  # a child shows the marker once it has exec'd
+            if len(host_pids) == 3:
+                break
+            time.sleep(0.05)
+            host_pids = processes_with(marker)
         assert len(host_pids) == 3
         cgroup = s.launch.cgroup
         if cgroup is not None:

@@ -18,10 +18,10 @@ import nbformat
 import pytest
 from nbformat import v4
 
-from checker import handwritten
+from checker.grading import handwritten
 from checker.messages import MESSAGES
-from checker.outcome import Msg
-from checker.source import (
+from checker.messages import Msg
+from checker.grading.source import (
     NOTEBOOK_HEADER,
     SourceError,
     SourceFile,
@@ -35,7 +35,7 @@ from conftest import ROOT
 
 SOFTMAX = "import math\n\n\ndef softmax(x):\n    m = max(x)\n    e = [math.exp(v - m) for v in x]\n    return [v / sum(e) for v in e]\n"
 JA_COMMENT = "# ソフトマックス関数を実装する (日本語のコメント)\n"
-TEMPLATES = sorted((ROOT / "exercises").glob("*/template.py"))
+TEMPLATES = sorted((ROOT / "packs" / "nlp100_ch08" / "exercises").glob("*/template.py"))
 
 
 def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -270,7 +270,7 @@ def test_get_ipython_calls_in_an_exported_notebook(tmp_path):
 
 
 def test_duplicate_definitions_in_a_py(tmp_path):
-    first = (ROOT / "exercises" / "71" / "template.py").read_text(encoding="utf-8")
+    first = (ROOT / "packs" / "nlp100_ch08" / "exercises" / "71" / "template.py").read_text(encoding="utf-8")
     text = first + "\n\n" + first  # a second template appended
     sf = read_submission(write(tmp_path, "twice.py", text))
     dups = sf.duplicates()
@@ -615,5 +615,5 @@ def test_source_error_keys_render_in_both_languages():
     src = (ROOT / "checker" / "messages.py").read_text(encoding="utf-8")
     start = src.index("# --- submission files (checker/source.py) ---")
     assert all(src.index(f'"{k}"') > start for k in block)  # all in the one block at the end
-    used = set(re.findall(r'"(submission_[a-z0-9_]+)"', (ROOT / "checker" / "source.py").read_text(encoding="utf-8")))
+    used = set(re.findall(r'"(submission_[a-z0-9_]+)"', (ROOT / "checker" / "grading" / "source.py").read_text(encoding="utf-8")))
     assert used <= set(MESSAGES)

@@ -13,6 +13,7 @@ from .. import fmt
 from ..numerics import compare
 from ..numerics.tolerances import tolerance
 from . import handwritten, values
+from .context import at_line
 from .outcome import CheckFailure, Msg
 from .registry import per_case
 
@@ -94,7 +95,7 @@ def check_hand_written(ctx) -> None:
     if found:
         v = found[0]
         via = Msg("forbidden_via", {"helper": v.function}) if v.via else ""
-        details = [Msg("forbidden_call", {"name": o.name, "function": ctx.item.function, "line": o.line,
+        details = [Msg("forbidden_call", {"name": o.name, "function": ctx.item.function, "at": at_line(o.line),
                                           "via": Msg("forbidden_via", {"helper": o.function}) if o.via else ""}) for o in found[1:4]]
-        raise CheckFailure("forbidden_call", {"name": v.name, "function": ctx.item.function, "line": v.line, "via": via},
+        raise CheckFailure("forbidden_call", {"name": v.name, "function": ctx.item.function, "at": at_line(v.line), "via": via},
                            details=details, check="hand_written").at_line(v.line)

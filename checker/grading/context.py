@@ -29,12 +29,17 @@ from .registry import Registry, resolve_reference
 
 # -- errors from the sandbox, as failures ------------------------------------------
 
+def at_line(line) -> Msg:
+    """A place in the submission ("line 12"; the engine shows "cell 3, line 4" for a notebook)."""
+    return Msg("submission_at_line", {"line": line if isinstance(line, int) and not isinstance(line, bool) else "?"})
+
+
 def student_failure(err: dict, call: str, limits: Limits) -> CheckFailure:
     typ = str(err.get("type", "Exception"))
     msg = str(err.get("message", ""))[:1500]
     frames = err.get("frames") or []
-    details = [Msg("raised_at", {"line": f.get("line"), "function": f.get("function"), "code": f.get("code", "")}) for f in frames[-3:]
-               if isinstance(f, dict)]
+    details = [Msg("raised_at", {"at": at_line(f.get("line")), "function": str(f.get("function"))[:100],
+                                 "code": str(f.get("code", ""))[:200]}) for f in frames[-3:] if isinstance(f, dict)]
     line = frames[-1].get("line") if frames and isinstance(frames[-1], dict) else None
     if typ == "SystemExit":
         f = CheckFailure("called_exit", {"call": call, "code": msg}, details=details, status=Status.ERROR)

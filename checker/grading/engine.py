@@ -21,7 +21,7 @@ from ..sandbox.session import StudentError, WorkerGone, WorkerSession
 from ..spec import Exercise, hidden_dir
 from . import handwritten
 from .cases import run_cases
-from .context import ItemContext, gone_failure, student_failure
+from .context import ItemContext, at_line, gone_failure, student_failure
 from .outcome import CheckFailure, Skip, WorkerFatal
 from .plan import MAX_SOURCE_BYTES, Options, Submission
 from .records import ExerciseRecord, ItemRecord, Report, Status
@@ -113,8 +113,8 @@ def run_item(ctx: ItemContext) -> ItemRecord:
         first = failures[0]
         rec.status, rec.score = first.status, 0.0
         rec.check = first.check
-        rec.message = catalog.render_msg(first.msg, ctx.lang)
-        rec.details = [catalog.render_msg(d, ctx.lang) for d in first.details]
+        rec.message = catalog.render_msg(_localised(first.msg, ctx.submission), ctx.lang)
+        rec.details = [catalog.render_msg(_localised(d, ctx.submission), ctx.lang) for d in first.details]
         rec.details += [catalog.render_msg(f.msg, ctx.lang) for f in failures[1:]]
         rec.counterexample = first.counterexample
         if rec.counterexample is not None:
@@ -128,6 +128,7 @@ def run_item(ctx: ItemContext) -> ItemRecord:
 
 
 def _finish(rec: ItemRecord, ctx: ItemContext, t0: float) -> ItemRecord:
+    _locate(rec, ctx.submission, ctx.registry.catalog, ctx.lang)
     rec.duration_s = round(time.monotonic() - t0, 3)
     rec.artifacts.update(ctx.artifacts)
     rec.data.update({k: v for k, v in ctx.facts.items() if k != "repro"})
@@ -136,10 +137,29 @@ def _finish(rec: ItemRecord, ctx: ItemContext, t0: float) -> ItemRecord:
 
 # -- one submission ---------------------------------------------------------------------------
 
-def _failed_record(item, failure: CheckFailure, catalog: Catalog, lang: str, check: str = "import") -> ItemRecord:
-    return ItemRecord(item.name, failure.status, 0.0, item.points, visibility=item.visibility,
-                      message=catalog.render_msg(failure.msg, lang),
-                      details=[catalog.render_msg(d, lang) for d in failure.details], check=check, line=failure.line)
+def _locate(rec: ItemRecord, sub: Submission, catalog: Catalog, lang: str) -> ItemRecord:
+    """In a notebook, a line of the graded text is shown as the cell and the line in it."""
+    if rec.line is not None and sub.file is not None and sub.file.kind == "ipynb":
+        rec.where = catalog.render_msg(sub.where(rec.line), lang)
+    return rec
+
+
+def _localised(m, sub: Submission):
+    """A failure's message with its places (``at`` params, "line 12") shown as notebook cells when the file is one."""
+    if sub.file is None or sub.file.kind != "ipynb" or not hasattr(m, "params"):
+        return m
+    params = {k: _localised(v, sub) for k, v in m.params.items()}
+    at = params.get("at")
+    if getattr(at, "key", None) == "submission_at_line" and isinstance(at.params.get("line"), int):
+        params["at"] = sub.where(at.params["line"])
+    return type(m)(m.key, params)
+
+
+def _failed_record(item, failure: CheckFailure, catalog: Catalog, lang: str, sub: Submission, check: str = "import") -> ItemRecord:
+    rec = ItemRecord(item.name, failure.status, 0.0, item.points, visibility=item.visibility,
+                     message=catalog.render_msg(_localised(failure.msg, sub), lang),
+                     details=[catalog.render_msg(_localised(d, sub), lang) for d in failure.details], check=check, line=failure.line)
+    return _locate(rec, sub, catalog, lang)
 
 
 def run(plan, launcher, t0: float, registry: Registry | None = None) -> Report:
@@ -178,16 +198,24 @@ def run(plan, launcher, t0: float, registry: Registry | None = None) -> Report:
         report.notes.append("isolation: reduced (bubblewrap not found)" if "not found" in report.isolation else report.isolation)
     if hidden_dir() is None and chosen:
         report.notes.append("public checks only: no hidden checks on this machine (the instructor's grade may include more)")
+    report.notes += _source_notes(sub, base_registry.catalog, options.lang)
     if report.internal_errors:
         report.notes.append(render("internal_errors_note", options.lang, n=report.internal_errors))
     report.duration_s = time.monotonic() - t0
     return report
 
 
+def _source_notes(sub: Submission, catalog: Catalog, lang: str) -> list[str]:
+    """What reading the file changed or found: notebook magics dropped, functions defined twice (with their lines)."""
+    if sub.file is None:
+        return []
+    return [catalog.render_msg(m, lang) for m in sub.file.notes]
+
+
 def _grade_item(ex, item, reg, session, sub, options, limits, defined, load_failure, resources, path) -> ItemRecord:
     catalog = reg.catalog
     if load_failure is not None and all(f in sub.defined for f in item.requires):
-        return _failed_record(item, load_failure, catalog, options.lang)
+        return _failed_record(item, load_failure, catalog, options.lang, sub)
     if session.remaining() <= 0 and all(f in defined for f in item.requires):
         return ItemRecord(item.name, Status.TIMEOUT, 0.0, item.points, visibility=item.visibility,
                           message=catalog.render("total_timeout", options.lang, limit=f"{limits.total_timeout_s:.0f}"))
@@ -213,14 +241,14 @@ def _load(session: WorkerSession, sub: Submission, limits: Limits, options: Opti
     try:
         compile(sub.source, sub.path.name, "exec", dont_inherit=True)
     except SyntaxError as e:
-        f = CheckFailure("syntax_error", {"line": e.lineno, "error": e.msg}, status=Status.ERROR).at_line(e.lineno)
+        f = CheckFailure("syntax_error", {"at": at_line(e.lineno), "error": str(e.msg)[:300]}, status=Status.ERROR).at_line(e.lineno)
         session.close()
         return f, set()
     except (ValueError, RecursionError, MemoryError) as e:
         session.close()
         return CheckFailure("import_failed", {"error": str(e)[:200]}, status=Status.ERROR), set()
     try:
-        h = session.load(sub.path, seed=options.seed)
+        h = session.load(sub.source, seed=options.seed)
     except StudentError as e:
         err = e.error
         if err.get("type") == "SystemExit":

@@ -5,7 +5,6 @@ spends ~2 s importing torch) before the grader imports torch itself.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -14,6 +13,7 @@ from ..errors import SandboxError, UsageError
 from ..sandbox.limits import Limits
 from ..spec import Exercise, discover
 from . import handwritten
+from .source import SourceFile, read_submission
 
 MAX_SOURCE_BYTES = 1_000_000
 DEFAULT_MAX_EXAMPLES = 30
@@ -39,17 +39,22 @@ class Options:
 @dataclass
 class Submission:
     path: Path
-    source: str
-    sha256: str
+    source: str                     # the Python text graded (a notebook's code cells), read once
+    sha256: str                     # of the file's bytes
     defined: set[str]
+    file: SourceFile | None = None  # how the text was read (notebook cells, notes)
 
     @classmethod
     def read(cls, path: Path) -> "Submission":
-        if not path.is_file():
-            raise UsageError(f"no such file: {path}")
-        raw = path.read_bytes()
-        src = "" if len(raw) > MAX_SOURCE_BYTES else raw.decode("utf-8", errors="replace")
-        return cls(path, src, hashlib.sha256(raw).hexdigest(), handwritten.defined_functions(src))
+        """Read and decode the file once (a ``SourceError``, i.e. a UsageError, when it cannot be graded)."""
+        sf = read_submission(Path(path), MAX_SOURCE_BYTES)
+        return cls(Path(path), sf.text, sf.raw_sha256, handwritten.defined_functions(sf.text), sf)
+
+    def where(self, line: int | None):
+        """A line of the graded text as a message ("line 12", or "cell 3, line 4" in a notebook)."""
+        if line is None or self.file is None:
+            return None
+        return self.file.location(line)
 
 
 @dataclass

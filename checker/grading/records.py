@@ -27,6 +27,7 @@ class ItemRecord:
     internal: bool = False               # True: a bug in the checker, not in the submission
     visibility: str = "public"
     line: int | None = None              # where in the submission the item's function starts
+    where: str = ""                      # that line as the student sees it in a notebook ("cell 3, line 4")
     duration_s: float = 0.0
     artifacts: dict = field(default_factory=dict)      # name -> path of a file made for the report (plots)
     data: dict = field(default_factory=dict)           # item-specific facts (timings, accuracies)

@@ -65,9 +65,10 @@ def github_annotations(report) -> str:
             continue
         kind = "warning" if it.status == Status.SKIPPED else "error"
         status = render(f"status_{it.status.value}", lang)
-        title = f"{ex.id} {it.name}: {status}"
+        title = f"{ex.id} {it.name}: {status}" + (f" ({it.where})" if it.where else "")
         message = "\n".join(item_lines(it, lang)) or status
-        out.append(_command(kind, message, file=report.submission, line=int(it.line or 1), title=title))
+        line = 1 if it.where or not isinstance(it.line, int) or isinstance(it.line, bool) or it.line < 1 else it.line
+        out.append(_command(kind, message, file=report.submission, line=line, title=title))
     total = f"{render('total', lang)}: {pts(report.score)}/{pts(report.max_score)}"
     out.append(_command("notice", total, title="nlp100-checker"))
     return "\n".join(out) + "\n"

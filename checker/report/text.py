@@ -33,7 +33,7 @@ def render_text(report, colour: bool = False, show_output: bool = True) -> str:
             line = f"  {MARKS[it.status]} {it.name:<{width}}  {status:<16} {_pts(it.score)}/{_pts(it.max_score)}"
             out.append(c(COLOURS[it.status], line))
             if it.status != Status.PASSED:
-                out.append(f"      {it.message}")
+                out.append(f"      {it.message}" + (f"  [{it.where}]" if it.where else ""))
                 for d in it.details:
                     out.append(f"      {d}")
                 ce = it.counterexample

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -20,6 +19,9 @@ from typing import Callable
 from ..errors import SandboxError
 from . import wire
 from .limits import Limits
+
+
+SUBMISSION_NAME = "submission.py"   # the submission's name inside the sandbox, whatever the student called it
 
 
 class WorkerGone(Exception):
@@ -122,24 +124,30 @@ class WorkerSession:
         self.ready = h
         return h
 
-    def load(self, path: Path, seed: int = 0) -> dict:
-        """Copy the submission into the sandbox (read-only folder) and import it there."""
+    def load(self, source: "str | Path", seed: int = 0) -> dict:
+        """Put the submission's text into the sandbox (a read-only folder, always as ``submission.py``) and import it there.
+
+        ``source`` is the text the grader read and analysed (a path is read here, for tests): the sandbox
+        imports exactly those bytes, never the file again.
+        """
+        text = Path(source).read_text(encoding="utf-8") if isinstance(source, Path) else source
         if self.launch is None:
             self.start()
         if not self.ready:
             self.wait_ready()
-        dest = self.launch.subdir / path.name
-        shutil.copyfile(path, dest)
-        os.chmod(dest, 0o444)
+        dest = self.launch.subdir / SUBMISSION_NAME
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
         from .local import ALLOWED_MODULES, library_dirs
 
         h, _ = self.request(
-            {"op": "load", "path": f"{self.launch.sandbox_subdir}/{path.name}", "limits": self.limits.for_worker(),
+            {"op": "load", "path": f"{self.launch.sandbox_subdir}/{SUBMISSION_NAME}", "limits": self.limits.for_worker(),
              "allowed": list(ALLOWED_MODULES), "library_dirs": library_dirs(), "seed": seed},
             timeout=self.limits.load_timeout_s, during="import",
         )
         self.loaded = h
-        self._path, self._seed = path, seed
+        self._text, self._seed = text, seed
         return h
 
     def restart(self) -> dict:
@@ -148,7 +156,7 @@ class WorkerSession:
         self.restarts += 1
         self.launch = None
         self.ready = {}
-        return self.load(self._path, self._seed)
+        return self.load(self._text, self._seed)
 
     @property
     def alive(self) -> bool:

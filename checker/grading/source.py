@@ -102,8 +102,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .messages import render
-from .outcome import Msg
+from ..errors import UsageError
+from ..messages import ENGINE, Msg
 
 __all__ = [
     "ACCEPTED_SUFFIXES", "MAX_NOTEBOOK_BYTES", "SourceError", "SourceFile",
@@ -122,28 +122,19 @@ STATEMENT_LINE_MAGICS = frozenset({"time"})
 _SHOWN = 80  # characters of a replaced line quoted in a note
 
 
-class SourceError(Exception):
+class SourceError(UsageError):
     """The file cannot be graded: ``key`` and ``params`` name a message of the table.
 
-    Like ``plan.UsageError``: the CLI prints ``render(lang)`` and exits with status 2.
-    ``str(e)`` is the English message.
+    A usage error: the CLI prints ``render(lang)`` and exits with status 2.  ``str(e)`` is the English message.
     """
 
     def __init__(self, key: str, params: dict | None = None):
         self.key = key
         self.params = dict(params or {})
-        self.msg = Msg(key, self.params)
-        super().__init__(render_msg(self.msg, "en"))
-
-    def render(self, lang: str = "en") -> str:
-        return render_msg(self.msg, lang)
+        super().__init__(msg=Msg(key, self.params))
 
 
-def render_msg(m: Msg | str, lang: str = "en") -> str:
-    """Render a ``Msg`` whose parameters may themselves be ``Msg`` (a location in a note)."""
-    if isinstance(m, str):
-        return m
-    return render(m.key, lang, **{k: render_msg(v, lang) if isinstance(v, Msg) else v for k, v in m.params.items()})
+render_msg = ENGINE.render_msg
 
 
 @dataclass(frozen=True)
