@@ -202,6 +202,24 @@ def run_batch(source: Path, out: Path, gradebook: Path, jobs: int = 2, exercises
     return 0
 
 
+def register(sub, env) -> None:
+    from ..settings import BACKENDS, LANGS
+
+    gb = sub.add_parser("grade-batch", help="grade a whole class: a folder of submissions (files or cloned repositories) or a list")
+    gb.add_argument("source")
+    gb.add_argument("--jobs", "-j", type=int, default=2)
+    gb.add_argument("--out", default="results.jsonl", help="one JSON line per submission (appended; resumable)")
+    gb.add_argument("--gradebook", default="gradebook.csv")
+    gb.add_argument("--pattern", default="exercise.py", help="the submission's file name inside a repository folder")
+    gb.add_argument("--exercise", "-e", action="append", dest="exercises", metavar="ID")
+    gb.add_argument("--lang", default=env.lang, choices=LANGS)
+    gb.add_argument("--seed", type=int, default=0)
+    gb.add_argument("--max-examples", type=int, default=None)
+    gb.add_argument("--backend", default=env.backend, choices=BACKENDS)
+    gb.add_argument("--data", default="default")
+    gb.set_defaults(run=main)
+
+
 def main(args) -> int:
     opts = {"lang": args.lang, "seed": args.seed, "backend": args.backend, "data": args.data}
     if args.max_examples is not None:

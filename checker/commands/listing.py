@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 
+def register(sub, env) -> None:
+    sub.add_parser("list", help="list the exercises, their items and points").set_defaults(run=main)
+
+
 def main(args) -> int:
     from ..spec import discover
 

@@ -2,6 +2,15 @@
 from __future__ import annotations
 
 from ..errors import UsageError
+from ..settings import LANGS
+
+
+def register(sub, env) -> None:
+    sh = sub.add_parser("show", help="print an exercise's statement and starter template")
+    sh.add_argument("id")
+    sh.add_argument("--lang", default=env.lang, choices=LANGS)
+    sh.add_argument("--template-only", action="store_true")
+    sh.set_defaults(run=main)
 
 
 def main(args) -> int:

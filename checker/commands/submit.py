@@ -6,6 +6,28 @@ import sys
 from pathlib import Path
 
 from ..errors import SandboxError, UsageError
+from ..settings import BACKENDS, ISOLATIONS, LANGS
+
+FORMATS = ("text", "json", "junit", "gradescope", "github", "html")
+
+
+def register(sub, env) -> None:
+    s = sub.add_parser("submit", help="grade a submission file (.py or .ipynb)")
+    s.add_argument("file")
+    s.add_argument("--exercise", "-e", action="append", dest="exercises", metavar="ID", help="grade only this exercise (repeatable)")
+    s.add_argument("--format", "-f", default="text", choices=FORMATS)
+    s.add_argument("--lang", default=env.lang, choices=LANGS)
+    s.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (the repro line names it)")
+    s.add_argument("--max-examples", type=int, default=None, help="generated inputs per item (default 30)")
+    s.add_argument("--backend", default=env.backend, choices=BACKENDS)
+    s.add_argument("--isolation", default=env.isolation, choices=ISOLATIONS, help="local backend only")
+    s.add_argument("--threads", type=int, default=1, help="torch/BLAS threads inside the sandbox")
+    s.add_argument("--data", default="default", help="dataset for 73–79: default, news, or a path made by `check data build`")
+    s.add_argument("--output", "-o", help="write the report here instead of stdout")
+    s.add_argument("--gpus", action="store_true", help="pass a GPU through (docker backend, task 78)")
+    s.add_argument("--image", help="grader image (docker backend)")
+    s.add_argument("--no-color", action="store_true")
+    s.set_defaults(run=main)
 
 
 def main(args) -> int:

@@ -15,6 +15,13 @@ from ..errors import UsageError
 BUDGET_S = 90.0
 
 
+def register(sub, env) -> None:
+    v = sub.add_parser("validate", help="grade the reference solutions through every exercise; fail unless full marks")
+    v.add_argument("--max-examples", type=int, default=None)
+    v.add_argument("--record", action="store_true", help="write the recomputed reference accuracies into the specs")
+    v.set_defaults(run=main)
+
+
 def main(args) -> int:
     from ..api import Options, grade
     from ..report import render
