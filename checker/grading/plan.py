@@ -34,6 +34,42 @@ class Options:
     launcher: Callable | None = None   # override the backend (tests, warm pools)
     gpus: bool = False
     image: str | None = None
+    data_secret: bytes | None = None   # seeds the pack's data (authoritative grading); never enters the sandbox
+
+    def grade_key(self) -> dict:
+        """Every option that changes a grade (grade-batch keys its results by these)."""
+        from hashlib import sha256
+
+        return {"seed": self.seed, "max_examples": self.max_examples, "data": self.data,
+                "data_secret": sha256(self.data_secret).hexdigest()[:12] if self.data_secret else None}
+
+
+SECRET_FILE = "data-secret"   # in the instructor's hidden folder
+
+
+def read_data_secret(path: str | Path | None = None) -> bytes | None:
+    """The instructor's data secret: ``path`` (``--data-secret``), else NLP100_DATA_SECRET, else
+    ``data-secret`` in the hidden folder (NLP100_HIDDEN); None when there is none."""
+    from ..settings import current
+
+    env = current()
+    named = [Path(path)] if path else []
+    if env.data_secret is not None:
+        named.append(env.data_secret)
+    for cand in named:
+        if not cand.is_file():
+            raise UsageError(f"the data secret {cand} is not a file")
+        return _secret_bytes(cand)
+    hidden = env.hidden_dir / SECRET_FILE if env.hidden_dir is not None else None
+    return _secret_bytes(hidden) if hidden is not None and hidden.is_file() else None
+
+
+def _secret_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    if len(data.strip()) < 16:
+        raise UsageError(f"the data secret {path} is too short: use at least 16 random bytes "
+                         "(e.g. `head -c 32 /dev/urandom > data-secret`)")
+    return data
 
 
 @dataclass

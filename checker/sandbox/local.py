@@ -89,6 +89,10 @@ class Launch:
         except subprocess.TimeoutExpired:  # pragma: no cover
             pass
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of every process under the worker's launcher, read from /proc by the grader."""
+        return tree_cpu_seconds(self.proc.pid)
+
     def cleanup(self) -> None:
         self.kill()
         for fd in (self.req_fd, self.resp_fd):
@@ -104,6 +108,39 @@ class Launch:
         for fn in self.cleanups:
             fn()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].decode("ascii", "replace").split()
+    except (OSError, IndexError):
+        return None
+
+
+def tree_cpu_seconds(root: int) -> float | None:
+    """CPU seconds (utime + stime, and those of reaped children) of ``root`` and all its descendants.
+
+    Read from /proc by the grader: a process cannot make this smaller by sleeping or by what it reports."""
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = _proc_stat(int(d))
+            if st is not None and len(st) > 14:
+                stats[int(d)] = st
+                children.setdefault(int(st[1]), []).append(int(d))
+    if root not in stats:
+        return None
+    ticks, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        st = stats.get(pid)
+        if st is None:
+            continue
+        ticks += sum(int(x) for x in st[11:15])   # utime stime cutime cstime
+        todo += children.get(pid, [])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _kill_cgroup(cg: Path) -> None:

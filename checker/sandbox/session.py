@@ -158,6 +158,13 @@ class WorkerSession:
         self.ready = {}
         return self.load(self._text, self._seed)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time used so far by the worker's processes, as the operating system tells the grader
+        (not as the worker reports it); None where the backend cannot read it."""
+        if self.launch is None or not hasattr(self.launch, "cpu_seconds"):
+            return None
+        return self.launch.cpu_seconds()
+
     @property
     def alive(self) -> bool:
         return self.launch is not None and self.launch.proc.poll() is None
