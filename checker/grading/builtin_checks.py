@@ -76,7 +76,11 @@ def check_dtype_preserved(ctx, case) -> None:
 
 @per_case
 def check_no_inplace(ctx, case) -> None:
-    """The call leaves its input tensors as they were."""
+    """The call leaves its input tensors as they were (the worker reports them: a claim, not believed from a file
+    that reaches into the checker's process)."""
+    bad = tampering(ctx)
+    if bad:
+        raise CheckFailure("tampering", {"name": bad[0].name, "at": at_line(bad[0].line)}).at_line(bad[0].line)
     after = ctx.args_after(case)
     names = ctx.arg_names()
     for i, (before, now) in enumerate(zip(case.args, after)):
@@ -86,8 +90,20 @@ def check_no_inplace(ctx, case) -> None:
                                    counterexample={"got": fmt.value(now), "expected": fmt.value(before)})
 
 
+def tampering(ctx) -> list:
+    """Ways into the checker's process found in the file (parsed once per submission)."""
+    key = ("tampering",)
+    if key not in ctx.shared:
+        try:
+            ctx.shared[key] = handwritten.tampering(ctx.source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            ctx.shared[key] = []
+    return ctx.shared[key]
+
+
 def check_hand_written(ctx) -> None:
-    """The function computes the result itself: no forbidden call in it or in the helpers it uses."""
+    """The function computes the result itself: no forbidden call in it or in the helpers it uses (static rule);
+    no way into the checker's process anywhere in the file; and no forbidden call seen at run time (tripwire)."""
     try:
         found = handwritten.violations(ctx.source, ctx.item.function, ctx.item.forbidden)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
@@ -99,3 +115,11 @@ def check_hand_written(ctx) -> None:
                                           "via": Msg("forbidden_via", {"helper": o.function}) if o.via else ""}) for o in found[1:4]]
         raise CheckFailure("forbidden_call", {"name": v.name, "function": ctx.item.function, "at": at_line(v.line), "via": via},
                            details=details, check="hand_written").at_line(v.line)
+    bad = tampering(ctx)
+    if bad:
+        raise CheckFailure("tampering", {"name": bad[0].name, "at": at_line(bad[0].line)},
+                           details=[Msg("tampering_more", {"name": t.name, "at": at_line(t.line)}) for t in bad[1:4]],
+                           check="hand_written").at_line(bad[0].line)
+    tripped = sorted(ctx.item_state.get("tripped", ()))
+    if tripped:
+        raise CheckFailure("forbidden_runtime", {"name": tripped[0], "function": ctx.item.function}, check="hand_written")

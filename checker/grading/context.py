@@ -88,6 +88,10 @@ class GuardedClient:
         self._limits = limits
         self._timeout = default_timeout
 
+    @property
+    def session(self) -> WorkerSession:
+        return self._client.session
+
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._client, name)
 
@@ -117,6 +121,8 @@ class ItemContext:
     client: Any = None                  # a SandboxClient (default: one over ``session``; tests pass a stand-in)
     artifacts: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)     # Msgs shown under the item whatever its status
+    item_state: dict = field(default_factory=dict)  # what the item's cases gather (e.g. calls the tripwire saw)
     shared: dict = field(default_factory=dict)   # per-submission: training runs several items use
     _cache: dict = field(default_factory=dict)
 
@@ -146,6 +152,36 @@ class ItemContext:
     def sandbox(self) -> GuardedClient:
         return GuardedClient(self.client or SandboxClient(self.session), self.limits, self.exercise.limits.call_timeout_s)
 
+    def sandbox_of(self, session: WorkerSession | None = None) -> GuardedClient:
+        """The guarded client of ``session`` (default: the submission's main worker)."""
+        if session is None or session is self.session:
+            return self.sandbox
+        return GuardedClient(SandboxClient(session), self.limits, self.exercise.limits.call_timeout_s)
+
+    def fresh_session(self) -> WorkerSession:
+        """A new worker for this submission that has seen nothing of the others (the submission imported anew)."""
+        try:
+            return self.resources.fresh_session()
+        except (StudentError, WorkerGone) as e:
+            raise failure_from(e, "import", self.limits) from None
+
+    def text(self, key: str, **params) -> str:
+        """A message of the table in the report's language (plot labels, titles)."""
+        return self.registry.catalog.render(key, self.lang, **params)
+
+    def artifacts_dir(self):
+        return self.resources.artifacts_dir()
+
+    def write_artifact(self, path, data: bytes) -> None:
+        self.resources.write_artifact(path, data)
+
+    def save_figure(self, fig, path) -> None:
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90)
+        self.write_artifact(path, buf.getvalue())
+
     def defines(self, name: str) -> bool:
         return name in self.defined
 
@@ -170,8 +206,16 @@ class ItemContext:
     # -- the item's function on one case -------------------------------------------
     def _call(self, fn: str, args, kwargs, return_args: bool = False):
         text = fmt.call(fn, args, kwargs)
-        return self.sandbox.call(fn, args, kwargs, seed=self.seed, return_args=return_args,
-                                 call=text if len(text) < 120 else f"{fn}(...)")
+        trip = self.item.forbidden if fn == self.item.function and "hand_written" in self.item.checks else None
+        res = self.sandbox.call(fn, args, kwargs, seed=self.seed, return_args=return_args, tripwire=trip,
+                                call=text if len(text) < 120 else f"{fn}(...)")
+        if trip:
+            tripped = res.meta.get("tripped")
+            if isinstance(tripped, list):
+                from .handwritten import canonical_forbidden
+
+                self.item_state.setdefault("tripped", set()).update(canonical_forbidden([str(t)[:100] for t in tripped[:20]], trip))
+        return res
 
     def map(self, fn: str, args, vary: int, stack, select: int | None = None) -> list:
         return self.sandbox.map(fn, args, vary, stack, select=select, seed=self.seed,

@@ -10,11 +10,14 @@ and is recorded as an internal error, never as a 0 for the student.  A
 """
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 import traceback
+from pathlib import Path
 
 from .. import __version__
-from ..errors import CheckerError
+from ..errors import CheckerError, UsageError
 from ..messages import Catalog, render
 from ..sandbox.limits import Limits
 from ..sandbox.session import StudentError, WorkerGone, WorkerSession
@@ -29,13 +32,54 @@ from .registry import Registry, installed_registry, is_per_case
 
 
 class Resources:
-    """What the items of one submission share: the exercise pack's dataset, loaded once on first use."""
+    """What the items of one submission share: the pack's dataset (loaded once, on first use), further
+    workers started for probes, the folder for report artifacts."""
 
-    def __init__(self, options: Options):
+    def __init__(self, options: Options, submission: Submission | None = None, limits: Limits | None = None, launcher=None):
         self.options = options
+        self.submission = submission
+        self.limits = limits
+        self.launcher = launcher
         self._data: dict = {}
         self.shared: dict = {}            # training runs and references several items use
         self.described: dict | None = None
+        self.sessions: list[WorkerSession] = []
+        self._artifacts: Path | None = None
+
+    def fresh_session(self) -> WorkerSession:
+        """A worker of its own for this submission (closed with the grading)."""
+        s = WorkerSession(self.limits, self.launcher)
+        self.sessions.append(s)
+        s.start()
+        s.load(self.submission.source, seed=self.options.seed)
+        return s
+
+    def close(self) -> None:
+        for s in self.sessions:
+            s.close()
+
+    def artifacts_dir(self) -> Path:
+        """One folder per grading for plots: the one asked for (``-o``), else a fresh private one (mode 0700)."""
+        if self._artifacts is None:
+            asked = self.options.artifacts_dir
+            if asked is None:
+                self._artifacts = Path(tempfile.mkdtemp(prefix="nlp100-report-"))
+            else:
+                asked = Path(asked)
+                try:
+                    asked.mkdir(mode=0o700, parents=True)
+                except FileExistsError:
+                    if asked.is_symlink() or not asked.is_dir():
+                        raise UsageError(f"{asked} exists and is not a folder of this report's files") from None
+                self._artifacts = asked
+        return self._artifacts
+
+    @staticmethod
+    def write_artifact(path, data: bytes) -> None:
+        """Write a report file without following a symbolic link planted at its name."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
 
     def data(self, exercise: Exercise):
         from ..spec.packs import installed
@@ -118,6 +162,7 @@ def run_item(ctx: ItemContext) -> ItemRecord:
         rec.details += [catalog.render_msg(f.msg, ctx.lang) for f in failures[1:]]
         rec.counterexample = first.counterexample
         if rec.counterexample is not None:
+            rec.counterexample = {k: catalog.render_msg(v, ctx.lang) for k, v in rec.counterexample.items()}
             rec.counterexample["repro"] = ctx.facts.get("repro", "")
         if first.line:
             rec.line = first.line
@@ -128,10 +173,13 @@ def run_item(ctx: ItemContext) -> ItemRecord:
 
 
 def _finish(rec: ItemRecord, ctx: ItemContext, t0: float) -> ItemRecord:
-    _locate(rec, ctx.submission, ctx.registry.catalog, ctx.lang)
+    catalog = ctx.registry.catalog
+    _locate(rec, ctx.submission, catalog, ctx.lang)
+    rec.details += [catalog.render_msg(m, ctx.lang) for m in ctx.notes]
     rec.duration_s = round(time.monotonic() - t0, 3)
     rec.artifacts.update(ctx.artifacts)
-    rec.data.update({k: v for k, v in ctx.facts.items() if k != "repro"})
+    rec.data.update({k: catalog.render_msg(v, ctx.lang) if hasattr(v, "key") and hasattr(v, "params") else v
+                     for k, v in ctx.facts.items() if k not in ("repro", "table")})
     return rec
 
 
@@ -169,7 +217,7 @@ def run(plan, launcher, t0: float, registry: Registry | None = None) -> Report:
     if chosen and sub.source:
         session.start()
     base_registry = registry or installed_registry()
-    resources = Resources(options)
+    resources = Resources(options, sub, limits, launcher)
     report = Report(submission=path.name, sha256=sub.sha256, checker_version=__version__, backend="", isolation="",
                     lang=options.lang, seed=options.seed, max_examples=options.max_examples, exercises=[])
     report.repro = f"check submit {path} " + " ".join(f"--exercise {e.id}" for e in chosen) + f" --seed {options.seed}"
@@ -189,8 +237,9 @@ def run(plan, launcher, t0: float, registry: Registry | None = None) -> Report:
             report.exercises.append(ExerciseRecord(ex.id, ex.title.get(options.lang), items))
     finally:
         session.close()
+        resources.close()
     report.data = resources.described
-    report.output = session.output()
+    report.output = _merged_output([session] + resources.sessions, limits)
     report.output["limit_kb"] = limits.output_kb
     if not report.isolation:
         report.isolation = session.isolation or "none (nothing was run)"
@@ -203,6 +252,21 @@ def run(plan, launcher, t0: float, registry: Registry | None = None) -> Report:
         report.notes.append(render("internal_errors_note", options.lang, n=report.internal_errors))
     report.duration_s = time.monotonic() - t0
     return report
+
+
+def _merged_output(sessions: list[WorkerSession], limits: Limits) -> dict:
+    """What the submission printed, over every worker it had, each stream cut at the cap."""
+    cap = limits.output_kb * 1024
+    out = {"stdout": "", "stderr": "", "truncated": False, "stdout_bytes": 0, "stderr_bytes": 0}
+    for s in sessions:
+        o = s.output()
+        for name in ("stdout", "stderr"):
+            room = max(0, cap - len(out[name].encode("utf-8", "replace")))
+            piece = o[name].encode("utf-8", "replace")
+            out[name] += piece[:room].decode("utf-8", "ignore")
+            out[f"{name}_bytes"] += o[f"{name}_bytes"]
+            out["truncated"] = out["truncated"] or o["truncated"] or len(piece) > room
+    return out
 
 
 def _source_notes(sub: Submission, catalog: Catalog, lang: str) -> list[str]:

@@ -9,6 +9,15 @@ s``, ``sm = torch.softmax`` and ``getattr(torch, "softmax")`` are all seen as
 ``loss.backward()``) resolves to ``Tensor.<name>``.  Any reference counts, not
 only a call, so ``f = torch.softmax; f(x)`` is caught at the first line.
 
+Beyond the spec's list, a hand-written function may not compute *what* to call
+(``getattr`` with a computed name, ``__dict__``, ``vars``, ``eval``/``exec``,
+``importlib``/``__import__``), nor take gradients another way (``grad_fn``;
+``torch.func``, ``functorch`` and ``torch.autograd.functional`` where autograd
+is forbidden).  And anywhere in the file, ``tampering`` finds the ways into the
+checker's own process (frames, ``gc``, ``sys.modules``, ``torch._C``,
+``torch.overrides``, assignments to torch's attributes, ...): a submission that
+would disarm the runtime tripwire or forge a worker's answer must use one.
+
 The grader parses the submission's text; it never imports it.
 """
 from __future__ import annotations
@@ -25,6 +34,22 @@ ALIASES = {
     "torch._C._nn.": "torch.nn.functional.",
     "torch._C._VariableFunctions.": "torch.",
 }
+
+
+AUTOGRAD = {"Tensor.backward", "torch.autograd.grad", "torch.autograd.backward"}
+GRADIENT_APIS = ("torch.func.", "functorch.", "torch.autograd.functional.", "torch._functorch.")
+COMPUTED_CALLS = {"eval", "exec", "compile", "__import__", "vars"}
+COMPUTED_ATTRS = {"__dict__", "__getattribute__", "grad_fn", "next_functions", "_saved_self", "_saved_result"}
+# ways into the interpreter (and so into the checker's worker): names, attributes and strings
+TAMPER_NAMES = {"gc", "inspect", "ctypes", "__main__", "builtins", "__builtins__", "_getframe", "_current_frames",
+                "tb_frame", "f_back", "f_globals", "f_locals", "f_builtins", "gi_frame", "cr_frame", "__globals__",
+                "__closure__", "__code__", "__subclasses__", "__mro__", "__bases__", "_C", "overrides",
+                "settrace", "setprofile", "addaudithook", "_pop_torch_function_stack", "_push_on_torch_function_stack",
+                "_disabled_torch_function_impl", "DisableTorchFunction", "DisableTorchFunctionSubclass"}
+PATCHABLE = {"torch", "torch.nn", "torch.nn.functional", "torch.Tensor", "Tensor", "torch.autograd", "torch.special",
+             "torch.linalg", "torch.nn.Module", "torch.optim", "numpy", "builtins"}   # monkeypatching these is tampering
+TAMPER_QUALIFIED = ("sys.modules", "sys._getframe", "sys.settrace", "sys.setprofile", "torch._C", "torch.overrides",
+                    "torch._dynamo", "importlib", "gc.", "inspect.", "ctypes")
 
 
 @dataclass(frozen=True)
@@ -117,6 +142,7 @@ def violations(source: str, function: str, forbidden: list[str]) -> list[Violati
     tree = ast.parse(source)
     mod = _Module(tree)
     wanted = {_canonical(f): f for f in forbidden}
+    autograd_forbidden = bool(AUTOGRAD & set(wanted))
     found: list[Violation] = []
     seen: set[str] = set()
     todo: list[tuple[str, str | None]] = [(function, None)]
@@ -148,6 +174,71 @@ def violations(source: str, function: str, forbidden: list[str]) -> list[Violati
                 cq = _canonical(q)
                 if cq in wanted:
                     found.append(Violation(wanted[cq], getattr(sub, "lineno", 0), name, via))
+                elif autograd_forbidden and cq.startswith(GRADIENT_APIS):
+                    found.append(Violation(cq, getattr(sub, "lineno", 0), name, via))
+                elif cq.startswith(("importlib", "torch.overrides", "torch._C")):
+                    found.append(Violation(cq, getattr(sub, "lineno", 0), name, via))
+            computed = _computed(sub)
+            if computed is not None:
+                found.append(Violation(computed, getattr(sub, "lineno", 0), name, via))
+    unique = {(v.name, v.line): v for v in found}
+    return sorted(unique.values(), key=lambda v: (v.line, v.name))
+
+
+def canonical_forbidden(names: list[str], forbidden: list[str]) -> set[str]:
+    """Of ``names`` (what the tripwire saw), those the ``forbidden`` list names, as the list spells them."""
+    wanted = {_canonical(f): f for f in forbidden}
+    return {wanted[_canonical(n)] for n in names if _canonical(n) in wanted}
+
+
+def _computed(node) -> str | None:
+    """A construct that computes what to call or reaches for gradients another way, else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id in ("getattr", "setattr", "delattr", "hasattr") and len(node.args) >= 2 and not (
+                isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+            return f"{node.func.id}(..., <computed name>)"
+        if node.func.id in COMPUTED_CALLS:
+            return f"{node.func.id}(...)"
+    if isinstance(node, ast.Attribute) and node.attr in COMPUTED_ATTRS:
+        return f".{node.attr}"
+    return None
+
+
+def tampering(source: str) -> list[Violation]:
+    """Anywhere in the file: ways into the interpreter and the checker's worker (frames, gc, sys.modules,
+    torch._C, torch.overrides, assignments to torch's attributes). Raises SyntaxError on bad source."""
+    tree = ast.parse(source)
+    mod = _Module(tree)
+    found: list[Violation] = []
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        hit = None
+        if isinstance(node, ast.Name) and node.id in TAMPER_NAMES:
+            hit = node.id
+        elif isinstance(node, ast.Attribute) and node.attr in TAMPER_NAMES:
+            hit = f".{node.attr}"
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in TAMPER_NAMES:
+            hit = repr(node.value)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            bad = [n for n in names if n and (n.split(".")[0] in TAMPER_NAMES or n.startswith(TAMPER_QUALIFIED))]
+            hit = f"import {bad[0]}" if bad else None
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            for t in targets:
+                q = mod.qualify(t.value, mod.env, mod.star) if isinstance(t, ast.Attribute) else None
+                if q is not None and q in PATCHABLE:
+                    hit = f"{q}.{t.attr} = ..."
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") and node.args:
+            q = mod.qualify(node.args[0], mod.env, mod.star)
+            if q is not None and not q.startswith("Tensor."):
+                hit = f"{node.func.id}({q}, ...)"
+        if hit is None and isinstance(node, (ast.Attribute, ast.Name)):
+            q = mod.qualify(node, mod.env, mod.star)
+            if q is not None and not q.startswith("Tensor.") and q.startswith(TAMPER_QUALIFIED):
+                hit = q
+        if hit is not None:
+            found.append(Violation(hit, line, "<module>", None))
     unique = {(v.name, v.line): v for v in found}
     return sorted(unique.values(), key=lambda v: (v.line, v.name))
 

@@ -31,10 +31,12 @@ class SandboxClient:
 
     # -- calling the submission's functions ------------------------------------------
     def call(self, fn: str, args=(), kwargs=None, *, seed: int = 0, timeout: float | None = None, keep: bool = False,
-             return_args: bool = False) -> CallResult:
-        """``fn(*args, **kwargs)`` in the worker; with ``keep`` the result stays there and a Handle comes back."""
+             return_args: bool = False, tripwire: list[str] | None = None) -> CallResult:
+        """``fn(*args, **kwargs)`` in the worker; with ``keep`` the result stays there and a Handle comes back;
+        with ``tripwire`` the worker records calls of those torch functions during the call (``meta["tripped"]``)."""
+        extra = {"tripwire": list(tripwire)} if tripwire else {}
         h, v = self._op("call", {"args": list(args), "kwargs": dict(kwargs or {})}, timeout, f"{fn}()",
-                        fn=fn, seed=seed, keep=keep, return_args=return_args)
+                        fn=fn, seed=seed, keep=keep, return_args=return_args, **extra)
         if return_args:
             h["args_after"] = v.get("args")
         return CallResult(v.get("result"), h)

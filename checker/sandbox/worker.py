@@ -91,6 +91,39 @@ def _apply_limits(limits: dict) -> None:
         setl(resource.RLIMIT_NPROC, int(nproc))
 
 
+class Tripwire:
+    """Records calls of forbidden torch functions while a hand-written function runs (a TorchFunctionMode).
+
+    What it reports is the worker's claim like everything else; the grader's static rule is the first
+    layer, and disarming this one needs code that rule rejects."""
+
+    def __init__(self, names):
+        from torch.overrides import TorchFunctionMode, resolve_name
+
+        wanted = {str(n) for n in names}
+        seen: set[str] = set()
+
+        def name_of(func) -> str:
+            name = None
+            try:
+                name = resolve_name(func)
+            except Exception:  # noqa: BLE001
+                pass
+            if not name:
+                name = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', getattr(func, '__name__', '?'))}"
+            return "Tensor." + name[len("torch.Tensor."):] if name.startswith("torch.Tensor.") else name
+
+        class Mode(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                n = name_of(func)
+                if n in wanted:
+                    seen.add(n)
+                return func(*args, **(kwargs or {}))
+
+        self.mode = Mode()
+        self.seen = seen
+
+
 def _safe_str(obj) -> str:
     try:
         s = str(obj)
@@ -193,10 +226,17 @@ class Worker:
         args = self.resolve(v.get("args", []))
         kwargs = self.resolve(v.get("kwargs", {}))
         self.seed(int(h.get("seed", 0)))
+        trip = Tripwire(h["tripwire"]) if h.get("tripwire") else None
         t0 = time.perf_counter()
         c0 = time.process_time()
-        out = fn(*args, **kwargs)
+        if trip is not None:
+            with trip.mode:
+                out = fn(*args, **kwargs)
+        else:
+            out = fn(*args, **kwargs)
         meta = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+        if trip is not None:
+            meta["tripped"] = sorted(trip.seen)
         if h.get("keep"):
             return meta, {"result": wire.Handle(self.keep(out))}
         if h.get("return_args"):

@@ -1,4 +1,4 @@
-"""One-bug training submission `mlp_no_nonlinearity`: made by make_bugs.py from reference/submission.py."""
+"""One-bug training submission `mlp_no_nonlinearity`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 
 Written the way a student would write it (hand-written softmax and

@@ -46,16 +46,56 @@ def build_mlp(d_in, n_classes):
     return MLP(d_in, n_classes)"""),
     "mlp_no_nonlinearity": ("        torch.nn.ReLU(),\n", "        # BUG: no non-linearity between the layers\n"),
     "plot_writes_nothing": ("    fig.savefig(path)\n", "    # BUG: the figure is never saved\n"),
+    # -- issue 7: honest answers the checker must not misjudge, and wrong ones it used to pass --------------
+    "wrong_history_valid_loss": ("        valid_loss, valid_acc = _evaluate(model, X_valid, y_valid, device)",
+                                 "        valid_loss, valid_acc = _evaluate(model, X_valid, y_valid, device)\n"
+                                 "        valid_loss = valid_loss * 1.5  # BUG: only the history's valid_loss is wrong"),
+    "two_layer_build_model": ("    return torch.nn.Linear(d_in, n_classes, bias=False)",
+                              "    # BUG: two layers, not the single-layer network of task 71\n"
+                              "    return torch.nn.Sequential(torch.nn.Linear(d_in, 16), torch.nn.Linear(16, n_classes))"),
+    "affine_dropout_mlp": ("""def build_mlp(d_in, n_classes):
+    return torch.nn.Sequential(
+        torch.nn.Linear(d_in, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, n_classes),
+    )""", """class AlwaysDropout(torch.nn.Module):
+    def forward(self, x):
+        return torch.nn.functional.dropout(x, 0.5, training=True)  # BUG: random even in eval mode, and no non-linearity
+
+
+def build_mlp(d_in, n_classes):
+    return torch.nn.Sequential(torch.nn.Linear(d_in, 128), AlwaysDropout(), torch.nn.Linear(128, n_classes))"""),
+    "softmax_output_mlp": ("        torch.nn.Linear(128, n_classes),\n    )",
+                           "        torch.nn.Linear(128, n_classes),\n        torch.nn.Softmax(dim=1),  # BUG: probabilities, not logits\n    )"),
+    "diverges": ("LEARNING_RATE = 0.01\n", "LEARNING_RATE = 1e6  # BUG: far too large: the weights become NaN\n"),
+}
+
+# Correct answers written the way real students write them: each must get full marks on what it does.
+CORRECT = {
+    "batchnorm_mlp": ("""def build_mlp(d_in, n_classes):
+    return torch.nn.Sequential(
+        torch.nn.Linear(d_in, 128),
+        torch.nn.ReLU(),
+        torch.nn.Linear(128, n_classes),
+    )""", """def build_mlp(d_in, n_classes):
+    return torch.nn.Sequential(
+        torch.nn.Linear(d_in, 128),
+        torch.nn.BatchNorm1d(128),
+        torch.nn.ReLU(),
+        torch.nn.Dropout(0.2),
+        torch.nn.Linear(128, n_classes),
+    )"""),
 }
 
 
 def main() -> None:
-    for name, (old, new) in BUGS.items():
-        if REF.count(old) != 1:
-            raise SystemExit(f"{name}: the text to replace occurs {REF.count(old)} times in packs/nlp100_ch08/solution.py")
-        body = REF.replace(old, new)
-        head = f'"""One-bug training submission `{name}`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""\n'
-        (HERE / f"bug_{name}.py").write_text(head + body, encoding="utf-8")
+    for prefix, table, what in (("bug", BUGS, "One-bug"), ("correct", CORRECT, "Correct")):
+        for name, (old, new) in table.items():
+            if REF.count(old) != 1:
+                raise SystemExit(f"{name}: the text to replace occurs {REF.count(old)} times in packs/nlp100_ch08/solution.py")
+            body = REF.replace(old, new)
+            head = f'"""{what} training submission `{name}`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""\n'
+            (HERE / f"{prefix}_{name}.py").write_text(head + body, encoding="utf-8")
 
 
 if __name__ == "__main__":
