@@ -19,6 +19,7 @@ import torch
 from .. import fmt, validate
 from ..outcome import CheckFailure, Msg, Skip
 from ..records import Status
+from ..sandbox.safeload import CheckpointError, load_checkpoint_bytes
 from ..sandbox.session import StudentError, WorkerGone
 from ..sandbox.wire import Handle
 
@@ -430,9 +431,12 @@ def load_checkpoint(ctx, folder: str, k: int) -> dict:
     if data is None:
         raise CheckFailure("checkpoint_unreadable", {"name": name, "error": "no such file"})
     try:
-        obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
-    except Exception as e:  # noqa: BLE001 - any failure of a safe load is the file's problem
-        raise CheckFailure("checkpoint_unreadable", {"name": name, "error": f"{type(e).__name__}: {str(e)[:200]}"}) from None
+        # torch.load(weights_only=True), then every tensor checked (no expanded or overlapping views,
+        # within the file's bytes) before it is copied: what the grader holds stays about the file's size
+        obj = load_checkpoint_bytes(data, max_bytes=MAX_CHECKPOINT_MB * 1024 * 1024,
+                                    max_elements=MAX_CHECKPOINT_MB * 1024 * 1024)
+    except CheckpointError as e:
+        raise CheckFailure("checkpoint_unreadable", {"name": name, "error": str(e)}) from None
     if not isinstance(obj, dict) or not {"epoch", "model", "optimizer"} <= set(obj):
         keys = ", ".join(sorted(map(str, obj))) if isinstance(obj, dict) else type(obj).__name__
         raise CheckFailure("checkpoint_content", {"name": name, "problem": Msg("ckpt_keys", {"got": keys})})
