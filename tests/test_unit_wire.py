@@ -6,13 +6,15 @@ import math
 import os
 import pickle
 import struct
+import threading
+import tracemalloc
 
 import numpy as np
 import pytest
 import torch
 
 from checker.sandbox import wire
-from checker.sandbox.wire import Handle, Opaque, WireError
+from checker.sandbox.wire import Budget, Handle, Opaque, WireError
 
 
 def roundtrip(value, keep=None):
@@ -364,3 +366,216 @@ def test_a_truncated_frame_is_eof():
             wire.read_frame_blocking(r)
     finally:
         os.close(r)
+
+
+# -- budgets: what decoding may materialise ------------------------------------------------------
+
+
+def _traced_peak(fn):
+    """(result or the exception raised, peak bytes Python allocated while fn ran)."""
+    tracemalloc.start()
+    try:
+        try:
+            out = fn()
+        except Exception as e:  # noqa: BLE001 - returned for the test to inspect
+            out = e
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _frame_parts(frame: bytes) -> tuple[bytes, bytes]:
+    hlen, _ = wire.PREFIX.unpack(frame[: wire.PREFIX.size])
+    return frame[wire.PREFIX.size : wire.PREFIX.size + hlen], frame[wire.PREFIX.size + hlen :]
+
+
+def test_budget_charges_up_to_its_limit_and_says_which_budget_ran_out():
+    b = Budget(100, "submission")
+    b.charge(60)
+    assert (b.used, b.remaining) == (60, 40)
+    with pytest.raises(WireError, match=r"more than the 40 bytes left of the 100 bytes budget per submission"):
+        b.charge(41)
+    assert b.used == 60  # a refused charge adds nothing
+    b.charge(40)
+    assert b.remaining == 0
+    with pytest.raises(ValueError):
+        b.charge(-1)
+
+
+def test_a_message_budget_charges_its_parent_and_is_limited_by_it():
+    sub = Budget(1000, "submission")
+    msg = Budget(600, "message", parent=sub)
+    msg.charge(500)
+    assert (msg.used, sub.used) == (500, 500)
+    with pytest.raises(WireError, match="per message"):
+        msg.charge(200)
+    msg2 = Budget(600, "message", parent=sub)
+    assert msg2.remaining == 500
+    with pytest.raises(WireError, match="per submission"):
+        msg2.charge(501)
+    assert (msg2.used, sub.used) == (0, 500)
+
+
+@pytest.mark.parametrize("refs", [1, 2, 16, 32])
+def test_one_payload_slice_referenced_many_times_is_materialised_at_most_once(refs):
+    # the reviewer's amplification: one 64 MiB payload referenced 1, 16, 32 times took 0.4, 1.4, 2.4 GB;
+    # here 8 MiB: referenced once it decodes (and is charged once), twice or more it is refused before any copy
+    n = 8 << 20
+    spec = {"$tensor": {"dtype": "uint8", "shape": [n], "offset": 0, "nbytes": n}}
+    header = json.dumps({"values": {"v": [spec] * refs}}).encode()
+    payload = bytes(n)
+    budget = Budget(1 << 40, "submission")
+    got, peak = _traced_peak(lambda: wire.decode_frame(header, payload, budget=budget))
+    if refs == 1:
+        assert not isinstance(got, Exception), got
+        assert got[1]["v"][0].numel() == n
+        assert n <= budget.used <= n + 64 * 1024
+        assert peak < n + (1 << 20)
+    else:
+        assert isinstance(got, WireError) and "referenced twice" in str(got)
+        assert peak < 1 << 20  # nothing materialised
+
+
+@pytest.mark.parametrize("second", [(4, 8), (0, 4), (7, 1), (0, 8)], ids=str)
+def test_overlapping_payload_slices_are_rejected(second):
+    off, nbytes = second
+    a = {"$tensor": {"dtype": "uint8", "shape": [8], "offset": 0, "nbytes": 8}}
+    b = {"$ndarray": {"dtype": "uint8", "shape": [nbytes], "offset": off, "nbytes": nbytes}}
+    header = json.dumps({"values": {"a": a, "b": [b]}}).encode()
+    with pytest.raises(WireError, match="referenced twice"):
+        wire.decode_frame(header, bytes(16), budget=Budget(1 << 20))
+
+
+def test_adjacent_slices_and_empty_tensors_at_one_offset_are_fine():
+    # what the encoder writes: consecutive slices, and empty tensors all at the same offset
+    frame = wire.encode_frame({}, {"v": [torch.zeros(0), torch.arange(3.0), torch.zeros(2, 0), np.arange(2), torch.zeros(0)]})
+    header, payload = _frame_parts(frame)
+    budget = Budget(1 << 20)
+    _, values = wire.decode_frame(header, payload, budget=budget)
+    assert torch.equal(values["v"][1], torch.arange(3.0)) and np.array_equal(values["v"][3], np.arange(2))
+    assert budget.used >= 12 + 16 + 5 * wire.OBJECT_COST
+
+
+def test_payload_bytes_no_value_refers_to_are_charged_too():
+    header = json.dumps({"values": {"v": {"$tensor": {"dtype": "uint8", "shape": [4], "offset": 0, "nbytes": 4}}}}).encode()
+    sub = Budget(1 << 40, "submission")
+    wire.decode_frame(header, bytes(4 + 1000), budget=sub)
+    assert sub.used >= 4 + 1000
+    with pytest.raises(WireError, match="1000000 payload bytes that no value refers to needs"):
+        wire.decode_frame(header, bytes(4 + 1_000_000), budget=Budget(500_000))
+
+
+def test_a_declared_size_over_the_budget_is_rejected_before_reading_the_payload():
+    # 1 GiB declared (fewer elements than max_elements), 8 bytes sent: refused for its size, not the mismatch
+    spec = {"$tensor": {"dtype": "float64", "shape": [1 << 27], "offset": 0, "nbytes": 8 << 27}}
+    with pytest.raises(WireError, match=r"shape \[134217728\] needs 1024\.0 MiB, more than the 640\.0 MiB left .* per message"):
+        decode_value(spec, b"\0" * 8)
+
+
+def test_a_tensor_over_a_small_budget_is_rejected_before_any_copy():
+    n = 4 << 20
+    frame = wire.encode_frame({}, {"v": torch.zeros(n, dtype=torch.uint8)})
+    header, payload = _frame_parts(frame)
+    budget = Budget(1 << 20, "submission")
+    got, peak = _traced_peak(lambda: wire.decode_frame(header, payload, budget=budget))
+    assert isinstance(got, WireError) and "needs 4.0 MiB" in str(got) and "per submission" in str(got)
+    assert peak < 256 * 1024 and budget.used < 64 * 1024
+
+
+def test_an_ndarray_is_copied_once():
+    n = 8 << 20
+    frame = wire.encode_frame({}, {"v": np.zeros(n, dtype=np.uint8)})
+    header, payload = _frame_parts(frame)
+    got, peak = _traced_peak(lambda: wire.decode_frame(header, payload, budget=Budget(1 << 30)))
+    assert got[1]["v"].nbytes == n
+    assert peak < n + (1 << 20)  # decoding used to copy the bytes twice
+
+
+@pytest.mark.parametrize("shape", [[0] + [2**40 - 1] * 15, [2**40 - 1] * 3 + [0]], ids=["leading0", "trailing0"])
+@pytest.mark.parametrize("tag", ["$tensor", "$ndarray"])
+def test_an_empty_tensor_with_huge_dimensions_is_a_wire_error(tag, shape):
+    # torch.empty / numpy raised RuntimeError / ValueError (stride overflow) out of the decoder
+    with pytest.raises(WireError, match="too large"):
+        decode_value({tag: {"dtype": "float32", "shape": shape, "offset": 0, "nbytes": 0}})
+
+
+def test_a_header_of_a_million_tiny_items_is_charged_before_it_is_parsed():
+    header = ('{"values": {"v": [' + ",".join(["[]"] * 1_000_000) + "]}}").encode()
+    budget = Budget(1 << 40, "submission")
+    got, peak = _traced_peak(lambda: wire.decode_frame(header, b"", budget=budget, max_message_bytes=32 << 20))
+    assert isinstance(got, WireError) and "a header of" in str(got) and "per message" in str(got)
+    assert peak < 1 << 20 and budget.used == 0
+
+
+def test_the_default_message_budget_refuses_a_full_header_of_empty_lists():
+    # 16 MiB of "[]," would parse into ~1 GB of lists; the estimate refuses it first
+    header = b'{"values":{"v":[' + b"[]," * ((wire.MAX_HEADER - 40) // 3) + b'[]]}}'
+    assert len(header) <= wire.MAX_HEADER
+    got, peak = _traced_peak(lambda: wire.decode_frame(header, b""))
+    assert isinstance(got, WireError) and "a header of" in str(got)
+    assert peak < 1 << 20
+
+
+def test_the_header_estimate_bounds_what_decoding_a_header_allocates():
+    shapes = ["[]", "[[]]", '{"$tuple":[[]]}', '{"$dict":[["a",[]]]}', "0.5", '"ab"', '"\\ud83d\\ude00x"',
+              '{"$handle":100000}', '{"$object":{"type":"t","note":"n"}}', '{"$float":"nan"}']
+    for item in shapes:
+        header = ('{"values":{"v":[' + ",".join([item] * 20_000) + "]}}").encode()
+        budget = Budget(1 << 40)
+        got, peak = _traced_peak(lambda: wire.decode_frame(header, b"", budget=budget))
+        assert not isinstance(got, Exception), (item, got)
+        assert peak <= budget.used, (item, peak, budget.used)
+
+
+def test_the_submission_budget_spans_many_frames():
+    sub = Budget(10 << 20, "submission")
+    frame = wire.encode_frame({"op": "result"}, {"v": torch.zeros(1 << 20, dtype=torch.uint8)})
+    header, payload = _frame_parts(frame)
+    decoded = 0
+    with pytest.raises(WireError, match="per submission"):
+        for _ in range(20):
+            wire.decode_frame(header, payload, budget=sub)
+            decoded += 1
+            assert sub.used <= sub.limit
+    assert decoded == 9 and sub.used <= sub.limit
+
+
+class _FakeLaunch:
+    def __init__(self, resp_fd: int):
+        self.resp_fd = resp_fd
+        self.killed = False
+
+    def kill(self) -> None:
+        self.killed = True
+
+
+def test_the_session_holds_the_worker_to_one_budget_per_submission():
+    from checker.sandbox.limits import Limits
+    from checker.sandbox.session import WorkerGone, WorkerSession
+
+    s = WorkerSession(Limits(), launcher=None, wire_budget=5 << 20)
+    frame = wire.encode_frame({"op": "result", "ok": True}, {"v": torch.zeros(1 << 20, dtype=torch.uint8)})
+    r, w = os.pipe()
+
+    def write():
+        try:
+            for _ in range(6):
+                wire.write_frame(w, frame)
+        except OSError:
+            pass  # the grader stopped reading
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    s.launch = _FakeLaunch(r)
+    try:
+        for _ in range(4):
+            h, v = s._receive(10.0, "test")
+            assert v["v"].numel() == 1 << 20
+        with pytest.raises(WorkerGone) as e:
+            s._receive(10.0, "test")
+        assert e.value.kind == "protocol" and "submission" in e.value.detail and s.launch.killed
+        assert s.wire_budget.used <= s.wire_budget.limit
+    finally:
+        os.close(r)
+        writer.join(timeout=5)
+        os.close(w)

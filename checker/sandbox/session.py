@@ -82,10 +82,14 @@ class _Capture(threading.Thread):
 class WorkerSession:
     """Talks to one worker. Not thread-safe: one request at a time."""
 
-    def __init__(self, limits: Limits, launcher: Callable, max_elements: int = 1 << 27):
+    def __init__(self, limits: Limits, launcher: Callable, max_elements: int = 1 << 27,
+                 wire_budget: int = wire.DEFAULT_SUBMISSION_BUDGET):
         self.limits = limits
         self.launcher = launcher
         self.max_elements = max_elements
+        # what decoding the worker's answers may materialise over the whole submission (restarts
+        # included); each answer is also held to wire.DEFAULT_MESSAGE_BUDGET on its own
+        self.wire_budget = wire.Budget(wire_budget, "submission")
         self.launch = None
         self.ready: dict = {}
         self.loaded: dict | None = None
@@ -252,9 +256,12 @@ class WorkerSession:
             hlen, plen = wire.PREFIX.unpack(prefix)
             if hlen > wire.MAX_HEADER or plen > wire.DEFAULT_MAX_PAYLOAD:
                 raise wire.WireError("frame too large")
+            if plen > self.wire_budget.remaining:
+                raise wire.WireError(f"a payload of {plen} bytes is more than what is left of the "
+                                     f"{self.wire_budget.limit} bytes the grader decodes per submission")
             header = self._read(fd, hlen, deadline)
             payload = self._read(fd, plen, deadline)
-            return wire.decode_frame(header, payload, max_elements=self.max_elements)
+            return wire.decode_frame(header, payload, max_elements=self.max_elements, budget=self.wire_budget)
         except TimeoutError:
             self.launch.kill()
             raise WorkerGone("timeout", during, f"no answer within {limit:.1f} s", elapsed=time.monotonic() - t0) from None

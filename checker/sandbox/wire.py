@@ -25,6 +25,14 @@ Decoding is strict: an unknown tag, a dtype not in ``DTYPES``, a shape that
 does not match the byte count or a slice outside the payload raise
 ``WireError``.  Tensors decode to fresh, contiguous, plain ``torch.Tensor``
 objects on the CPU.
+
+Decoding is also bounded: every message is decoded against a ``Budget`` of
+bytes (by default ``DEFAULT_MESSAGE_BUDGET``; the grader chains it to one
+budget per submission).  The header is charged an upper estimate of what
+parsing it can allocate *before* it is parsed; every tensor or array is
+charged its declared size *before* anything is allocated; and each byte of
+the payload is materialised at most once: two references to the same (or an
+overlapping) slice are rejected, and bytes no value refers to are charged too.
 """
 from __future__ import annotations
 
@@ -40,6 +48,21 @@ MAX_HEADER = 16 * 1024 * 1024
 DEFAULT_MAX_PAYLOAD = 512 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_STR = 1_000_000
+# What decoding one message may materialise: the largest payload plus room for what a
+# header of up to MAX_HEADER bytes parses into (see _header_cost).
+DEFAULT_MESSAGE_BUDGET = DEFAULT_MAX_PAYLOAD + 8 * MAX_HEADER
+# What the grader decodes from one submission's worker, all messages together (session.py).
+DEFAULT_SUBMISSION_BUDGET = 1 << 30
+# Upper estimate of the Python objects json.loads and the decoder make from a header:
+# per header byte (its text decoded, strings up to 4 bytes a character), per container
+# opened ('[' or '{': the parsed container and the decoded copy) and per item (',' or ':':
+# a small object and the slots that point at it, twice).  Calibrated with tracemalloc
+# against the worst headers per byte (tests/test_fuzz_wire.py checks the bound).
+HEADER_BYTE_COST = 10
+HEADER_CONTAINER_COST = 200
+HEADER_ITEM_COST = 80
+# What one tensor or array costs besides its bytes (the object, its storage).
+OBJECT_COST = 512
 
 DTYPES: dict[str, torch.dtype] = {
     "float16": torch.float16,
@@ -59,6 +82,57 @@ NUMPY_DTYPES = {"float32", "float64", "float16", "int8", "uint8", "int16", "int3
 
 class WireError(Exception):
     """A frame or value that does not follow the wire format."""
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):.1f} MiB" if n >= 1 << 20 else f"{n} bytes"
+
+
+class Budget:
+    """A limit on the bytes decoding may materialise, and how much of it is used.
+
+    ``charge(n)`` adds n bytes, or raises ``WireError`` (and adds nothing) when
+    that would go over the limit of this budget or of its ``parent``: a message's
+    budget chained to the submission's charges both.
+    """
+
+    __slots__ = ("limit", "used", "what", "parent")
+
+    def __init__(self, limit: int, what: str = "message", parent: "Budget | None" = None):
+        if limit < 0:
+            raise ValueError("a budget cannot be negative")
+        self.limit = int(limit)
+        self.used = 0
+        self.what = what
+        self.parent = parent
+
+    @property
+    def remaining(self) -> int:
+        left = self.limit - self.used
+        return left if self.parent is None else min(left, self.parent.remaining)
+
+    def check(self, n: int, for_what: str = "the value") -> None:
+        """Raise ``WireError`` if ``n`` more bytes would go over this budget or a parent; charge nothing."""
+        n = int(n)
+        if n < 0:
+            raise ValueError("a charge cannot be negative")
+        b = self
+        while b is not None:
+            if n > b.limit - b.used:
+                raise WireError(f"{for_what} needs {_mib(n)}, more than the {_mib(b.limit - b.used)} left of the "
+                                f"{_mib(b.limit)} budget per {b.what}")
+            b = b.parent
+
+    def charge(self, n: int, for_what: str = "the value") -> None:
+        """Add ``n`` bytes here and to every parent, or raise ``WireError`` (adding nothing) if one cannot afford them."""
+        self.check(n, for_what)
+        b = self
+        while b is not None:
+            b.used += int(n)
+            b = b.parent
+
+    def __repr__(self) -> str:
+        return f"Budget({self.used}/{self.limit} per {self.what})"
 
 
 class Handle:
@@ -191,13 +265,46 @@ def _numpy():
 
 
 class Decoder:
-    """Turns a header value plus its payload back into Python objects, strictly."""
+    """Turns header values plus their payload back into Python objects, strictly and within a budget.
 
-    def __init__(self, payload: bytes | memoryview, max_elements: int = 1 << 28):
-        self.payload = memoryview(payload)
+    Decoding is two passes over the parsed header: ``check`` validates every value
+    and charges the declared size of every tensor and array to the budget (nothing
+    is allocated yet), ``finish_check`` rejects payload slices referenced twice or
+    overlapping, and only then ``build`` materialises, each payload byte at most once.
+    ``decode`` does all three for a single value.
+    """
+
+    def __init__(self, payload: bytes | memoryview, max_elements: int = 1 << 28, budget: Budget | None = None):
+        self.payload = memoryview(payload).cast("B")
         self.max_elements = max_elements
+        self.budget = budget if budget is not None else Budget(DEFAULT_MESSAGE_BUDGET)
+        self._slices: list[tuple[int, int]] = []
 
     def decode(self, v, depth: int = 0):
+        self.check(v, depth)
+        self.finish_check()
+        return self.build(v, depth)
+
+    def check(self, v, depth: int = 0) -> None:
+        """Pass 1: validate ``v`` and charge what building it will allocate; allocates nothing."""
+        self._walk(v, depth, False)
+
+    def finish_check(self) -> None:
+        """After every ``check`` of a message: each non-empty payload slice is referenced once and overlaps no
+        other; payload bytes no value refers to are charged as well (the encoder leaves none)."""
+        slices = sorted(self._slices)
+        for (o1, n1), (o2, _) in zip(slices, slices[1:]):
+            if o2 < o1 + n1:
+                raise WireError("a payload slice is referenced twice (or overlaps another one)")
+        unused = len(self.payload) - sum(n for _, n in slices)
+        if unused:
+            self.budget.charge(unused, f"{unused} payload bytes that no value refers to")
+
+    def build(self, v, depth: int = 0):
+        """Pass 2: materialise a value that passed ``check``."""
+        return self._walk(v, depth, True)
+
+    def _walk(self, v, depth: int, build: bool):
         if depth > MAX_DEPTH:
             raise WireError("value nested too deeply")
         if v is None or isinstance(v, (bool, str)):
@@ -209,33 +316,43 @@ class Decoder:
                 raise WireError("bare non-finite float")
             return float(v)
         if isinstance(v, list):
-            return [self.decode(x, depth + 1) for x in v]
+            if build:
+                return [self._walk(x, depth + 1, True) for x in v]
+            for x in v:
+                self._walk(x, depth + 1, False)
+            return None
         if not isinstance(v, dict) or not v:
             raise WireError(f"unexpected JSON value of type {type(v).__name__}")
         tag = next(iter(v))
         body = v[tag]
         if tag == "$tuple" and isinstance(body, list):
-            return tuple(self.decode(x, depth + 1) for x in body)
+            if build:
+                return tuple(self._walk(x, depth + 1, True) for x in body)
+            for x in body:
+                self._walk(x, depth + 1, False)
+            return None
         if tag == "$dict" and isinstance(body, list):
             out = {}
             for pair in body:
                 if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
                     raise WireError("malformed $dict entry")
-                out[pair[0]] = self.decode(pair[1], depth + 1)
-            return out
+                value = self._walk(pair[1], depth + 1, build)
+                if build:
+                    out[pair[0]] = value
+            return out if build else None
         if tag == "$float" and body in ("nan", "inf", "-inf"):
             return float(body)
         if tag == "$tensor":
-            return self._tensor(body)
+            return self._tensor(body, build)
         if tag == "$ndarray":
-            return self._ndarray(body)
+            return self._ndarray(body, build)
         if tag == "$handle" and isinstance(body, int):
             return Handle(body)
         if tag == "$object" and isinstance(body, dict):
-            return Opaque(str(body.get("type", "?")), str(body.get("note", "")))
-        raise WireError(f"unknown tag {tag!r}")
+            return Opaque(_text(body.get("type", "?")), _text(body.get("note", "")))
+        raise WireError(f"unknown tag {tag[:60]!r}")
 
-    def _slice(self, spec, itemsize: int):
+    def _slice(self, spec, itemsize: int, build: bool):
         if not isinstance(spec, dict):
             raise WireError("malformed tensor description")
         shape, off, n = spec.get("shape"), spec.get("offset"), spec.get("nbytes")
@@ -246,30 +363,66 @@ class Decoder:
         numel = math.prod(shape)
         if numel > self.max_elements:
             raise WireError(f"tensor of {numel} elements is larger than allowed")
-        if not (isinstance(off, int) and isinstance(n, int)) or off < 0 or n != numel * itemsize or off + n > len(self.payload):
+        if math.prod(max(s, 1) for s in shape) * itemsize >= 2**62:
+            raise WireError("tensor shape too large")  # even when empty: its strides would overflow
+        declared = numel * itemsize
+        what = f"a tensor of shape {shape}"
+        if not build:
+            self.budget.check(declared + OBJECT_COST, what)  # before looking at (let alone copying) its bytes
+        if not (isinstance(off, int) and isinstance(n, int)) or off < 0 or n != declared or off + n > len(self.payload):
             raise WireError("tensor bytes do not match its shape or lie outside the payload")
+        if not build:
+            self.budget.charge(declared + OBJECT_COST, what)
+            if n:
+                self._slices.append((off, n))
+            return shape, None
         return shape, self.payload[off : off + n]
 
-    def _tensor(self, spec):
+    def _tensor(self, spec, build: bool):
         name = spec.get("dtype") if isinstance(spec, dict) else None
         dtype = DTYPES.get(name) if isinstance(name, str) else None
         if dtype is None:
             raise WireError("tensor dtype not allowed")
-        itemsize = torch.empty((), dtype=dtype).element_size()
-        shape, data = self._slice(spec, itemsize)
-        if not data:
-            return torch.empty(shape, dtype=dtype)
-        raw = torch.frombuffer(bytearray(data), dtype=torch.uint8)
-        return raw.view(dtype).reshape(shape)
+        itemsize = _ITEMSIZE[name]
+        shape, data = self._slice(spec, itemsize, build)
+        if not build:
+            return None
+        try:
+            if not data:
+                return torch.empty(shape, dtype=dtype)
+            raw = torch.frombuffer(bytearray(data), dtype=torch.uint8)  # the one copy of these bytes
+            return raw.view(dtype).reshape(shape)
+        except (RuntimeError, ValueError) as e:  # pragma: no cover - _slice rules these out
+            raise WireError(f"tensor cannot be built: {str(e)[:200]}") from None
 
-    def _ndarray(self, spec):
+    def _ndarray(self, spec, build: bool):
         np = _numpy()
         name = spec.get("dtype") if isinstance(spec, dict) else None
         if np is None or not isinstance(name, str) or name not in NUMPY_DTYPES:
             raise WireError("ndarray dtype not allowed")
         dt = np.dtype(name)
-        shape, data = self._slice(spec, dt.itemsize)
-        return np.frombuffer(bytes(data), dtype=dt).reshape(shape).copy()
+        shape, data = self._slice(spec, dt.itemsize, build)
+        if not build:
+            return None
+        try:
+            return np.frombuffer(data, dtype=dt).reshape(shape).copy()  # the one copy of these bytes
+        except (RuntimeError, ValueError) as e:  # pragma: no cover - _slice rules these out
+            raise WireError(f"array cannot be built: {str(e)[:200]}") from None
+
+
+_ITEMSIZE = {name: torch.empty((), dtype=dt).element_size() for name, dt in DTYPES.items()}
+
+
+def _text(v) -> str:
+    """A string field of an $object: only a string counts (str() of a hostile list could be huge)."""
+    return v if isinstance(v, str) else "?"
+
+
+def _header_cost(raw: bytes) -> int:
+    """An upper estimate of the bytes json.loads and the decoder allocate for this header, counted before parsing it."""
+    containers = raw.count(b"[") + raw.count(b"{")
+    items = raw.count(b",") + raw.count(b":")
+    return HEADER_BYTE_COST * len(raw) + HEADER_CONTAINER_COST * containers + HEADER_ITEM_COST * items + 4096
 
 
 def encode_frame(header: dict, values: dict | None = None, keep=None) -> bytes:
@@ -282,20 +435,35 @@ def encode_frame(header: dict, values: dict | None = None, keep=None) -> bytes:
     return b"".join([PREFIX.pack(len(raw), enc.size), raw, *enc.chunks])
 
 
-def decode_frame(header_bytes: bytes, payload: bytes, max_elements: int = 1 << 28) -> tuple[dict, dict]:
-    """Decode one frame body into (header, values)."""
+def decode_frame(header_bytes: bytes, payload: bytes, max_elements: int = 1 << 28, budget: Budget | None = None,
+                 max_message_bytes: int = DEFAULT_MESSAGE_BUDGET) -> tuple[dict, dict]:
+    """Decode one frame body into (header, values).
+
+    Everything decoding materialises is charged to a budget of ``max_message_bytes``
+    for this message, chained to ``budget`` (the submission's, when given): a frame
+    that would go over either raises ``WireError`` before the allocation.
+    """
+    if not isinstance(header_bytes, (bytes, bytearray)):
+        header_bytes = bytes(header_bytes)
+    if len(header_bytes) > MAX_HEADER:
+        raise WireError("frame too large")
+    message = Budget(max_message_bytes, "message", parent=budget)
+    message.charge(_header_cost(header_bytes), f"a header of {len(header_bytes)} bytes")
     try:
         header = json.loads(header_bytes.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise WireError(f"header is not valid JSON: {e}") from None
+        raise WireError(f"header is not valid JSON: {str(e)[:200]}") from None
     if not isinstance(header, dict):
         raise WireError("header is not an object")
     raw_values = header.pop("values", {})
     if not isinstance(raw_values, dict):
         raise WireError("values is not an object")
-    dec = Decoder(payload, max_elements=max_elements)
+    dec = Decoder(payload, max_elements=max_elements, budget=message)
     try:
-        values = {k: dec.decode(v) for k, v in raw_values.items()}
+        for v in raw_values.values():
+            dec.check(v)
+        dec.finish_check()
+        values = {k: dec.build(v) for k, v in raw_values.items()}
     except RecursionError:
         raise WireError("value nested too deeply") from None
     return header, values
