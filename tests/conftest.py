@@ -94,6 +94,8 @@ def extra_runs(tmp: Path) -> dict[str, tuple[str, ...]]:
         "late_seed7_b": late_args + ("--seed", "7"),
         "only71": submit_args("correct_plain.py", "--exercise", "71"),
         "text": submit_args("bug_softmax_ignores_dim.py", "--exercise", "71", fmt="text"),
+        "control_text": submit_args("hostile_control_codes.py", "--exercise", "71", fmt="text"),
+        "control_github": submit_args("hostile_control_codes.py", "--exercise", "71", fmt="github"),
     }
 
 

@@ -19,8 +19,8 @@ BUGS = ROOT / "tests" / "training_submissions"
 
 # file -> (exercises graded, items that must not pass, items that must pass)
 EXPECT = {
-    "bug_no_step.py": (["73"], {"loss_decreases", "accuracy_threshold"}, set()),
-    "bug_double_softmax.py": (["73"], {"loss_decreases"}, set()),
+    "bug_no_step.py": (["73"], {"loss_decreases", "accuracy_threshold"}, {"build_model"}),
+    "bug_double_softmax.py": (["73"], {"build_model", "loss_decreases"}, set()),
     "bug_no_zero_grad.py": (["73"], {"loss_decreases"}, set()),
     "bug_accuracy_percent.py": (["74"], {"accuracy_function"}, {"history_accuracy"}),
     "bug_valid_on_train.py": (["74", "75"], {"history_accuracy", "history"}, {"accuracy_function", "plot_history"}),
@@ -32,10 +32,21 @@ EXPECT = {
     "bug_ignores_batch_size.py": (["77"], {"batch_timing"}, set()),
     "bug_mlp_plain_list.py": (["79"], {"mlp_structure", "mlp_accuracy"}, set()),
     "bug_mlp_no_nonlinearity.py": (["79"], {"mlp_structure"}, set()),
+    # issue 7: what honest answers do right must pass; what they do wrong must cost points once
+    "bug_wrong_history_valid_loss.py": (["74", "75", "76"], {"history"}, {"history_accuracy", "plot_history", "checkpoints", "resume"}),
+    "bug_two_layer_build_model.py": (["73"], {"build_model", "loss_decreases", "accuracy_threshold"}, set()),
+    "bug_affine_dropout_mlp.py": (["79"], {"mlp_structure"}, set()),
+    "bug_softmax_output_mlp.py": (["79"], {"mlp_structure"}, set()),
+    "bug_diverges.py": (["73", "79"], {"loss_decreases", "accuracy_threshold", "mlp_accuracy"}, {"build_model"}),
 }
+CORRECT = {"correct_batchnorm_mlp.py": ["79"]}
 HINTS = {
     "bug_no_step.py": "optimizer.step()",
-    "bug_double_softmax.py": "Softmax",
+    "bug_double_softmax.py": "softmax",
+    "bug_two_layer_build_model.py": "single-layer",
+    "bug_affine_dropout_mlp.py": "eval mode",
+    "bug_softmax_output_mlp.py": "logits",
+    "bug_diverges.py": "not finite",
     "bug_valid_on_train.py": "training data",
     "bug_accuracy_percent.py": "percentage",
     "bug_ignores_batch_size.py": "batch_size",
@@ -62,7 +73,9 @@ def _grade(path: Path, exercises: list[str] | None) -> tuple[int, dict, str]:
 def results():
     jobs = {name: (BUGS / name, ex) for name, (ex, _, _) in EXPECT.items()}
     jobs["bug_ignores_device.py"] = (BUGS / "bug_ignores_device.py", ["78"])
+    jobs.update({name: (BUGS / name, ex) for name, ex in CORRECT.items()})
     jobs["reference"] = (ROOT / "packs" / "nlp100_ch08" / "solution.py", None)
+    jobs["subset_75"] = (ROOT / "packs" / "nlp100_ch08" / "solution.py", ["75"])
     jobs["example"] = (ROOT / "examples" / "exercise.py", None)
     with ThreadPoolExecutor(max_workers=2) as pool:
         futs = {k: pool.submit(_grade, p, ex) for k, (p, ex) in jobs.items()}
@@ -117,3 +130,19 @@ def test_device_item_is_skipped_without_cuda(results):
     assert item["status"] == "skipped" and "CUDA" in item["message"]
     assert report["exercises"][0]["max_score"] == 0  # skipped_counts = false in exercises/78/spec.toml
     assert rc == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_correct_answers_as_students_write_them_pass(results, name):
+    rc, report, err = results[name]
+    items = _items(report)
+    assert rc == 0 and all(i["status"] == "passed" for i in items.values()), (err[-2000:], {n: i["message"] for n, i in items.items()})
+
+
+@pytest.mark.slow
+def test_a_subset_reproduces_the_full_runs_numbers(results):
+    """Every shared run is seeded from --seed and the run's name: grading 75 alone gives the full report's numbers."""
+    full = _items(results["reference"][1])["history"]["data"]
+    alone = _items(results["subset_75"][1])["history"]["data"]
+    assert full["valid_loss"] == alone["valid_loss"] and full["valid_loss"] > 0

@@ -232,3 +232,61 @@ def test_defined_functions_and_def_line():
 def test_defined_functions_of_unparsable_source_come_from_the_text():
     src = "def softmax(x, dim=-1):\n    return x\n\ndef predict_proba(X, W:\n    return X\n"
     assert {"softmax", "predict_proba"} <= handwritten.defined_functions(src)
+
+
+# -- issue 7: computed access, other gradient APIs, and tampering with the checker's process -----------------------
+
+@pytest.mark.parametrize("body, name", [
+    ('fn = getattr(torch, "soft" + "max")\n    return fn(x, dim)', "getattr(..., <computed name>)"),
+    ('return vars(torch)["softmax"](x, dim)', "vars(...)"),
+    ('return torch.__dict__["softmax"](x, dim)', ".__dict__"),
+    ('return eval("torch.softmax")(x, dim)', "eval(...)"),
+    ('return __import__("torch").softmax(x, dim)', "__import__(...)"),
+    ('import importlib\n    return importlib.import_module("torch").softmax(x, dim)', "importlib.import_module"),
+])
+def test_computing_what_to_call_is_not_allowed_in_a_hand_written_function(body, name):
+    src = f"import torch\ndef softmax(x, dim=-1):\n    {body}\n"
+    assert name in [v for v, *_ in found(src)]
+
+
+@pytest.mark.parametrize("body, name", [
+    ("y = x @ W\n    return y.grad_fn(grad_y)", ".grad_fn"),
+    ("from torch.func import vjp\n    return vjp(lambda w: x @ w, W)[1](grad_y)", "torch.func.vjp"),
+    ("return torch.autograd.functional.vjp(lambda w: x @ w, W, grad_y)", "torch.autograd.functional.vjp"),
+])
+def test_gradients_taken_another_way_are_autograd_too(body, name):
+    src = f"import torch\ndef linear_backward(grad_y, x, W):\n    {body}\n"
+    assert name in [v for v, *_ in found(src, "linear_backward", BACKWARD_FORBIDDEN)]
+
+
+@pytest.mark.parametrize("src", [
+    "import gc\nw = gc.get_objects()\n",
+    "import sys\nf = sys._getframe(1)\n",
+    "import sys\nm = sys.modules['__main__']\n",
+    "import torch\ntorch.softmax = lambda x, dim: x\n",
+    "import torch\nsetattr(torch.nn.functional, 'softmax', None)\n",
+    "try:\n    1 / 0\nexcept Exception as e:\n    g = e.__traceback__.tb_frame.f_back.f_globals\n",
+    "import torch\ntorch._C._pop_torch_function_stack()\n",
+    "from torch.overrides import TorchFunctionMode\n",
+    "x = ().__class__.__bases__[0].__subclasses__()\n",
+    "import ctypes\n",
+])
+def test_ways_into_the_checkers_process_are_found_anywhere_in_the_file(src):
+    assert handwritten.tampering(src), src
+
+
+@pytest.mark.parametrize("src", [
+    "import torch\ntorch.backends.cudnn.deterministic = True\ntorch.manual_seed(0)\n",
+    "import sys\nsys.path.append('.')\nprint(sys.version)\n",
+    "import numpy as np\nnp.random.seed(0)\nimport matplotlib\nmatplotlib.use('Agg')\n",
+    "import torch\nclass M(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = torch.nn.Linear(2, 2)\n",
+    "import os\nos.environ['OMP_NUM_THREADS'] = '1'\n",
+])
+def test_ordinary_student_code_is_not_tampering(src):
+    assert handwritten.tampering(src) == []
+
+
+def test_the_tripwires_names_are_matched_as_the_forbidden_list_spells_them():
+    seen = ["torch.nn.functional.softmax", "Tensor.softmax", "torch.add", "torch.autograd.grad"]
+    assert handwritten.canonical_forbidden(seen, SOFTMAX_FORBIDDEN) == {"torch.nn.functional.softmax", "Tensor.softmax"}
+    assert handwritten.canonical_forbidden(seen, BACKWARD_FORBIDDEN) == {"torch.autograd.grad"}

@@ -26,6 +26,8 @@ def register(sub, env) -> None:
     s.add_argument("--output", "-o", help="write the report here instead of stdout")
     s.add_argument("--gpus", action="store_true", help="pass a GPU through (docker backend, task 78)")
     s.add_argument("--image", help="grader image (docker backend)")
+    s.add_argument("--data-secret", metavar="FILE", help="the instructor's data secret (else NLP100_DATA_SECRET, "
+                   "or data-secret in the hidden folder); without one the default data is public: a practice grade")
     s.add_argument("--no-color", action="store_true")
     s.set_defaults(run=main)
 
@@ -34,8 +36,11 @@ def main(args) -> int:
     from ..api import Options, grade
     from ..report import render
 
+    from ..grading.plan import read_data_secret
+
     opts = Options(lang=args.lang, seed=args.seed, backend=args.backend, isolation=args.isolation,
-                   threads=args.threads, data=args.data, gpus=args.gpus, image=args.image)
+                   threads=args.threads, data=args.data, gpus=args.gpus, image=args.image,
+                   data_secret=read_data_secret(args.data_secret))
     if args.max_examples is not None:
         opts.max_examples = max(0, args.max_examples)
     output = Path(args.output) if args.output else None

@@ -11,6 +11,7 @@ and is recorded as an internal error, never as a 0 for the student.  A
 from __future__ import annotations
 
 import os
+import shlex
 import tempfile
 import time
 import traceback
@@ -26,7 +27,7 @@ from . import handwritten
 from .cases import run_cases
 from .context import ItemContext, at_line, gone_failure, student_failure
 from .outcome import CheckFailure, Skip, WorkerFatal
-from .plan import MAX_SOURCE_BYTES, Options, Submission
+from .plan import DEFAULT_MAX_EXAMPLES, MAX_SOURCE_BYTES, Options, Submission
 from .records import ExerciseRecord, ItemRecord, Report, Status
 from .registry import Registry, installed_registry, is_per_case
 
@@ -220,7 +221,7 @@ def run(plan, launcher, t0: float, registry: Registry | None = None) -> Report:
     resources = Resources(options, sub, limits, launcher)
     report = Report(submission=path.name, sha256=sub.sha256, checker_version=__version__, backend="", isolation="",
                     lang=options.lang, seed=options.seed, max_examples=options.max_examples, exercises=[])
-    report.repro = f"check submit {path} " + " ".join(f"--exercise {e.id}" for e in chosen) + f" --seed {options.seed}"
+    report.repro = repro_line(path, [e.id for e in chosen], options)
     try:
         load_failure, defined = _load(session, sub, limits, options, chosen)
         report.backend = session.backend or (options.backend if options.backend != "auto" else "local")
@@ -239,6 +240,9 @@ def run(plan, launcher, t0: float, registry: Registry | None = None) -> Report:
         session.close()
         resources.close()
     report.data = resources.described
+    for key in (report.data or {}).get("notes", []):
+        if key in base_registry.catalog:
+            report.notes.append(base_registry.catalog.render(key, options.lang))
     report.output = _merged_output([session] + resources.sessions, limits)
     report.output["limit_kb"] = limits.output_kb
     if not report.isolation:
@@ -252,6 +256,29 @@ def run(plan, launcher, t0: float, registry: Registry | None = None) -> Report:
         report.notes.append(render("internal_errors_note", options.lang, n=report.internal_errors))
     report.duration_s = time.monotonic() - t0
     return report
+
+
+def repro_line(path: Path, exercise_ids: list[str], options: Options) -> str:
+    """A command the student can paste: shell-quoted, the file as seen from where they stand, every option that
+    changes the result (not the instructor's secret, which the student cannot have)."""
+    path = Path(path)
+    try:
+        shown = os.path.relpath(path.resolve(), Path.cwd())
+        if shown.startswith(".."):
+            shown = path.name
+    except (OSError, ValueError):
+        shown = path.name
+    parts = ["check", "submit", shown]
+    for e in exercise_ids:
+        parts += ["--exercise", e]
+    parts += ["--seed", str(options.seed)]
+    if options.max_examples != DEFAULT_MAX_EXAMPLES:
+        parts += ["--max-examples", str(options.max_examples)]
+    if options.data != "default":
+        parts += ["--data", str(options.data)]
+    if options.lang != "en":
+        parts += ["--lang", options.lang]
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 def _merged_output(sessions: list[WorkerSession], limits: Limits) -> dict:
@@ -285,7 +312,7 @@ def _grade_item(ex, item, reg, session, sub, options, limits, defined, load_fail
                           message=catalog.render("total_timeout", options.lang, limit=f"{limits.total_timeout_s:.0f}"))
     ctx = ItemContext(item=item, exercise=ex, session=session, submission=sub, options=options, defined=defined,
                       limits=limits, registry=reg, resources=resources, shared=resources.shared)
-    ctx.facts["repro"] = f"check submit {path} --exercise {ex.id} --seed {options.seed}"
+    ctx.facts["repro"] = repro_line(path, [ex.id], options)
     try:
         return run_item(ctx)
     except CheckerError:

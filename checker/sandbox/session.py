@@ -18,6 +18,7 @@ from typing import Callable
 
 from ..errors import SandboxError
 from . import wire
+from .safetext import safe_text, safe_value
 from .limits import Limits
 
 
@@ -206,7 +207,7 @@ class WorkerSession:
             if len(text.encode("utf-8", "replace")) > room:
                 text = text.encode("utf-8", "replace")[:max(0, room)].decode("utf-8", "ignore")
                 total["truncated"] = True
-            total[name] += text
+            total[name] += safe_text(text)
             total[f"{name}_bytes"] += c.total
             total["truncated"] = total["truncated"] or c.truncated
         return total
@@ -261,7 +262,8 @@ class WorkerSession:
                                      f"{self.wire_budget.limit} bytes the grader decodes per submission")
             header = self._read(fd, hlen, deadline)
             payload = self._read(fd, plen, deadline)
-            return wire.decode_frame(header, payload, max_elements=self.max_elements, budget=self.wire_budget)
+            h, v = wire.decode_frame(header, payload, max_elements=self.max_elements, budget=self.wire_budget)
+            return safe_value(h), safe_value(v)   # every string from the worker made safe, here and once
         except TimeoutError:
             self.launch.kill()
             raise WorkerGone("timeout", during, f"no answer within {limit:.1f} s", elapsed=time.monotonic() - t0) from None

@@ -112,4 +112,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     'mlp_nondeterministic': {'en': 'in eval mode, two forward passes on the same input disagree (by {dev}): model.eval() must make the network deterministic', 'ja': 'eval モードで同じ入力に 2 回順伝播した結果が一致しません (差 {dev})。model.eval() でネットワークは決定的になるはずです'},
     'hint_eval_mode': {'en': 'hint: dropout and batch norm behave deterministically only in eval mode; do not force training behaviour in forward()', 'ja': 'ヒント: dropout やバッチ正規化は eval モードでのみ決定的に動きます。forward() の中で学習時の動作を強制しないでください'},
     'mlp_probabilities': {'en': "`build_mlp`'s outputs are probabilities (each row in [0, 1], summing to 1): the network must output logits (no softmax at the end)", 'ja': '`build_mlp` の出力が確率になっています (各行が [0, 1] で和が 1)。ネットワークはロジットを出力してください (最後に softmax を入れない)'},
+    'public_data_note': {'en': 'public data: practice grade (the data anyone can rebuild; the instructor grades with secret data)',
+                         'ja': '公開データ: 練習用の採点です (誰でも再現できるデータです。教員は非公開のデータで採点します)'},
 }

@@ -91,9 +91,14 @@ class Dataset:
             h.update(a.tobytes())
         return h.hexdigest()
 
+    public: bool = False                         # the public seed: a practice grade (a submission can rebuild it)
+
     def describe(self) -> dict:
-        return {"name": self.name, "version": self.version, "checksum": self.checksum(),
-                "sizes": self.sizes(), "d": self.d, "classes": list(self.classes)}
+        out = {"name": self.name, "version": self.version, "checksum": self.checksum(),
+               "sizes": self.sizes(), "d": self.d, "classes": list(self.classes)}
+        if self.public:
+            out["notes"] = ["public_data_note"]
+        return out
 
 
 # -- files -----------------------------------------------------------------------------
@@ -178,5 +183,16 @@ def load_dataset(name: str | os.PathLike = "default") -> Dataset:
 
 
 def load_for_grading(name: str, options=None) -> Dataset:
-    """The pack's data loader for the engine (``--data NAME``)."""
-    return load_dataset(name)
+    """The pack's data loader for the engine (``--data NAME``).
+
+    The default data comes from the instructor's secret when there is one (``Options.data_secret``: authoritative
+    grading), else from the public seed; a report on public data says it is a practice grade."""
+    secret = getattr(options, "data_secret", None)
+    if isinstance(name, str) and name == "default" and secret:
+        from .default import make_secret
+
+        return make_secret(secret)
+    ds = load_dataset(name)
+    if isinstance(name, str) and name == "default":
+        ds.public = True
+    return ds
