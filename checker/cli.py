@@ -16,6 +16,7 @@ import sys
 
 from . import __version__
 from .errors import CheckerError, UsageError
+from .messages import Msg, render
 from .settings import current
 
 # command modules, in the order `check --help` lists them
@@ -27,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # noqa: D401 - argparse's hook
         self.print_usage(sys.stderr)
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(msg=Msg("cli_usage", {"prog": self.prog, "detail": message}))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,12 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         lang = getattr(args, "lang", lang)
         return args.run(args)
     except CheckerError as e:
-        print(f"check: {e.kind}: {e.render(lang)}", file=sys.stderr)
+        print(f"check: {e.label(lang)}: {e.render(lang)}", file=sys.stderr)
         if e.hint:
             print(f"check: {e.hint}", file=sys.stderr)
         return e.exit_status
     except KeyboardInterrupt:
-        print("check: interrupted", file=sys.stderr)
+        print(f"check: {render('cli_interrupted', lang)}", file=sys.stderr)
         return 130
 
 

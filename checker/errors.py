@@ -17,7 +17,7 @@ class CheckerError(Exception):
     """
 
     exit_status = 2
-    kind = "error"
+    kind = "error"                 # the English label; ``label(lang)`` gives it from the message table
 
     def __init__(self, message: str = "", *, hint: str = "", msg: Msg | None = None):
         self.msg = msg
@@ -30,6 +30,9 @@ class CheckerError(Exception):
 
     def render(self, lang: str = "en") -> str:
         return ENGINE.render_msg(self.msg, lang) if self.msg is not None else self.message
+
+    def label(self, lang: str = "en") -> str:
+        return ENGINE.render("cli_kind_" + self.kind.replace(" ", "_"), lang)
 
 
 class UsageError(CheckerError):

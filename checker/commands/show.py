@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import UsageError
+from ..messages import Msg
 from ..settings import LANGS
 
 
@@ -18,7 +19,7 @@ def main(args) -> int:
 
     exs = discover()
     if args.id not in exs:
-        raise UsageError(f"unknown exercise {args.id!r}; `check list` shows the exercises")
+        raise UsageError(msg=Msg("cli_unknown_exercise", {"ids": args.id}))
     ex = exs[args.id]
     if not args.template_only:
         print(ex.statement(args.lang).rstrip())

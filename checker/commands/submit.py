@@ -6,8 +6,10 @@ import sys
 from pathlib import Path
 
 from ..errors import SandboxError, UsageError
+from ..messages import ENGINE, Msg
 from ..settings import BACKENDS, ISOLATIONS, LANGS
 
+render_msg = ENGINE.render_msg
 FORMATS = ("text", "json", "junit", "gradescope", "github", "html")
 
 
@@ -32,18 +34,38 @@ def register(sub, env) -> None:
     s.set_defaults(run=main)
 
 
+def check_number(flag: str, value: int | None, lo: int, hi: int) -> None:
+    if value is not None and not lo <= value <= hi:
+        raise UsageError(msg=Msg("cli_bad_number", {"flag": flag, "value": value, "lo": lo, "hi": hi}))
+
+
+def check_output(path: str | None) -> Path | None:
+    """-o PATH is checked before any grading: its folder exists, and it is not a folder itself."""
+    if not path:
+        return None
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(msg=Msg("cli_output_is_dir", {"path": str(out)}))
+    if not out.parent.is_dir():
+        raise UsageError(msg=Msg("cli_output_no_folder", {"path": str(out), "folder": str(out.parent)}))
+    return out
+
+
 def main(args) -> int:
     from ..api import Options, grade
+    from ..grading.plan import read_data_secret
     from ..report import render
 
-    from ..grading.plan import read_data_secret
-
+    check_number("--threads", args.threads, 1, 64)
+    check_number("--max-examples", args.max_examples, 0, 100_000)
+    if args.backend == "local" and (args.gpus or args.image):
+        raise UsageError(msg=Msg("cli_docker_only", {"flag": "--gpus" if args.gpus else "--image"}))
+    output = check_output(args.output)
     opts = Options(lang=args.lang, seed=args.seed, backend=args.backend, isolation=args.isolation,
                    threads=args.threads, data=args.data, gpus=args.gpus, image=args.image,
                    data_secret=read_data_secret(args.data_secret))
     if args.max_examples is not None:
-        opts.max_examples = max(0, args.max_examples)
-    output = Path(args.output) if args.output else None
+        opts.max_examples = args.max_examples
     if output is not None:
         opts.artifacts_dir = output.parent / (output.stem + "_files")
     progress = None
@@ -55,17 +77,13 @@ def main(args) -> int:
     try:
         report = grade(Path(args.file), args.exercises, opts)
     except SandboxError as e:
-        if args.backend == "docker":
-            e.hint = e.hint or "the container could not start; is the Docker engine up and the grader image built (docker/build-image.sh)?"
-        else:
-            e.hint = e.hint or "the sandbox could not start; try `--isolation rlimits`, or install bubblewrap (apt install bubblewrap)"
+        e.hint = e.hint or render_msg(Msg("cli_hint_docker" if args.backend == "docker" else "cli_hint_sandbox"), args.lang)
         raise
     finally:
         if progress is not None:
             progress.close()
     if not report.exercises:
-        raise UsageError("the file defines none of the chapter's functions; `check list` shows them, "
-                         "`check show 71` gives a template")
+        raise UsageError(msg=Msg("cli_no_functions"))
     colour = args.format == "text" and not args.no_color and output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     text = render(report, args.format, **({"colour": colour} if args.format == "text" else {}))
     if output is not None:

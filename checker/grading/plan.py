@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import SandboxError, UsageError
+from ..messages import Msg
 from ..sandbox.limits import Limits
 from ..spec import Exercise, discover
 from . import handwritten
@@ -106,7 +107,7 @@ def select_exercises(all_ex: dict[str, Exercise], wanted: list[str] | None, defi
     if wanted:
         unknown = [w for w in wanted if w not in all_ex]
         if unknown:
-            raise UsageError(f"unknown exercise(s): {', '.join(unknown)}; `check list` shows the exercises")
+            raise UsageError(msg=Msg("cli_unknown_exercise", {"ids": ", ".join(unknown)}))
         return [all_ex[w] for w in dict.fromkeys(wanted)]
     return [e for e in all_ex.values() if any(f in defined for f in e.functions)]
 

@@ -14,6 +14,6 @@ PACK = Pack(
     messages="messages",
     solution="solution.py",
     data="data:load_for_grading",
-    commands="data.cli:add_commands",
+    commands="commands:add_commands",
     after_validate="validation:after_validate",
 )

@@ -48,7 +48,7 @@ from typing import Callable, Iterable, Mapping
 import numpy as np
 import torch
 
-from .cli import NEWS_SEED, add_data_build_arguments  # noqa: F401  (re-exported)
+from ..commands import NEWS_SEED, add_data_build_arguments  # noqa: F401  (re-exported)
 from . import CLASSES, Dataset, DatasetError, cache_dir as _cache_dir, load_dataset_file, save_dataset
 
 BUILD_VERSION = "1"           # bump when tokenization, lookup or the split recipe change

@@ -1,5 +1,5 @@
-"""The options of ``check data build``, kept free of torch so that building the CLI's parser
-stays cheap (the grader imports torch while the sandbox worker starts, not before)."""
+"""The pack's own commands (``check data build``), kept free of torch: the CLI builds its parser from them at
+every start (the grader imports torch while the sandbox worker starts, not before)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,7 +21,7 @@ def add_data_build_arguments(p) -> None:
 
 
 def _build(args) -> int:
-    from .news import data_build_main
+    from .data.news import data_build_main
 
     return data_build_main(args)
 
