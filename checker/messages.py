@@ -204,6 +204,29 @@ MESSAGES: dict[str, dict[str, str]] = {
     "submission_at_line": {"en": "line {line}", "ja": "{line} 行目"},
     "submission_at_cell": {"en": "cell {cell}, line {line}", "ja": "セル {cell} の {line} 行目"},
     # --- end of submission files ----------------------------------------------
+    # --- saved results: Report.from_dict and `check render` (checker/commands/render.py) ---
+    # errors: the file given to `check render` cannot be used (the CLI prints one and exits with status 2)
+    "render_missing": {"en": "cannot render {path}: there is no such file; write one with `check submit FILE --format json -o {path}`",
+                       "ja": "{path} を表示できません: そのファイルはありません。`check submit FILE --format json -o {path}` で作成してください"},
+    "render_not_file": {"en": "cannot render {path}: it is not a regular file", "ja": "{path} を表示できません: 通常のファイルではありません"},
+    "render_unreadable": {"en": "cannot render {path}: the file cannot be read ({error})", "ja": "{path} を表示できません: ファイルを読めません ({error})"},
+    "render_too_large": {"en": "cannot render {path}: it is {size} bytes, more than the limit of {limit} bytes for a result file",
+                         "ja": "{path} を表示できません: {size} バイトあり、採点結果ファイルの上限 {limit} バイトを超えています"},
+    "render_not_json": {"en": "cannot render {path}: it is not a JSON result of `check submit --format json` ({error})",
+                        "ja": "{path} を表示できません: `check submit --format json` の JSON 形式の採点結果ではありません ({error})"},
+    "render_invalid": {"en": "cannot render {path}: it is not a valid result of `check submit --format json`: {problem}",
+                       "ja": "{path} を表示できません: `check submit --format json` の正しい採点結果ではありません: {problem}"},
+    "render_cannot_write": {"en": "cannot write {path}: {error}", "ja": "{path} に書き込めません: {error}"},
+    # what is wrong inside a result (the {problem} above; field names are JSON paths, types are JSON types)
+    "result_not_object": {"en": "the file holds a JSON {got}, but a result is a JSON object", "ja": "ファイルの中身が JSON の {got} です。採点結果は JSON オブジェクトです"},
+    "result_missing_field": {"en": "the field `{field}` is missing", "ja": "フィールド `{field}` がありません"},
+    "result_wrong_type": {"en": "`{field}` is {got}, but should be of type {expected}", "ja": "`{field}` が {got} ですが、{expected} 型であるべきです"},
+    "result_bad_value": {"en": "`{field}` is {got}, but should be one of {choices}", "ja": "`{field}` が {got} ですが、{choices} のいずれかであるべきです"},
+    "result_not_finite": {"en": "`{field}` is {got}, but should be a finite number", "ja": "`{field}` が {got} ですが、有限の数であるべきです"},
+    "result_schema": {"en": "`schema` is {got}, but this checker reads schema {supported} (was the file written by another version of nlp100-checker?)",
+                      "ja": "`schema` が {got} ですが、このチェッカーが読めるのは schema {supported} です (別のバージョンの nlp100-checker で作られたファイルですか?)"},
+    "json_at": {"en": "line {line}, column {column}: {error}", "ja": "{line} 行 {column} 列: {error}"},
+    # --- end of saved results -----------------------------------------------------
 }
 
 
