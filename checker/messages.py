@@ -17,6 +17,8 @@ LANGS = ("en", "ja")
 MESSAGES: dict[str, dict[str, str]] = {
     "passed": {"en": "all checks passed", "ja": "すべてのチェックに合格しました"},
     "not_implemented": {"en": "`{function}` is not defined in your file", "ja": "ファイルに `{function}` が定義されていません"},
+    "not_implemented_stub": {"en": "`{function}` is still the template's stub: write its body", "ja": "`{function}` はテンプレートのままです: 中身を書いてください"},
+    "not_implemented_raised": {"en": "`{call}` raised NotImplementedError: it is not written yet", "ja": "`{call}` が NotImplementedError を送出しました: まだ書かれていません"},
     "not_implemented_many": {"en": "your file does not define {functions}", "ja": "ファイルに {functions} が定義されていません"},
     "internal_error": {
         "en": "internal error: this is a bug in the checker, not in your code ({error}). Please report it with this output.",

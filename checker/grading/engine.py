@@ -97,12 +97,12 @@ class Resources:
         return self._data[key]
 
 
-def _not_implemented(item, defined: set[str], catalog: Catalog, lang: str) -> str | None:
+def _not_implemented(item, defined: set[str], catalog: Catalog, lang: str, stubs: set[str] = frozenset()) -> str | None:
     missing = [f for f in item.requires if f not in defined]
     if not missing:
         return None
     if len(missing) == 1:
-        return catalog.render("not_implemented", lang, function=missing[0])
+        return catalog.render("not_implemented_stub" if missing[0] in stubs else "not_implemented", lang, function=missing[0])
     return catalog.render("not_implemented_many", lang, functions=", ".join(f"`{m}`" for m in missing))
 
 
@@ -111,7 +111,7 @@ def run_item(ctx: ItemContext) -> ItemRecord:
     t0 = time.monotonic()
     rec = ItemRecord(name=item.name, status=Status.PASSED, score=item.points, max_score=item.points,
                      visibility=item.visibility, line=handwritten.def_line(ctx.source, item.function) if item.function else None)
-    missing = _not_implemented(item, ctx.defined, catalog, ctx.lang)
+    missing = _not_implemented(item, ctx.defined, catalog, ctx.lang, ctx.submission.stubs)
     if missing is not None:
         rec.status, rec.score, rec.message = Status.NOT_IMPLEMENTED, 0.0, missing
         return rec
@@ -156,6 +156,9 @@ def run_item(ctx: ItemContext) -> ItemRecord:
         return _finish(rec, ctx, t0)
     if failures:
         first = failures[0]
+        if first.msg.key == "raised" and first.msg.params.get("type") == "NotImplementedError":
+            first = CheckFailure("not_implemented_raised", {"call": first.msg.params.get("call", "")},
+                                 status=Status.NOT_IMPLEMENTED).at_line(first.line)
         rec.status, rec.score = first.status, 0.0
         rec.check = first.check
         rec.message = catalog.render_msg(_localised(first.msg, ctx.submission), ctx.lang)
@@ -357,4 +360,4 @@ def _load(session: WorkerSession, sub: Submission, limits: Limits, options: Opti
     funcs = h.get("functions")
     if not isinstance(funcs, list):
         funcs = []
-    return None, {str(f) for f in funcs if isinstance(f, str)} & (sub.defined | {str(f) for f in funcs})
+    return None, {str(f) for f in funcs if isinstance(f, str)} & sub.defined

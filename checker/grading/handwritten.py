@@ -255,6 +255,33 @@ def defined_functions(source: str) -> set[str]:
     return set(_Module(tree).defs)
 
 
+def _is_stub(node) -> bool:
+    """A function whose body (after its docstring) only says it is not written yet."""
+    body = list(node.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    if len(body) != 1:
+        return not body
+    st = body[0]
+    if isinstance(st, ast.Pass) or (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant) and st.value.value is Ellipsis):
+        return True
+    if isinstance(st, ast.Raise) and st.exc is not None:
+        exc = st.exc.func if isinstance(st.exc, ast.Call) else st.exc
+        return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+    return False
+
+
+def stub_functions(source: str) -> set[str]:
+    """Module-level functions still as the template left them (``raise NotImplementedError``, ``pass``, ``...``)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    defs = _Module(tree).defs
+    return {n for n, node in defs.items() if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_stub(node)}
+
+
 def def_line(source: str, function: str) -> int | None:
     try:
         tree = ast.parse(source)

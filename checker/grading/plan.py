@@ -5,7 +5,7 @@ spends ~2 s importing torch) before the grader imports torch itself.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -78,14 +78,16 @@ class Submission:
     path: Path
     source: str                     # the Python text graded (a notebook's code cells), read once
     sha256: str                     # of the file's bytes
-    defined: set[str]
+    defined: set[str]               # functions written (a template's untouched stubs are not)
     file: SourceFile | None = None  # how the text was read (notebook cells, notes)
+    stubs: set[str] = field(default_factory=set)   # functions still as the template left them
 
     @classmethod
     def read(cls, path: Path) -> "Submission":
         """Read and decode the file once (a ``SourceError``, i.e. a UsageError, when it cannot be graded)."""
         sf = read_submission(Path(path), MAX_SOURCE_BYTES)
-        return cls(Path(path), sf.text, sf.raw_sha256, handwritten.defined_functions(sf.text), sf)
+        stubs = handwritten.stub_functions(sf.text)
+        return cls(Path(path), sf.text, sf.raw_sha256, handwritten.defined_functions(sf.text) - stubs, sf, stubs)
 
     def where(self, line: int | None):
         """A line of the graded text as a message ("line 12", or "cell 3, line 4" in a notebook)."""
@@ -127,7 +129,7 @@ def limits_for(exercises: list[Exercise], options: Options) -> Limits:
 def make_plan(path, exercises: list[str] | None, options: Options) -> Plan:
     path = Path(path)
     sub = Submission.read(path)
-    chosen = select_exercises(discover(options.exercises_dir), exercises, sub.defined)
+    chosen = select_exercises(discover(options.exercises_dir), exercises, sub.defined | sub.stubs)
     return Plan(path, sub, chosen, limits_for(chosen, options), options)
 
 
