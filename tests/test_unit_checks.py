@@ -44,7 +44,7 @@ class InProcessSession:
         self.ns: dict = {}
         exec(compile(source, "submission.py", "exec"), self.ns)  # noqa: S102 - our own test code
 
-    def call(self, fn, args=(), kwargs=None, *, seed=0, keep=False, timeout=None, return_args=False):
+    def call(self, fn, args=(), kwargs=None, *, seed=0, keep=False, timeout=None, return_args=False, tripwire=None):
         v = through_wire({"args": list(args), "kwargs": dict(kwargs or {})})
         torch.manual_seed(seed)
         out = self.ns[fn](*v["args"], **v["kwargs"])

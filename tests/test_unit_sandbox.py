@@ -226,7 +226,7 @@ def test_project_and_reference_are_not_visible(probe):
     if isinstance(project, list):  # only the mount point of the virtual environment may show
         assert not {"packs", "checker", "tests", "pyproject.toml"} & set(project)
     assert probe.call("listdir", ["/sandbox"]).value == []
-    assert probe.call("listdir", ["/submission"]).value == ["submission.py"]  
+    assert probe.call("listdir", ["/submission"]).value == ["submission.py"]  # whatever the file was called
 
 
 @needs_bwrap

@@ -265,3 +265,68 @@ def test_new_exercise_with_its_own_checks_is_graded_end_to_end(tmp_path):
     assert status["double"].counterexample["input"] == "double(torch.tensor([1.0, -2.0]))"
     assert report.internal_errors == 0 and report.exit_status == 1
     assert report.score == 1 and report.max_score == 3
+
+
+# -- issue 10: cross-references and typed params, checked when the specs load ----------------------------------
+
+@pytest.mark.parametrize("change, says", [
+    (lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["matches_referense"]'), "did you mean `matches_reference`"),
+    (lambda s: s.replace('inputs = "softmax"', 'inputs = "sofmax"'), "did you mean `softmax`"),
+    (lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["matches_reference"]\nhints = ["other_dimm"]'),
+     "did you mean `other_dim`"),
+    (lambda s: s.replace('reference = "nlp100_ch08.references:softmax"', 'reference = "nlp100_ch08.references:softmaks"'),
+     "cannot be found"),
+    (lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["matches_reference", "finite"]\nparams = { finite_hint = [] }'),
+     "did you mean `finite_hints`"),
+    (lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["finite"]\nparams = { finite_hints = ["hint_overflo"] }'),
+     "did you mean `hint_overflow`"),
+    (lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["matches_reference"]\nparams = { epochs = 3 }'),
+     "these checks take no parameters"),
+], ids=["check", "space", "hint", "reference", "param-name", "message-key", "no-params"])
+def test_a_wrong_name_in_a_spec_is_an_error_when_it_loads_naming_file_field_and_the_likely_name(tmp_path, change, says):
+    make_exercise(tmp_path, "90", change(GOOD.format(id="90")))
+    with pytest.raises(SpecError) as e:
+        discover(tmp_path)
+    assert "spec.toml" in str(e.value) and "items[0]" in str(e.value) and says in str(e.value), str(e.value)
+
+
+def test_params_are_typed_and_defaulted_from_the_check_models():
+    ex = discover()
+    loss = next(i for i in ex["73"].items if i.name == "loss_decreases")
+    assert loss.params["epochs"] == 8 and loss.params["loss_ratio"] == 0.9          # from the spec
+    resume = next(i for i in ex["76"].items if i.name == "resume")
+    assert resume.params["checkpoint_rtol"] == 1e-3                                   # the model's default
+
+
+def test_a_bad_value_is_an_error_naming_the_parameter(tmp_path):
+    spec = (ROOT / "packs" / "nlp100_ch08" / "exercises" / "73" / "spec.toml").read_text(encoding="utf-8")
+    folder = tmp_path / "73"
+    shutil.copytree(ROOT / "packs" / "nlp100_ch08" / "exercises" / "73", folder)
+    (folder / "spec.toml").write_text(spec.replace("loss_ratio = 0.9", "loss_ratio = -1"), encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        discover(tmp_path)
+    assert "loss_ratio" in str(e.value)
+
+
+def test_a_hidden_spec_naming_an_unknown_check_fails_when_it_loads_not_when_grading(tmp_path):
+    h = tmp_path / "71"
+    h.mkdir()
+    (h / "spec.toml").write_text('[[items]]\nname = "extra"\nfunction = "softmax"\npoints = 1\n'
+                                 'reference = "nlp100_ch08.references:softmax"\ninputs = "softmax"\nchecks = ["match_reference"]\n',
+                                 encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        discover(hidden=tmp_path)
+    assert "did you mean `matches_reference`" in str(e.value)
+
+
+def test_the_engines_list_of_builtin_checks_is_its_module():
+    from checker.grading import builtin_checks
+    from checker.spec.validation import BUILTIN_CHECKS
+
+    assert set(BUILTIN_CHECKS) == {k[len("check_"):] for k in vars(builtin_checks) if k.startswith("check_")}
+
+
+def test_every_check_the_pack_types_exists():
+    from nlp100_ch08.params import CHECK_PARAMS
+
+    assert set(CHECK_PARAMS) <= set(BASE.checks)

@@ -58,7 +58,7 @@ def check_finite(ctx, case) -> None:
             bad = (~torch.isfinite(g)).nonzero()
             idx = tuple(bad[0].tolist()) if bad.numel() else ()
             val = g[idx] if idx else g
-            details = [Msg(k) for k in ctx.item.params.get("finite_hints", [])]
+            details = [Msg(k) for k in ctx.item.params["finite_hints"]]
             raise CheckFailure("non_finite", {"what": name, "index": fmt.index(idx), "value": fmt.number(val)},
                                details=details, counterexample={"got": fmt.value(g)})
 

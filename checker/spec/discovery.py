@@ -16,6 +16,7 @@ from ..errors import SpecError
 from .. import settings as _settings
 from .models import Exercise, HiddenItems
 from .packs import Pack, installed
+from .validation import known_for, validate
 
 
 def _explain(path: Path, e: Exception) -> str:
@@ -55,11 +56,13 @@ def exercise_roots(root: Path | None = None, packs: tuple[Pack, ...] | None = No
 
 
 def discover(root: Path | None = None, hidden: Path | None = None) -> dict[str, Exercise]:
-    """Every exercise by id, in order; hidden items added from ``hidden`` (default: NLP100_HIDDEN)."""
+    """Every exercise by id, in order, its cross-references checked; hidden items added from ``hidden``
+    (default: NLP100_HIDDEN) and checked alike."""
     found: dict[str, Exercise] = {}
+    known = known_for(installed())
     for base, pack in exercise_roots(root):
         for folder in _folders(base):
-            ex = load_exercise(folder, pack)
+            ex = validate(load_exercise(folder, pack), known, folder / "spec.toml")
             if ex.id in found:
                 raise SpecError(f"{folder}: exercise {ex.id} is also defined in {found[ex.id].directory}")
             found[ex.id] = ex
@@ -74,7 +77,8 @@ def discover(root: Path | None = None, hidden: Path | None = None) -> dict[str, 
             except (OSError, tomllib.TOMLDecodeError, ValueError) as e:
                 raise SpecError(_explain(path, e)) from None
             ex = found[folder.name]
-            items = ex.items + [i.model_copy(update={"visibility": "hidden"}) for i in extra.items]
+            added = validate(ex.model_copy(update={"items": extra.items}), known, path).items
+            items = ex.items + [i.model_copy(update={"visibility": "hidden"}) for i in added]
             try:
                 found[ex.id] = ex.model_copy(update={"items": Exercise._unique(items)})
             except ValueError as e:

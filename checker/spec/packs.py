@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.resources
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -40,8 +40,8 @@ class Pack:
     data: str | None = None                       # "module:function(name, secret) -> dataset" for --data
     commands: str | None = None                   # "module:function(subparsers)" adding CLI commands
     after_validate: str | None = None             # "module:function(report, exercises, record) -> problems"
+    params: str | None = None                     # light module (no torch) with CHECK_PARAMS: check -> Params model
     description: str = ""
-    extra: dict = field(default_factory=dict)
 
     def root(self) -> Path:
         try:
@@ -70,6 +70,9 @@ class Pack:
             p = root / (m.replace(".", "/") + ".py")
             out.append(p if p.exists() else root / m.replace(".", "/") / "__init__.py")
         return out
+
+    def check_params(self) -> dict:
+        return dict(getattr(self.module(self.params), "CHECK_PARAMS", {})) if self.params else {}
 
     def message_table(self) -> dict:
         return dict(getattr(self.module(self.messages), "MESSAGES", {})) if self.messages else {}

@@ -16,4 +16,5 @@ PACK = Pack(
     data="data:load_for_grading",
     commands="commands:add_commands",
     after_validate="validation:after_validate",
+    params="params",
 )

@@ -111,8 +111,9 @@ def single_layer(state, d: int, L: int, what: str = "build_model") -> Linear:
 # -- plumbing: data in the worker, calls, files -------------------------------------------------
 
 
-def _p(ctx, name: str, default):
-    return ctx.item.params.get(name, default)
+def _p(ctx, name: str):
+    """The item's parameter (typed and defaulted by ``nlp100_ch08.params`` when the spec loaded)."""
+    return ctx.item.params[name]
 
 
 def _data(ctx, session=None) -> dict:
@@ -169,7 +170,7 @@ def train(ctx, model: Handle, *, seed: int, epochs: int, batch_size: int, device
             + (f", checkpoint_dir={checkpoint_dir!r}" if checkpoint_dir else "")
             + (f", resume_from={resume_from!r}" if resume_from else "") + ")")
     sandbox = ctx.sandbox_of(session)
-    timeout = float(_p(ctx, "train_timeout_s", ctx.exercise.limits.wall_s))
+    timeout = float(ctx.item.params.get("train_timeout_s") or ctx.exercise.limits.wall_s)
     cpu0 = sandbox.session.cpu_seconds()
     res = sandbox.call("train", [model, d["X_train"], d["y_train"], d["X_valid"], d["y_valid"]], kwargs,
                        seed=seed, timeout=timeout, call=call)
@@ -355,7 +356,7 @@ def _remember(ctx, key, make):
 
 def single_run(ctx, device: str = "cpu") -> Run:
     """The run of 73–75 (and 78's CPU run): build_model, trained with checkpoints, measured from its weights."""
-    epochs, batch = int(_p(ctx, "epochs", 8)), int(_p(ctx, "batch_size", 1))
+    epochs, batch = int(_p(ctx, "epochs")), int(_p(ctx, "batch_size"))
     name = f"single/e{epochs}/b{batch}/{device}"
 
     def make() -> Run:
@@ -491,9 +492,9 @@ def check_loss_decreases(ctx) -> None:
         if h and all(0.74 <= r["train_loss"] <= 1.75 for r in h) and min(r["train_loss"] for r in h) < h[0]["train_loss"] - 0.05:
             details.append(Msg("hint_double_softmax"))  # it learns, but a cross-entropy of probabilities (4 classes) stays above 0.74
     details += _lr_details(ctx, run)
-    if not after < before * float(_p(ctx, "loss_ratio", 0.9)):
+    if not after < before * float(_p(ctx, "loss_ratio")):
         raise CheckFailure("loss_not_decreasing", {"before": fmt.number(before), "after": fmt.number(after)}, details=details)
-    target = float(_p(ctx, "max_final_loss", math.inf))
+    target = float(_p(ctx, "max_final_loss"))
     if not after <= target:
         raise CheckFailure("loss_too_high", {"after": fmt.number(after), "target": fmt.number(target)}, details=details)
 
@@ -635,7 +636,7 @@ def _png_colours(ctx, data: bytes | None) -> int:
 
 def check_plot_history(ctx) -> None:
     """plot_history draws the history it is given: a real, non-blank PNG that changes when the history changes."""
-    epochs = int(_p(ctx, "epochs", 8))
+    epochs = int(_p(ctx, "epochs"))
     folder = fresh_dir(ctx)
     pngs = []
     for i, shift in enumerate((0.0, 0.0, 0.3)):
@@ -669,7 +670,7 @@ class CheckpointRuns:
 
 def checkpoint_runs(ctx) -> CheckpointRuns:
     """Full-batch epochs (deterministic): a 1-epoch run, then the uninterrupted run writing epoch_k.pt files."""
-    epochs = int(_p(ctx, "epochs", 6))
+    epochs = int(_p(ctx, "epochs"))
 
     def make() -> CheckpointRuns:
         d = ctx.data
@@ -706,7 +707,7 @@ def check_checkpoints(ctx) -> None:
                                                   "got": ", ".join(missing[:4]) + (" …" if len(missing) > 4 else ""),
                                                   "dir": "checkpoint_dir"})
     lins = {k: checkpoint_weights(ctx, ck) for k, ck in runs.checkpoints.items()}
-    rtol = float(_p(ctx, "checkpoint_rtol", 1e-3))
+    rtol = float(_p(ctx, "checkpoint_rtol"))
     moved = runs.final.distance(lins[1]) + 1e-12
     if not _close(lins[E], runs.final, moved, rtol):
         raise CheckFailure("checkpoint_not_model", {"name": f"epoch_{E}.pt", "k": E,
@@ -762,7 +763,7 @@ def check_resume(ctx) -> None:
     epochs_back = [r.get("epoch") if isinstance(r, dict) else None for r in raw] if isinstance(raw, list) else raw
     if epochs_back != list(range(k + 1, E + 1)):
         raise CheckFailure("resume_epochs", {"k": k, "got": fmt.value(epochs_back), "expected": fmt.value(list(range(k + 1, E + 1)))})
-    rtol = float(_p(ctx, "resume_rtol", 0.01))
+    rtol = float(_p(ctx, "resume_rtol"))
     dist = resumed.distance(runs.final) / moved
     ctx.facts["resume_distance"] = round(dist, 6)
     if not dist <= rtol:
@@ -781,8 +782,8 @@ def check_batch_timing(ctx) -> None:
     """CPU time per epoch (the worker's, read by the grader) for batch sizes 1, 2, 4, ...: larger batches are
     faster, and each still learns (losses from the weights)."""
     d = ctx.data
-    budget = float(_p(ctx, "budget_s", 30))
-    speedup = float(_p(ctx, "min_speedup", 3.0))
+    budget = float(_p(ctx, "budget_s"))
+    speedup = float(_p(ctx, "min_speedup"))
     n = d.X_train.shape[0]
     rows = []
     spent = 0.0
@@ -791,7 +792,7 @@ def check_batch_timing(ctx) -> None:
     train(ctx, warm, seed=seed, epochs=1, batch_size=min(n, 64))
     start = None
     b = 1
-    while b <= min(n, int(_p(ctx, "max_batch", 4096))):
+    while b <= min(n, int(_p(ctx, "max_batch"))):
         model = build(ctx, "build_model", seed)
         lin0 = single_layer(state_of(ctx, model), d.d, len(d.classes))
         if start is None:
@@ -864,7 +865,7 @@ def check_device(ctx) -> None:
     gpu = weights(ctx, single_run(ctx, device="cuda"))
     a_cpu = acc(cpu.logits(ctx.data.X_test), ctx.data.y_test)
     a_gpu = acc(gpu.logits(ctx.data.X_test), ctx.data.y_test)
-    tol = float(_p(ctx, "accuracy_tolerance", 0.02))
+    tol = float(_p(ctx, "accuracy_tolerance"))
     ctx.facts.update({"cpu_test_accuracy": round(a_cpu, 4), "cuda_test_accuracy": round(a_gpu, 4)})
     if not abs(a_cpu - a_gpu) <= tol:
         raise CheckFailure("device_disagree", {"cuda": f"{a_gpu:.3f}", "cpu": f"{a_cpu:.3f}", "tol": tol})
@@ -889,7 +890,7 @@ def check_device_placement(ctx) -> None:
 
 def mlp_run(ctx) -> Run:
     """build_mlp trained with the student's own train (mini-batches of at least 2), with checkpoints for feedback."""
-    epochs, batch = int(_p(ctx, "epochs", 10)), max(2, int(_p(ctx, "batch_size", 8)))
+    epochs, batch = int(_p(ctx, "epochs")), int(_p(ctx, "batch_size"))
     name = f"mlp/e{epochs}/b{batch}"
 
     def make() -> Run:
