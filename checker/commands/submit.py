@@ -23,6 +23,8 @@ def register(sub, env) -> None:
     s.add_argument("--isolation", default=env.isolation, choices=ISOLATIONS, help="local backend only")
     s.add_argument("--threads", type=int, default=1, help="torch/BLAS threads inside the sandbox")
     s.add_argument("--data", default="default", help="dataset for 73–79: default, news, or a path made by `check data build`")
+    s.add_argument("--data-secret", metavar="FILE", help="bytes that seed the test data (authoritative grading; else "
+                   "NLP100_DATA_SECRET, else data-secret in the hidden folder)")
     s.add_argument("--output", "-o", help="write the report here instead of stdout")
     s.add_argument("--gpus", action="store_true", help="pass a GPU through (docker backend, task 78)")
     s.add_argument("--image", help="grader image (docker backend)")
@@ -32,10 +34,12 @@ def register(sub, env) -> None:
 
 def main(args) -> int:
     from ..api import Options, grade
+    from ..grading.plan import read_data_secret
     from ..report import render
 
     opts = Options(lang=args.lang, seed=args.seed, backend=args.backend, isolation=args.isolation,
-                   threads=args.threads, data=args.data, gpus=args.gpus, image=args.image)
+                   threads=args.threads, data=args.data, gpus=args.gpus, image=args.image,
+                   data_secret=read_data_secret(args.data_secret))
     if args.max_examples is not None:
         opts.max_examples = max(0, args.max_examples)
     output = Path(args.output) if args.output else None

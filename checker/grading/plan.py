@@ -13,7 +13,7 @@ from ..errors import SandboxError, UsageError
 from ..sandbox.limits import Limits
 from ..spec import Exercise, discover
 from . import handwritten
-from .source import SourceFile, read_submission
+from .source import SourceFile, decode_submission, read_submission
 
 MAX_SOURCE_BYTES = 1_000_000
 DEFAULT_MAX_EXAMPLES = 30
@@ -86,6 +86,12 @@ class Submission:
         sf = read_submission(Path(path), MAX_SOURCE_BYTES)
         return cls(Path(path), sf.text, sf.raw_sha256, handwritten.defined_functions(sf.text), sf)
 
+    @classmethod
+    def from_bytes(cls, path: Path, raw: bytes) -> "Submission":
+        """Like ``read`` for bytes the caller already read (``path`` only names the file; it is never opened)."""
+        sf = decode_submission(Path(path), raw, MAX_SOURCE_BYTES)
+        return cls(Path(path), sf.text, sf.raw_sha256, handwritten.defined_functions(sf.text), sf)
+
     def where(self, line: int | None):
         """A line of the graded text as a message ("line 12", or "cell 3, line 4" in a notebook)."""
         if line is None or self.file is None:
@@ -123,9 +129,10 @@ def limits_for(exercises: list[Exercise], options: Options) -> Limits:
     )
 
 
-def make_plan(path, exercises: list[str] | None, options: Options) -> Plan:
+def make_plan(path, exercises: list[str] | None, options: Options, submission: Submission | None = None) -> Plan:
+    """``submission``: already read (``Submission.from_bytes``); else ``path`` is read here."""
     path = Path(path)
-    sub = Submission.read(path)
+    sub = submission if submission is not None else Submission.read(path)
     chosen = select_exercises(discover(options.exercises_dir), exercises, sub.defined)
     return Plan(path, sub, chosen, limits_for(chosen, options), options)
 
