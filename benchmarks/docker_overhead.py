@@ -115,7 +115,7 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             # results and gradebook per backend: grade-batch resumes from its results file
             p = subprocess.run([*CHECK, "grade-batch", str(tmp / "subs"), "--backend", b, "--jobs", str(args.jobs),
-                                "--out", str(tmp / f"{b}.jsonl"), "--gradebook", str(tmp / f"{b}.csv"), *extra],
+                                "--out", str(tmp / f"{b}.jsonl"), "--gradebook", str(tmp / f"{b}.csv"), "--public-data", *extra],
                                cwd=ROOT, capture_output=True, text=True)
             dt = time.perf_counter() - t0
             if p.returncode not in (0, 1):

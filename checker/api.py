@@ -5,16 +5,20 @@ import time
 from pathlib import Path
 
 from .errors import SandboxError
-from .grading.plan import Options, WarmLauncher, make_launcher, make_plan
+from .grading.plan import Options, Submission, WarmLauncher, make_launcher, make_plan
 
-__all__ = ["grade", "Options"]
+__all__ = ["grade", "Options", "Submission"]
 
 
-def grade(path: Path | str, exercises: list[str] | None = None, options: Options | None = None):
-    """Grade one submission file. Raises ``CheckerError`` (UsageError, SandboxError, ...) when it cannot grade."""
+def grade(path: Path | str, exercises: list[str] | None = None, options: Options | None = None, *,
+          submission: Submission | None = None):
+    """Grade one submission file. Raises ``CheckerError`` (UsageError, SandboxError, ...) when it cannot grade.
+
+    ``submission``: the file already read (``Submission.from_bytes``, as ``grade-batch`` does): it is
+    graded as it is and ``path`` only names it."""
     t0 = time.monotonic()
     options = options or Options()
-    plan = make_plan(path, exercises, options)
+    plan = make_plan(path, exercises, options, submission)
     base = make_launcher(options)
     warm = None
     if plan.exercises and plan.submission.source:

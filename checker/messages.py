@@ -229,6 +229,20 @@ MESSAGES: dict[str, dict[str, str]] = {
                       "ja": "`schema` が {got} ですが、このチェッカーが読めるのは schema {supported} です (別のバージョンの nlp100-checker で作られたファイルですか?)"},
     "json_at": {"en": "line {line}, column {column}: {error}", "ja": "{line} 行 {column} 列: {error}"},
     # --- end of saved results -----------------------------------------------------
+    # --- grade-batch (checker/commands/batch.py, checker/grading/batch*.py): the gradebook's error column, CLI errors
+    "batch_link": {"en": "cannot grade {path}: it is a symbolic link; only regular files and folders inside your submission are graded (links are not followed): submit the file itself",
+                   "ja": "{path} を採点できません: シンボリックリンクです。採点するのは提出物の中の通常のファイルとフォルダだけです (リンクはたどりません)。ファイルそのものを提出してください"},
+    "batch_hard_link": {"en": "cannot grade {path}: the file has {links} hard links; only a file with a single link is graded: submit a copy of it",
+                        "ja": "{path} を採点できません: このファイルにはハードリンクが {links} 個あります。採点するのはリンクが 1 つだけのファイルです。コピーを提出してください"},
+    "batch_no_functions": {"en": "{path} defines none of the chapter's functions; `check list` shows them, `check show 71` gives a template",
+                           "ja": "{path} には、この章の関数が 1 つも定義されていません。`check list` で一覧を、`check show 71` でテンプレートを確認できます"},
+    "batch_checker_fault": {"en": "the checker could not grade this submission ({detail}); this is not a fault of the submission, and it will be graded again",
+                            "ja": "チェッカーがこの提出物を採点できませんでした ({detail})。提出物の問題ではありません。もう一度採点されます"},
+    "batch_not_graded": {"en": "not graded yet: run the same command again to continue",
+                         "ja": "まだ採点されていません。同じコマンドをもう一度実行すると続きを採点します"},
+    "batch_secret_required": {"en": "grade-batch needs a data secret for grades that count (the public data lets a submission rebuild the test labels): make one with `head -c 32 /dev/urandom > data-secret` and give it with --data-secret FILE, NLP100_DATA_SECRET=FILE or as data-secret in the hidden folder (NLP100_HIDDEN); or grade on the public data with --public-data (practice grades only)",
+                              "ja": "grade-batch で正式な成績を付けるにはデータの秘密鍵が必要です (公開データではテストのラベルを再現できてしまいます)。`head -c 32 /dev/urandom > data-secret` で作り、--data-secret FILE、NLP100_DATA_SECRET=FILE、または非公開フォルダ (NLP100_HIDDEN) の data-secret として渡してください。公開データで採点する (練習用の成績) には --public-data を付けてください"},
+    # --- end of grade-batch ---------------------------------------------------
 }
 
 

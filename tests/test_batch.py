@@ -53,7 +53,7 @@ def test_grade_batch_end_to_end_and_resume(tmp_path):
     c = _class(tmp_path)
     out, book = tmp_path / "results.jsonl", tmp_path / "grades.csv"
     cmd = [sys.executable, "-m", "checker.cli", "grade-batch", str(c), "-j", "2", "-e", "71", "--max-examples", "5",
-           "--out", str(out), "--gradebook", str(book)]
+           "--public-data", "--out", str(out), "--gradebook", str(book)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     lines = [json.loads(x) for x in out.read_text().splitlines()]

@@ -1,209 +1,227 @@
 """`check grade-batch`: the instructor's authoritative run over a whole class.
 
-    check grade-batch DIR|LIST [--jobs N] [--out results.jsonl] [--gradebook grades.csv] [--pattern exercise.py]
+    check grade-batch DIR|LIST|FILE [--jobs N] [--out results.jsonl] [--gradebook grades.csv]
+                      [--pattern exercise.py] [--data-secret FILE | --public-data] [-e ID ...]
 
-DIR holds one submission per entry: a ``.py`` file, or a folder (a cloned
-repository) in which the submission is the file matching ``--pattern``
-(default: ``exercise.py``, else the one ``.py`` file that defines chapter
-functions).  LIST is a text file with one path per line.
+DIR holds one submission per entry: a ``.py``/``.ipynb`` file, or a folder (a cloned repository)
+in which the submission is the file named ``--pattern`` (default ``exercise.py``), else the one
+``.py``/``.ipynb`` file that defines chapter functions.  LIST is a text file with one path per
+line; a path that does not exist is a usage error (exit 2).  Only regular files inside each
+submission are graded, read once without following links (``checker.grading.batch_files``).
 
-Each submission is graded in its own grader process from a pool of N (each
-with its own sandboxed worker, as in ``check submit``).  One JSON line per
-submission is appended to the results file as soon as it finishes, in a
-single write followed by fsync; an interrupted batch started again skips
-what is already there (a torn last line is dropped) and loses nothing.  The
-gradebook CSV is rewritten from the results file at the end, atomically.
+Each submission is graded from those bytes in a grading process of a pool of N
+(``checker.grading.batch_pool``); a process that dies is replaced and the submission retried
+once, then recorded as a checker fault, which the next run grades again.  One JSON line per
+grading is appended to the results file in one write, fsynced; a run started again skips the
+lines of the same file *and* the same options (``checker.grading.batch``) and grades the rest.
+The gradebook CSV is rewritten from the current lines at the end, atomically.
+
+Ctrl-C stops within a second or two (the grading processes and their sandboxes are killed, the
+gradebook is written); a second Ctrl-C exits at once.  Exit status: 0 everything graded, 2 a
+usage error or checker faults left (run again), 130 interrupted.
 """
 from __future__ import annotations
 
-import csv
-import io
+import base64
+import hashlib
 import json
 import os
+import signal
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import UsageError
+from ..grading.batch import append_line, batch_key, checker_fault, key_of, read_results, student_zero, write_gradebook
+from ..grading.batch_files import Entry, find_submissions, read_entry, shown
+from ..grading.plan import Options
+from ..grading.source import SourceError
+from ..messages import Msg, render
 
-@dataclass(frozen=True)
-class Entry:
-    student: str      # the name of the file or folder in DIR
-    path: Path        # the submission file
-
-
-def find_submissions(source: Path, pattern: str = "exercise.py") -> tuple[list[Entry], list[str]]:
-    """The submissions under ``source`` and a list of problems (entries with no submission)."""
-    entries, problems = [], []
-    if source.is_file() and source.suffix != ".py":
-        lines = [ln.strip() for ln in source.read_text(encoding="utf-8").splitlines()]
-        cands = [Path(ln) for ln in lines if ln and not ln.startswith("#")]
-    elif source.is_dir():
-        cands = sorted(p for p in source.iterdir() if not p.name.startswith("."))
-    else:
-        cands = [source]
-    for c in cands:
-        if c.is_file() and c.suffix == ".py":
-            entries.append(Entry(c.stem if source.is_dir() else str(c), c))
-        elif c.is_dir():
-            hit = _submission_in(c, pattern)
-            if hit is None:
-                problems.append(f"{c.name}: no {pattern} (and no single .py file defining the chapter's functions)")
-            else:
-                entries.append(Entry(c.name, hit))
-        else:
-            problems.append(f"{c}: not a .py file or a folder")
-    return entries, problems
+__all__ = ["find_submissions", "read_results", "run_batch", "register", "main"]
 
 
-def _submission_in(folder: Path, pattern: str) -> Path | None:
-    direct = sorted(folder.rglob(pattern))
-    direct = [p for p in direct if ".git" not in p.parts]
-    if direct:
-        return direct[0]
-    from ..grading.handwritten import defined_functions
-    from ..spec import discover
+class Interrupts:
+    """SIGINT and SIGTERM: the first asks the run to stop, the second ends the process at once."""
 
-    names = {f for ex in discover().values() for f in ex.functions}
-    hits = []
-    for p in sorted(folder.rglob("*.py")):
-        if ".git" in p.parts or p.stat().st_size > 1_000_000:
-            continue
-        if defined_functions(p.read_text(encoding="utf-8", errors="replace")) & names:
-            hits.append(p)
-    return hits[0] if len(hits) == 1 else None
+    def __init__(self, log):
+        self.requested, self.count, self.pool, self.log, self.saved = False, 0, None, log, {}
 
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.saved[sig] = signal.signal(sig, self._handler)
+        return self
 
-def _grade_one(student: str, path: str, exercises, opts: dict) -> dict:
-    """Runs in a pool process: one submission, one result line."""
-    from ..api import Options, grade
-    from ..errors import CheckerError
+    def __exit__(self, *exc):
+        for sig, h in self.saved.items():
+            signal.signal(sig, h)
 
-    t0 = time.monotonic()
-    try:
-        report = grade(Path(path), exercises, Options(**opts))
-        d = report.to_dict()
-        d.pop("output", None)
-    except CheckerError as e:
-        d = {"error": str(e), "exit_status": 2, "score": 0.0, "max_score": None, "exercises": []}
-    except Exception as e:  # noqa: BLE001 - one broken submission must not stop the class
-        d = {"error": f"internal error: {type(e).__name__}: {e}", "exit_status": 2, "score": 0.0, "max_score": None, "exercises": []}
-    d["student"] = student
-    d["path"] = str(path)
-    if "sha256" not in d and Path(path).is_file():
-        d["sha256"] = _sha(Path(path))
-    d["graded_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    d["wall_s"] = round(time.monotonic() - t0, 3)
-    return d
+    def _handler(self, signum, frame):
+        self.count += 1
+        self.requested = True
+        if self.count == 1:
+            os.write(2, b"grade-batch: stopping (press Ctrl-C again to quit at once)\n")
+            return
+        if self.pool is not None:
+            self.pool.emergency()
+        os.write(2, b"grade-batch: interrupted again: stopped at once; the results file holds every finished "
+                    b"grading (the gradebook was not rewritten); run the same command to continue\n")
+        os._exit(130)
 
 
-def read_results(out: Path) -> list[dict]:
-    """The complete lines of a results file; a torn last line is cut off the file."""
-    if not out.exists():
-        return []
-    raw = out.read_bytes()
-    done, good_end = [], 0
-    pos = 0
-    for line in raw.splitlines(keepends=True):
-        pos += len(line)
-        if not line.endswith(b"\n"):
-            break
+@dataclass
+class Planned:
+    entry: Entry
+    sha: str | None = None
+    refused: str | None = None     # the file was refused before grading: the student's 0, and why
+
+
+class BatchRun:
+    """The state of one run: what to grade, what is done, and the records it appends."""
+
+    def __init__(self, out: Path, options: Options, exercises, log):
+        self.out, self.options, self.exercises, self.log = out, options, exercises, log
+        self.grade_key = batch_key(options, exercises)
+        self.key = key_of(self.grade_key)
+        self.lines = [d for d in read_results(out) if d.get("key") == self.key]
+        self.graded = 0
+        self.t0 = time.monotonic()
+
+    def done_for(self, p: Planned) -> dict | None:
+        """The latest line of the current key for this file (a checker fault included)."""
+        for d in reversed(self.lines):
+            if d.get("student") == p.entry.student and d.get("sha256") == p.sha and (p.sha or d.get("error") == p.refused):
+                return d
+        return None
+
+    def plan(self, entries: list[Entry], stop) -> list[Planned]:
+        planned = []
+        for e in entries:
+            if stop.requested:
+                break
+            try:
+                planned.append(Planned(e, sha=hashlib.sha256(read_entry(e)).hexdigest()))
+            except SourceError as err:
+                planned.append(self.refuse(Planned(e), err))
+        return planned
+
+    def refuse(self, p: Planned, err: SourceError) -> Planned:
+        p.sha, p.refused = None, err.render(self.options.lang)
+        self.log(f"grade-batch: refused {p.entry.student}: {err}")
+        if self.done_for(p) is None:
+            self.append(p, {**student_zero(p.refused), "refused": True, "attempts": 0})
+        return p
+
+    def to_grade(self, p: Planned) -> bool:
+        """Read, and no line of the current key for it, or only a checker fault."""
+        d = self.done_for(p)
+        return p.sha is not None and (d is None or bool(d.get("checker_fault")))
+
+    def append(self, p: Planned, d: dict) -> dict:
+        d = {**d, "student": p.entry.student, "path": shown(p.entry.path), "sha256": p.sha, "key": self.key,
+             "grade_key": self.grade_key, "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        append_line(self.out, d)
+        self.lines.append(d)
+        return d
+
+    def payload(self, task) -> bytes | None:
+        p: Planned = task.info["planned"]
         try:
-            done.append(json.loads(line))
-            good_end = pos
-        except ValueError:
-            break
-    if good_end != len(raw):
-        with open(out, "r+b") as fh:
-            fh.truncate(good_end)
-    return done
+            raw = read_entry(p.entry)
+        except SourceError as err:   # it changed since the plan: refused now
+            self.refuse(p, err)
+            return None
+        p.sha = hashlib.sha256(raw).hexdigest()
+        msg = {"id": task.id, "student": p.entry.student, "name": p.entry.name, "data": base64.b64encode(raw).decode()}
+        return (json.dumps(msg) + "\n").encode()
 
+    def record(self, task, result: dict) -> None:
+        result = {**result, "attempts": task.attempts + 1, "wall_s": round(time.monotonic() - task.started, 3)}
+        d = self.append(task.info["planned"], result)
+        self.graded += 1
+        rate = self.graded / max(1e-9, time.monotonic() - self.t0) * 60
+        what = "checker fault: " + str(d.get("error")) if d.get("checker_fault") else f"{d.get('score')}/{d.get('max_score')}"
+        self.log(f"grade-batch: [{self.graded}/{task.info['of']}] {task.student}: {what} ({d['wall_s']:.1f} s; {rate:.1f}/min)")
 
-def _key(d: dict) -> tuple:
-    return (d.get("student"), d.get("sha256"))
+    def fault(self, task, why: str) -> None:
+        self.record(task, checker_fault(why, self.options.lang))
 
-
-def _sha(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def append_line(out: Path, d: dict) -> None:
-    data = (json.dumps(d, ensure_ascii=False, separators=(",", ":"), default=str) + "\n").encode("utf-8")
-    fd = os.open(out, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_gradebook(results: list[dict], path: Path) -> None:
-    latest: dict[str, dict] = {}
-    for d in results:
-        latest[d.get("student")] = d
-    ex_ids = sorted({e["id"] for d in latest.values() for e in d.get("exercises", [])}, key=lambda s: (len(s), s))
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["student", "path", "sha256", "score", "max_score", *[f"ex{e}" for e in ex_ids], "exit_status", "error"])
-    for student in sorted(latest, key=str):
-        d = latest[student]
-        per = {e["id"]: e["score"] for e in d.get("exercises", [])}
-        w.writerow([student, d.get("path", ""), d.get("sha256", ""), d.get("score", ""), d.get("max_score", ""),
-                    *[per.get(e, "") for e in ex_ids], d.get("exit_status", ""), d.get("error", "")])
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
-    os.replace(tmp, path)
+    def rows(self, planned: list[Planned]) -> list[dict]:
+        not_graded = render("batch_not_graded", self.options.lang)
+        out = []
+        for p in planned:
+            d = self.done_for(p)
+            out.append(d or {"student": p.entry.student, "path": shown(p.entry.path), "sha256": p.sha, "error": not_graded})
+        return out
 
 
 def run_batch(source: Path, out: Path, gradebook: Path, jobs: int = 2, exercises=None, pattern: str = "exercise.py",
-              opts: dict | None = None, log=print) -> int:
+              options: Options | None = None, log=print) -> int:
+    """Grade a class; returns the exit status (0, 2 when checker faults are left, 130 when interrupted)."""
+    from ..grading.batch_pool import Pool, Task
+    from ..grading.plan import select_exercises
+    from ..spec import discover
+
+    options = options or Options()
+    if exercises:
+        select_exercises(discover(options.exercises_dir), exercises, set())   # unknown ids: a usage error now
     entries, problems = find_submissions(source, pattern)
     for p in problems:
         log(f"grade-batch: skipped {p}")
-    done = read_results(out)
-    done_keys = {_key(d) for d in done}
-    todo = [e for e in entries if (e.student, _sha(e.path)) not in done_keys]
-    log(f"grade-batch: {len(entries)} submissions, {len(entries) - len(todo)} already graded, {len(todo)} to grade, {jobs} at a time")
-    opts = dict(opts or {})
-    t0 = time.monotonic()
-    finished = 0
-    results = list(done)
-    import multiprocessing
+    run = BatchRun(out, options, exercises, log)
+    with Interrupts(log) as stop:
+        planned = run.plan(entries, stop)
+        todo = [p for p in planned if run.to_grade(p)]
+        log(f"grade-batch: {len(entries)} submissions, {len(planned) - len(todo)} already graded, {len(todo)} to grade, "
+            f"{jobs} at a time (options key {run.key}; isolation: {options.backend}/{options.isolation} for every submission)")
+        tasks = [Task(i, p.entry.student, info={"planned": p, "of": len(todo)}) for i, p in enumerate(todo)]
+        config = {"options": _child_options(options), "exercises": exercises,
+                  "secret": options.data_secret.hex() if options.data_secret else None}
+        pool = Pool(jobs, config, stop, log, run.payload, run.record, run.fault)
+        stop.pool = pool
+        if not stop.requested:
+            pool.run(tasks)
+        stop.pool = None
+        rows = run.rows(planned)
+        write_gradebook(rows, gradebook)
+    return _summary(run, rows, stop.requested, out, gradebook, log)
 
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending = {pool.submit(_grade_one, e.student, str(e.path), exercises, opts): e for e in todo}
-        try:
-            while pending:
-                ready, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in ready:
-                    e = pending.pop(fut)
-                    try:
-                        d = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - a pool process died
-                        d = {"student": e.student, "path": str(e.path), "sha256": _sha(e.path), "exit_status": 2,
-                             "error": f"grader process failed: {type(exc).__name__}: {exc}", "score": 0.0, "exercises": []}
-                    append_line(out, d)
-                    results.append(d)
-                    finished += 1
-                    rate = finished / max(1e-9, time.monotonic() - t0) * 60
-                    log(f"grade-batch: [{finished}/{len(todo)}] {e.student}: {d.get('score')}/{d.get('max_score')} "
-                        f"({d.get('wall_s', 0):.1f} s; {rate:.1f}/min)")
-        except KeyboardInterrupt:
-            for fut in pending:
-                fut.cancel()
-            log("grade-batch: interrupted; run the same command again to continue")
-            write_gradebook(results, gradebook)
-            return 130
-    write_gradebook(results, gradebook)
-    log(f"grade-batch: {finished} graded in {time.monotonic() - t0:.1f} s; results in {out}, gradebook {gradebook}")
+
+def _summary(run: BatchRun, rows: list[dict], interrupted: bool, out: Path, gradebook: Path, log) -> int:
+    graded = sum(1 for d in rows if "key" in d and not d.get("checker_fault"))
+    faults = sum(1 for d in rows if d.get("checker_fault"))
+    if interrupted:
+        log(f"grade-batch: interrupted: {graded} graded, run the same command to continue "
+            f"({len(rows) - graded} left; results in {out}, gradebook {gradebook})")
+        return 130
+    log(f"grade-batch: {run.graded} graded in {time.monotonic() - run.t0:.1f} s; {graded} of {len(rows)} in the "
+        f"gradebook {gradebook}; results in {out}")
+    if faults:
+        log(f"grade-batch: {faults} checker fault(s): not the students' scores; run the same command to grade them again")
+        return 2
     return 0
 
 
+def _child_options(o: Options) -> dict:
+    return {"lang": o.lang, "seed": o.seed, "max_examples": o.max_examples, "backend": o.backend,
+            "isolation": o.isolation, "threads": o.threads, "data": o.data, "gpus": o.gpus, "image": o.image}
+
+
+def resolve_isolation(options: Options) -> None:
+    """Decide the backend and isolation once, before grading, for every submission: never per submission."""
+    if options.backend == "auto":
+        from ..sandbox.docker import backend as docker_backend
+
+        options.backend = "docker" if docker_backend.available() else "local"
+    if options.backend == "local" and options.isolation == "auto":
+        from ..sandbox.local import bwrap_path
+
+        options.isolation = "bwrap" if bwrap_path() else "rlimits"
+
+
 def register(sub, env) -> None:
-    from ..settings import BACKENDS, LANGS
+    from ..settings import BACKENDS, ISOLATIONS, LANGS
 
     gb = sub.add_parser("grade-batch", help="grade a whole class: a folder of submissions (files or cloned repositories) or a list")
     gb.add_argument("source")
@@ -216,13 +234,34 @@ def register(sub, env) -> None:
     gb.add_argument("--seed", type=int, default=0)
     gb.add_argument("--max-examples", type=int, default=None)
     gb.add_argument("--backend", default=env.backend, choices=BACKENDS)
+    gb.add_argument("--isolation", default=env.isolation, choices=ISOLATIONS, help="local backend only; decided once for every submission")
     gb.add_argument("--data", default="default")
+    gb.add_argument("--data-secret", metavar="FILE", help="bytes that seed the test data (else NLP100_DATA_SECRET, "
+                    "else data-secret in the hidden folder); make one with `head -c 32 /dev/urandom > data-secret`")
+    gb.add_argument("--public-data", action="store_true", help="grade on the public data without a secret (practice grades)")
     gb.set_defaults(run=main)
 
 
 def main(args) -> int:
-    opts = {"lang": args.lang, "seed": args.seed, "backend": args.backend, "data": args.data}
+    from ..grading.plan import read_data_secret
+
+    if args.public_data and args.data_secret:
+        raise UsageError("grade-batch: --public-data and --data-secret contradict each other")
+    secret = None if args.public_data else read_data_secret(args.data_secret)
+    if secret is None and not args.public_data:
+        raise UsageError(msg=Msg("batch_secret_required", {}))
+    opts = Options(lang=args.lang, seed=args.seed, backend=args.backend, isolation=args.isolation, data=args.data,
+                   data_secret=secret)
     if args.max_examples is not None:
-        opts["max_examples"] = args.max_examples
-    return run_batch(Path(args.source), Path(args.out), Path(args.gradebook), jobs=args.jobs, exercises=args.exercises,
-                     pattern=args.pattern, opts=opts, log=lambda s: print(s, file=sys.stderr, flush=True))
+        opts.max_examples = max(0, args.max_examples)
+    resolve_isolation(opts)
+    rc = run_batch(Path(args.source), Path(args.out), Path(args.gradebook), jobs=args.jobs, exercises=args.exercises,
+                   pattern=args.pattern, options=opts, log=lambda s: print(s, file=sys.stderr, flush=True))
+    if rc == 130:
+        # Interrupted: everything is written (fsynced lines, the gradebook replaced atomically) and every process of
+        # ours is gone. Skip the interpreter's teardown, which takes seconds once torch is imported (the exercise
+        # pack's commands import it), so that Ctrl-C ends the command now.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    return rc

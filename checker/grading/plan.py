@@ -14,7 +14,7 @@ from ..messages import Msg
 from ..sandbox.limits import Limits
 from ..spec import Exercise, discover
 from . import handwritten
-from .source import SourceFile, read_submission
+from .source import SourceFile, decode_submission, read_submission
 
 MAX_SOURCE_BYTES = 1_000_000
 DEFAULT_MAX_EXAMPLES = 30
@@ -85,9 +85,17 @@ class Submission:
     @classmethod
     def read(cls, path: Path) -> "Submission":
         """Read and decode the file once (a ``SourceError``, i.e. a UsageError, when it cannot be graded)."""
-        sf = read_submission(Path(path), MAX_SOURCE_BYTES)
+        return cls._of(Path(path), read_submission(Path(path), MAX_SOURCE_BYTES))
+
+    @classmethod
+    def from_bytes(cls, path: Path, raw: bytes) -> "Submission":
+        """Like ``read`` for bytes the caller already read (``path`` only names the file; it is never opened)."""
+        return cls._of(Path(path), decode_submission(Path(path), raw, MAX_SOURCE_BYTES))
+
+    @classmethod
+    def _of(cls, path: Path, sf: SourceFile) -> "Submission":
         stubs = handwritten.stub_functions(sf.text)
-        return cls(Path(path), sf.text, sf.raw_sha256, handwritten.defined_functions(sf.text) - stubs, sf, stubs)
+        return cls(path, sf.text, sf.raw_sha256, handwritten.defined_functions(sf.text) - stubs, sf, stubs)
 
     def where(self, line: int | None):
         """A line of the graded text as a message ("line 12", or "cell 3, line 4" in a notebook)."""
@@ -126,9 +134,10 @@ def limits_for(exercises: list[Exercise], options: Options) -> Limits:
     )
 
 
-def make_plan(path, exercises: list[str] | None, options: Options) -> Plan:
+def make_plan(path, exercises: list[str] | None, options: Options, submission: Submission | None = None) -> Plan:
+    """``submission``: already read (``Submission.from_bytes``); else ``path`` is read here."""
     path = Path(path)
-    sub = Submission.read(path)
+    sub = submission if submission is not None else Submission.read(path)
     chosen = select_exercises(discover(options.exercises_dir), exercises, sub.defined | sub.stubs)
     return Plan(path, sub, chosen, limits_for(chosen, options), options)
 

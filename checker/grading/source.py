@@ -107,7 +107,7 @@ from ..messages import ENGINE, Msg
 
 __all__ = [
     "ACCEPTED_SUFFIXES", "MAX_NOTEBOOK_BYTES", "SourceError", "SourceFile",
-    "duplicate_definitions", "read_submission", "template_notebook",
+    "decode_submission", "duplicate_definitions", "read_submission", "template_notebook",
 ]
 
 ACCEPTED_SUFFIXES = (".py", ".ipynb")
@@ -231,7 +231,22 @@ def read_submission(path: Path, max_bytes: int = 1_000_000, *,
             raw = f.read(limit + 1)
     except OSError as e:
         raise SourceError("submission_unreadable", {"path": shown, "error": e.strerror or str(e)}) from None
-    if len(raw) > limit:  # it grew since stat()
+    return decode_submission(path, raw, max_bytes, max_notebook_bytes=max_notebook_bytes)
+
+
+def decode_submission(path: Path, raw: bytes, max_bytes: int = 1_000_000, *,
+                      max_notebook_bytes: int = MAX_NOTEBOOK_BYTES) -> SourceFile:
+    """``read_submission`` for bytes already read (by a caller that opened the file itself):
+    the same checks and the same ``SourceFile``; ``path`` names the file (its suffix decides
+    .py or notebook) and is never opened."""
+    path = Path(path)
+    shown = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in ACCEPTED_SUFFIXES:
+        raise _bad_suffix(path, len(raw), max_bytes, raw)
+    notebook = suffix == ".ipynb"
+    limit = max_notebook_bytes if notebook else max_bytes
+    if len(raw) > limit:  # it grew since stat(), or the caller read more
         raise SourceError("submission_notebook_too_large" if notebook else "submission_too_large",
                           {"path": shown, "size": len(raw), "limit": limit})
     sha = hashlib.sha256(raw).hexdigest()
@@ -243,11 +258,11 @@ def read_submission(path: Path, max_bytes: int = 1_000_000, *,
     return _read_py(path, raw, text, encoding, sha)
 
 
-def _bad_suffix(path: Path, size: int, max_bytes: int) -> SourceError:
+def _bad_suffix(path: Path, size: int, max_bytes: int, raw: bytes | None = None) -> SourceError:
     shown = str(path)
     if 0 < size <= max_bytes:
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            text = (path.read_bytes() if raw is None else raw).decode("utf-8-sig")
         except (OSError, UnicodeDecodeError):
             text = None
         if text is not None and _is_python_code(text):

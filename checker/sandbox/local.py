@@ -7,7 +7,7 @@ the reference solutions, not the grader's data), a private /tmp, a fresh
 its parent, runs in a new session, gets a cleared environment, and, where
 the grader runs as root, a pids cgroup caps its processes (RLIMIT_NPROC does
 not bind uid 0).  Without bubblewrap the worker runs with rlimits only, and
-every report says so.
+every report says so; it still dies with its grader (PR_SET_PDEATHSIG).
 """
 from __future__ import annotations
 
@@ -161,6 +161,18 @@ def _kill_cgroup(cg: Path) -> None:
         time.sleep(0.01)
 
 
+def _pdeathsig_setter():
+    """A function for ``preexec_fn`` that makes the worker get SIGKILL when the thread that started
+    it (the grader's) dies, as ``bwrap --die-with-parent`` does; None where prctl is not available."""
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return None
+    return lambda: prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
@@ -275,7 +287,11 @@ def launch_local(limits: Limits, isolation: str = "auto") -> Launch:
         isolation_desc = "reduced (bubblewrap not found): rlimits only" if bw is None else "reduced (rlimits only, by request)"
         notes.append("no-bwrap")
 
+    die_with_parent = None if use_bwrap else _pdeathsig_setter()  # bwrap: --die-with-parent
+
     def preexec():  # runs in the child between fork and exec
+        if die_with_parent is not None:
+            die_with_parent()
         if cgroup is not None:
             with open(cgroup / "cgroup.procs", "w") as fh:
                 fh.write(str(os.getpid()))
