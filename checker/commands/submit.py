@@ -25,8 +25,6 @@ def register(sub, env) -> None:
     s.add_argument("--isolation", default=env.isolation, choices=ISOLATIONS, help="local backend only")
     s.add_argument("--threads", type=int, default=1, help="torch/BLAS threads inside the sandbox")
     s.add_argument("--data", default="default", help="dataset for 73–79: default, news, or a path made by `check data build`")
-    s.add_argument("--data-secret", metavar="FILE", help="bytes that seed the test data (authoritative grading; else "
-                   "NLP100_DATA_SECRET, else data-secret in the hidden folder)")
     s.add_argument("--output", "-o", help="write the report here instead of stdout")
     s.add_argument("--gpus", action="store_true", help="pass a GPU through (docker backend, task 78)")
     s.add_argument("--image", help="grader image (docker backend)")
