@@ -275,7 +275,7 @@ class Pool:
 
 
 def _remove_cgroup(cg: Path, kill) -> None:
-    for _ in range(50):       # busy while its last processes finish exiting
+    for _ in range(100):      # busy while its last processes finish exiting (up to ~1 s)
         kill(cg)
         try:
             os.rmdir(cg)
