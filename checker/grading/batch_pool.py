@@ -277,6 +277,7 @@ class Pool:
 def _remove_cgroup(cg: Path, kill) -> None:
     for _ in range(100):      # busy while its last processes finish exiting (up to ~1 s)
         kill(cg)
+        _reap_zombies()       # a killed process we adopted holds its cgroup until it is reaped
         try:
             os.rmdir(cg)
             return
@@ -284,6 +285,16 @@ def _remove_cgroup(cg: Path, kill) -> None:
             return
         except OSError:
             time.sleep(0.01)
+
+
+def _reap_zombies() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def _children() -> list[int]:
