@@ -214,10 +214,12 @@ def _failed_record(item, failure: CheckFailure, catalog: Catalog, lang: str, sub
     return _locate(rec, sub, catalog, lang)
 
 
-def run(plan, launcher, t0: float, registry: Registry | None = None) -> Report:
-    """Grade a planned submission (see ``plan.make_plan``) with a launcher whose worker may already be starting."""
+def run(plan, launcher, t0: float, registry: Registry | None = None, session: WorkerSession | None = None) -> Report:
+    """Grade a planned submission (see ``plan.make_plan``) with a launcher whose worker may already be starting.
+
+    ``registry`` and ``session`` replace the installed packs' registry and the real worker (the engine's own tests)."""
     options, sub, chosen, limits, path = plan.options, plan.submission, plan.exercises, plan.limits, plan.path
-    session = WorkerSession(limits, launcher)
+    session = session or WorkerSession(limits, launcher)
     if chosen and sub.source:
         session.start()
     base_registry = registry or installed_registry()
