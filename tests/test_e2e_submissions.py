@@ -331,7 +331,7 @@ def test_show(lang):
     run = run_cli("show", "71", "--lang", lang)
     assert run.returncode == 0
     assert EXERCISES["71"].statement(lang).strip().splitlines()[0] in run.stdout
-    assert EXERCISES["71"].template().strip() in run.stdout
+    assert EXERCISES["71"].template(lang).strip() in run.stdout
     assert ("# テンプレート" if lang == "ja" else "# Template") in run.stdout
     if lang == "ja":
         assert JAPANESE.search(run.stdout)

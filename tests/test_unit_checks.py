@@ -75,7 +75,7 @@ def context(ex_id: str, item_name: str, override: str = "", source: str | None =
 
 def fixed(name: str, label: str | None = None):
     cases = REGISTRY.space(name).fixed
-    return cases[0] if label is None else next(c for c in cases if c.label == label)
+    return cases[0] if label is None else next(c for c in cases if REGISTRY.catalog.render_msg(c.label, "en") == label)
 
 
 def run_check(ctx: ItemContext, check: str, case=None):

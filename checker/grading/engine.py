@@ -251,16 +251,26 @@ def run(plan, launcher, t0: float, registry: Registry | None = None, session: Wo
     report.output = _merged_output([session] + resources.sessions, limits)
     report.output["limit_kb"] = limits.output_kb
     if not report.isolation:
-        report.isolation = session.isolation or "none (nothing was run)"
-    if "reduced" in report.isolation:
-        report.notes.append("isolation: reduced (bubblewrap not found)" if "not found" in report.isolation else report.isolation)
+        report.isolation = session.isolation or render("isolation_nothing_run", options.lang)
+    report.notes += _isolation_notes(report.isolation, options.lang)
     if hidden_dir() is None and chosen:
-        report.notes.append("public checks only: no hidden checks on this machine (the instructor's grade may include more)")
+        report.notes.append(render("note_public_checks_only", options.lang))
     report.notes += _source_notes(sub, base_registry.catalog, options.lang)
     if report.internal_errors:
         report.notes.append(render("internal_errors_note", options.lang, n=report.internal_errors))
     report.duration_s = time.monotonic() - t0
     return report
+
+
+def _isolation_notes(isolation: str, lang: str) -> list[str]:
+    """The note that explains a reduced isolation, in the report's language (the description itself stays technical)."""
+    if "reduced" not in isolation:
+        return []
+    if "not found" in isolation:
+        return [render("note_isolation_no_bwrap", lang)]
+    if "by request" in isolation:
+        return [render("note_isolation_by_request", lang)]
+    return [render("note_isolation_reduced", lang, description=isolation)]
 
 
 def repro_line(path: Path, exercise_ids: list[str], options: Options) -> str:

@@ -110,7 +110,7 @@ def github_summary(report) -> str:
     if report.data:
         d = report.data
         meta.append(f"{render('dataset', lang)}: {md(d.get('name'))} v{md(d.get('version'))}")
-    meta.append(f"checker {md(report.checker_version)}, sha256 {md(report.sha256[:12])}")
+    meta.append(_label("checker", lang, version=md(report.checker_version), sha=md(report.sha256[:12])))
     out.append(" · ".join(meta))
     for note in report.notes:
         out.append("")
@@ -146,7 +146,8 @@ def github_summary(report) -> str:
         for stream in ("stdout", "stderr"):
             text = (o.get(stream) or "").rstrip()
             if text:
-                out.append(f"<pre>{md(stream)}&#124; " + md(text).replace("\n", "\n" + md(stream) + "&#124; ") + "</pre>")
+                label = md(render("stream_" + stream, lang))
+                out.append(f"<pre>{label}&#124; " + md(text).replace("\n", "\n" + label + "&#124; ") + "</pre>")
         if o.get("truncated"):
             out.append(md(render("output_truncated", lang, bytes=o.get("stdout_bytes", 0) + o.get("stderr_bytes", 0))))
         out.append("")

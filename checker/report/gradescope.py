@@ -60,7 +60,7 @@ def _summary(report) -> str:
     if report.data:
         d = report.data
         out.append(f"{render('dataset', lang)}: {d.get('name')} v{d.get('version')} ({str(d.get('checksum', ''))[:12]})")
-    out += [f"note: {n}" for n in report.notes]
+    out += [f"{render('note', lang)}: {n}" for n in report.notes]
     for ex in report.exercises:
         out.append(f"[{ex.id}] {ex.title}  {pts(ex.score)}/{pts(ex.max_score)}")
     out.append(f"{render('total', lang)}: {pts(report.score)}/{pts(report.max_score)}")
@@ -73,7 +73,7 @@ def _summary(report) -> str:
         for stream in ("stdout", "stderr"):
             text = (o.get(stream) or "").rstrip()
             if text:
-                out += [f"{stream}| {ln}" for ln in text.splitlines()]
+                out += [f"{render('stream_' + stream, lang)}| {ln}" for ln in text.splitlines()]
         if o.get("truncated"):
             out.append(render("output_truncated", lang, bytes=o.get("stdout_bytes", 0) + o.get("stderr_bytes", 0)))
     return clean("\n".join(out))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..messages import render
 from ..grading.records import Status
-from .junit import clean, pts
+from .junit import clean, counterexample_label, pts
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 
@@ -131,7 +131,7 @@ def _item_detail(item, lang: str) -> list[str]:
         keys = [k for k in ("input", "got", "expected") if ce.get(k) not in (None, "")]
         keys += [k for k in ce if k not in ("input", "got", "expected", "repro") and ce.get(k) not in (None, "")]
         if keys:
-            body = "\n".join(f"{render(k, lang) if k in ('input', 'got', 'expected') else k}: {ce[k]}" for k in keys)
+            body = "\n".join(f"{counterexample_label(k, lang)}: {ce[k]}" for k in keys)
             parts.append(f'<p>{esc(render("counterexample", lang))}:</p><pre class="counterexample">{esc(body)}</pre>')
         repro = ce.get("repro")
         if repro:
@@ -195,7 +195,7 @@ def render_html(report) -> str:
         h.append(f'<summary>{esc(render("your_output", lang, kb=o.get("limit_kb", 64)))}</summary>')
         for stream in ("stdout", "stderr"):
             if o.get(stream):
-                h.append(f'<p class="meta">{stream}</p><pre class="{stream}">{esc(o[stream])}</pre>')
+                h.append(f'<p class="meta">{esc(render("stream_" + stream, lang))}</p><pre class="{stream}">{esc(o[stream])}</pre>')
         if o.get("truncated"):
             h.append(f'<p class="meta">{esc(render("output_truncated", lang, bytes=o.get("stdout_bytes", 0) + o.get("stderr_bytes", 0)))}</p>')
         h.append("</details>")

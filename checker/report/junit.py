@@ -41,6 +41,15 @@ def pts(x: float) -> str:
     return f"{x:g}"
 
 
+def counterexample_label(key: str, lang: str) -> str:
+    """The label of a counterexample's line: input, got, expected, case (a key without a label is shown as it is)."""
+    if key in ("input", "got", "expected"):
+        return render(key, lang)
+    if key == "case":
+        return render("counterexample_case", lang)
+    return key
+
+
 def item_lines(item, lang: str, *, include_message: bool = True) -> list[str]:
     """The message, details, counterexample and repro of one item, as plain (uncleaned) lines."""
     out: list[str] = []
@@ -53,10 +62,8 @@ def item_lines(item, lang: str, *, include_message: bool = True) -> list[str]:
         extra = [k for k in ce if k not in ("input", "got", "expected", "repro") and ce.get(k) not in (None, "")]
         if shown or extra:
             out.append(render("counterexample", lang) + ":")
-            for key in shown:
-                out.append(f"  {render(key, lang)}: {ce[key]}")
-            for key in extra:
-                out.append(f"  {key}: {ce[key]}")
+            for key in shown + extra:
+                out.append(f"  {counterexample_label(key, lang)}: {ce[key]}")
         if ce.get("repro"):
             out.append(f"{render('repro', lang)}: {ce['repro']}")
     return out

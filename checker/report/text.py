@@ -1,16 +1,34 @@
 """`--format text`: a per-item table with status and points, the counterexample and repro under each failure."""
 from __future__ import annotations
 
+import unicodedata
+
 from ..messages import render
 from ..grading.records import Status
 
 COLOURS = {Status.PASSED: "32", Status.FAILED: "31", Status.ERROR: "31", Status.TIMEOUT: "33",
            Status.SKIPPED: "36", Status.NOT_IMPLEMENTED: "35"}
-MARKS = {Status.PASSED: "✔", Status.FAILED: "✘", Status.ERROR: "!", Status.TIMEOUT: "⌛", Status.SKIPPED: "-", Status.NOT_IMPLEMENTED: "?"}
+# one column each (⧗, not the emoji ⌛, which terminals draw two columns wide and which broke the table)
+MARKS = {Status.PASSED: "✔", Status.FAILED: "✘", Status.ERROR: "!", Status.TIMEOUT: "⧗", Status.SKIPPED: "-", Status.NOT_IMPLEMENTED: "?"}
 
 
 def _pts(x: float) -> str:
     return f"{x:g}"
+
+
+def display_width(s: str) -> int:
+    """Columns ``s`` takes in a terminal: wide and full-width characters (Japanese) take two, combining marks none."""
+    w = 0
+    for ch in s:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        w += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return w
+
+
+def pad(s: str, width: int) -> str:
+    """``s`` padded with spaces to ``width`` display columns (``str.ljust`` counts characters, not columns)."""
+    return s + " " * max(0, width - display_width(s))
 
 
 def render_text(report, colour: bool = False, show_output: bool = True) -> str:
@@ -23,14 +41,16 @@ def render_text(report, colour: bool = False, show_output: bool = True) -> str:
         d = report.data
         out.append(f"{render('dataset', lang)}: {d.get('name')} v{d.get('version')} ({str(d.get('checksum', ''))[:12]})")
     for note in report.notes:
-        out.append(c("33", f"note: {note}"))
+        out.append(c("33", f"{render('note', lang)}: {note}"))
+    status_width = max([16] + [display_width(render(f"status_{s.value}", lang)) for s in Status])
+    mark_width = max(display_width(m) for m in MARKS.values())
     for ex in report.exercises:
         out.append("")
         out.append(c("1", f"[{ex.id}] {ex.title}  {_pts(ex.score)}/{_pts(ex.max_score)}"))
-        width = max([len(i.name) for i in ex.items] + [8])
+        width = max([display_width(i.name) for i in ex.items] + [8])
         for it in ex.items:
             status = render(f"status_{it.status.value}", lang)
-            line = f"  {MARKS[it.status]} {it.name:<{width}}  {status:<16} {_pts(it.score)}/{_pts(it.max_score)}"
+            line = f"  {pad(MARKS[it.status], mark_width)} {pad(it.name, width)}  {pad(status, status_width)} {_pts(it.score)}/{_pts(it.max_score)}"
             out.append(c(COLOURS[it.status], line))
             if it.status != Status.PASSED:
                 out.append(f"      {it.message}" + (f"  [{it.where}]" if it.where else ""))
@@ -61,7 +81,7 @@ def render_text(report, colour: bool = False, show_output: bool = True) -> str:
                 lines = text.splitlines()
                 if len(lines) > 20:
                     lines = lines[:10] + ["..."] + lines[-10:]
-                out += [f"  {stream}| {ln[:200]}" for ln in lines]
+                out += [f"  {render('stream_' + stream, lang)}| {ln[:200]}" for ln in lines]
         if o.get("truncated"):
             out.append("  " + render("output_truncated", lang, bytes=o.get("stdout_bytes", 0) + o.get("stderr_bytes", 0)))
     return "\n".join(out) + "\n"

@@ -1,7 +1,7 @@
 """The exercise spec (``spec.toml``), validated with pydantic when it loads.
 
 A folder ``NN/`` holds ``spec.toml`` (this schema), ``statement.ja.md``,
-``statement.en.md`` and ``template.py``; optionally ``checks.py`` with extra
+``statement.en.md`` and ``template.py`` (and ``template.ja.py``, its Japanese version); optionally ``checks.py`` with extra
 ``check_*`` functions, ``space_*`` input families and ``hint_*`` patterns for
 that exercise only, and ``solution.py``, its reference answer.
 """
@@ -91,7 +91,12 @@ class Exercise(BaseModel):
     def statement(self, lang: str) -> str:
         return (self.directory / f"statement.{lang}.md").read_text(encoding="utf-8")
 
-    def template(self) -> str:
+    def template(self, lang: str = "en") -> str:
+        """The starter template: ``template.{lang}.py`` when the folder has one, else ``template.py`` (English)."""
+        if lang != "en":
+            localised = self.directory / f"template.{lang}.py"
+            if localised.is_file():
+                return localised.read_text(encoding="utf-8")
         return (self.directory / "template.py").read_text(encoding="utf-8")
 
     def plugin(self) -> ModuleType | None:

@@ -2,7 +2,8 @@
 
 Each ``space_<name>()`` returns a :class:`checker.strategies.Space`; a spec names it with
 ``inputs = "<name>"``.  Tensors come from :func:`checker.strategies.make_tensor`, so a large
-counterexample is shown as the call that rebuilds it.
+counterexample is shown as the call that rebuilds it.  A fixed case's label is a message
+(``Msg``, chapter 8's table), rendered in the report's language when the record is made.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from checker.messages import Msg
 from checker.strategies import (SCALES, Case, Space, cols, draw_tensor, float_dtype, labels_for, magnitude,
                                 make_tensor, matmul_magnitude, rows)
 
@@ -20,14 +22,14 @@ T = torch.tensor
 
 def space_softmax() -> Space:
     fixed = [
-        Case((T([[1.0, 2.0, 3.0]]),), {"dim": -1}, 3.0, label="a small row"),
-        Case((T([1.0, 2.0, 3.0]),), {"dim": -1}, 3.0, label="1-D input"),
-        Case((T([[1.0, 2.0], [3.0, 5.0]]),), {"dim": 0}, 5.0, label="dim=0"),
-        Case((T([[1.0, 2.0], [3.0, 5.0]]),), {"dim": 1}, 5.0, label="dim=1"),
-        Case((T([[1e4, -1e4, 0.0]]),), {"dim": -1}, 1e4, label="magnitude 1e4"),
-        Case((T([[-1e4, -1e4 + 1.0]]),), {"dim": -1}, 1e4, label="large negative"),
-        Case((T([[0.5, 0.5, 0.5, 0.5]], dtype=torch.float64),), {"dim": -1}, 1.0, label="float64, constant row"),
-        Case((T([[3.0, -3.0]]),), {}, 3.0, label="default dim"),
+        Case((T([[1.0, 2.0, 3.0]]),), {"dim": -1}, 3.0, label=Msg("case_small_row")),
+        Case((T([1.0, 2.0, 3.0]),), {"dim": -1}, 3.0, label=Msg("case_1d_input")),
+        Case((T([[1.0, 2.0], [3.0, 5.0]]),), {"dim": 0}, 5.0, label=Msg("case_dim0")),
+        Case((T([[1.0, 2.0], [3.0, 5.0]]),), {"dim": 1}, 5.0, label=Msg("case_dim1")),
+        Case((T([[1e4, -1e4, 0.0]]),), {"dim": -1}, 1e4, label=Msg("case_magnitude_1e4")),
+        Case((T([[-1e4, -1e4 + 1.0]]),), {"dim": -1}, 1e4, label=Msg("case_large_negative")),
+        Case((T([[0.5, 0.5, 0.5, 0.5]], dtype=torch.float64),), {"dim": -1}, 1.0, label=Msg("case_float64_constant_row")),
+        Case((T([[3.0, -3.0]]),), {}, 3.0, label=Msg("case_default_dim")),
     ]
 
     def draw(data) -> Case:
@@ -49,9 +51,9 @@ def space_predict_proba() -> Space:
     X = T([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
     W = T([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])
     fixed = [
-        Case((X, W), {}, matmul_magnitude(X, W), label="a small batch"),
-        Case((X[0], W), {}, matmul_magnitude(X[0], W), label="1-D x"),
-        Case((X * 1e2, W * 1e2), {}, matmul_magnitude(X * 1e2, W * 1e2), label="scores near 1e4"),
+        Case((X, W), {}, matmul_magnitude(X, W), label=Msg("case_small_batch")),
+        Case((X[0], W), {}, matmul_magnitude(X[0], W), label=Msg("case_1d_x")),
+        Case((X * 1e2, W * 1e2), {}, matmul_magnitude(X * 1e2, W * 1e2), label=Msg("case_scores_1e4")),
     ]
 
     def draw(data) -> Case:
@@ -73,10 +75,10 @@ def space_predict_proba() -> Space:
 def _ce_fixed() -> list[Case]:
     z = T([[2.0, 1.0, 0.0], [0.0, 0.0, 3.0]])
     return [
-        Case((z, T([0, 2])), {}, 3.0, label="a small batch"),
-        Case((T([[1e4, -1e4]]), T([1])), {}, 1e4, label="one row, two classes, magnitude 1e4"),
-        Case((T([[1e4, 0.0, -1e4], [-1e4, 1e4, 0.0]]), T([0, 2])), {}, 1e4, label="magnitude 1e4"),
-        Case((z.double(), T([1, 1])), {}, 3.0, label="float64"),
+        Case((z, T([0, 2])), {}, 3.0, label=Msg("case_small_batch")),
+        Case((T([[1e4, -1e4]]), T([1])), {}, 1e4, label=Msg("case_one_row_two_classes")),
+        Case((T([[1e4, 0.0, -1e4], [-1e4, 1e4, 0.0]]), T([0, 2])), {}, 1e4, label=Msg("case_magnitude_1e4")),
+        Case((z.double(), T([1, 1])), {}, 3.0, label=Msg("case_float64")),
     ]
 
 
@@ -101,9 +103,9 @@ def space_linear_forward() -> Space:
     W = T([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])
     b = T([0.5, -1.0, 2.0])
     fixed = [
-        Case((x, W, b), {}, matmul_magnitude(x, W) + 2, label="with bias"),
-        Case((x, W), {}, matmul_magnitude(x, W), label="no bias given"),
-        Case((x, W, None), {}, matmul_magnitude(x, W), label="b=None"),
+        Case((x, W, b), {}, matmul_magnitude(x, W) + 2, label=Msg("case_with_bias")),
+        Case((x, W), {}, matmul_magnitude(x, W), label=Msg("case_no_bias_given")),
+        Case((x, W, None), {}, matmul_magnitude(x, W), label=Msg("case_b_none")),
     ]
 
     def draw(data) -> Case:
@@ -124,9 +126,9 @@ def space_linear_backward() -> Space:
     x = T([[1.0, 2.0], [3.0, -1.0]])
     W = T([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])
     fixed = [
-        Case((gy, x, W), {}, 8.0, label="a small batch"),
-        Case((gy[:1], x[:1], W), {}, 8.0, label="one row"),
-        Case((gy.double(), x.double(), W.double()), {}, 8.0, label="float64"),
+        Case((gy, x, W), {}, 8.0, label=Msg("case_small_batch")),
+        Case((gy[:1], x[:1], W), {}, 8.0, label=Msg("case_one_row")),
+        Case((gy.double(), x.double(), W.double()), {}, 8.0, label=Msg("case_float64")),
     ]
 
     def draw(data) -> Case:
@@ -145,9 +147,9 @@ def space_loss_and_grad() -> Space:
     X = T([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
     W = T([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])
     fixed = [
-        Case((X, T([0, 1]), W), {}, 4.0, label="a small batch"),
-        Case((X[:1], T([1]), W), {}, 4.0, label="one row"),
-        Case((X.double() * 100, T([1, 0]), W.double() * 100), {}, 4e4, label="float64, scores near 1e4"),
+        Case((X, T([0, 1]), W), {}, 4.0, label=Msg("case_small_batch")),
+        Case((X[:1], T([1]), W), {}, 4.0, label=Msg("case_one_row")),
+        Case((X.double() * 100, T([1, 0]), W.double() * 100), {}, 4e4, label=Msg("case_float64_scores_1e4")),
     ]
 
     def draw(data) -> Case:
@@ -168,10 +170,10 @@ def space_featurize() -> Space:
     vec = {"the": np.array([1.0, 0.0], np.float32), "cat": np.array([0.0, 2.0], np.float32),
            "sat": np.array([-1.0, 1.0], np.float32)}
     fixed = [
-        Case(([["the", "cat"], ["sat"]], vec), {}, 2.0, label="known words"),
-        Case(([["the", "dog"], ["unknown", "words"]], vec), {}, 2.0, label="unknown words, a title with none known"),
-        Case(([["cat", "cat", "the"]], vec), {}, 2.0, label="repeated tokens"),
-        Case(([[]], vec), {}, 2.0, label="an empty title"),
+        Case(([["the", "cat"], ["sat"]], vec), {}, 2.0, label=Msg("case_known_words")),
+        Case(([["the", "dog"], ["unknown", "words"]], vec), {}, 2.0, label=Msg("case_unknown_words")),
+        Case(([["cat", "cat", "the"]], vec), {}, 2.0, label=Msg("case_repeated_tokens")),
+        Case(([[]], vec), {}, 2.0, label=Msg("case_empty_title")),
     ]
 
     def draw(data) -> Case:

@@ -577,6 +577,42 @@ def artifacts_dir(ctx) -> Path:
     return ctx.artifacts_dir()
 
 
+# fonts with Japanese glyphs, by file name (matplotlib's own font list may predate their installation)
+_CJK_FILES = ("notosanscjk", "notosansjp", "sourcehansans", "ipaexg", "ipag", "takaogothic", "vl-gothic", "droidsansfallback",
+              "notoserifcjk", "yugoth", "meiryo", "hiragino")
+_CJK_FONT: list = []
+
+
+def cjk_font() -> str | None:
+    """The family name of an installed font with Japanese glyphs, registered with matplotlib; None when there is none."""
+    if not _CJK_FONT:
+        from matplotlib import font_manager as fm
+
+        found = None
+        for path in sorted(fm.findSystemFonts(), key=lambda p: next((i for i, k in enumerate(_CJK_FILES)
+                                                                      if k in Path(p).name.lower()), len(_CJK_FILES))):
+            if any(k in Path(path).name.lower() for k in _CJK_FILES):
+                try:
+                    fm.fontManager.addfont(path)
+                    found = fm.FontProperties(fname=path).get_name()
+                    break
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        _CJK_FONT.append(found)
+    return _CJK_FONT[0]
+
+
+def plot_text(ctx):
+    """(label function, matplotlib rc settings) for the checker's plots: the report's language, in a font that has its
+    glyphs; in English when the report is Japanese and no such font is installed (rather than boxes for every character)."""
+    if ctx.lang != "ja":
+        return ctx.text, {}
+    font = cjk_font()
+    if font is None:
+        return (lambda key, **p: ctx.registry.catalog.render(key, "en", **p)), {}
+    return ctx.text, {"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"], "axes.unicode_minus": False}
+
+
 def own_plot(ctx, history: list[dict]) -> Path:
     """The grader's own loss/accuracy plot, drawn from the validated history."""
     import matplotlib
@@ -584,21 +620,23 @@ def own_plot(ctx, history: list[dict]) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    text, style = plot_text(ctx)
     ep = [r["epoch"] for r in history]
     clip = lambda v: min(max(v, -1e6), 1e6)  # noqa: E731 - a validated but absurd value (1e308) still draws
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.2))
-    for key, ax in (("loss", a1), ("acc", a2)):
-        ax.plot(ep, [clip(r[f"train_{key}"]) for r in history], "o-", label=ctx.text("plot_train"))
-        ax.plot(ep, [clip(r[f"valid_{key}"]) for r in history], "s-", label=ctx.text("plot_valid"))
-        ax.set_xlabel(ctx.text("plot_epoch"))
-        ax.set_ylabel(ctx.text("plot_loss") if key == "loss" else ctx.text("plot_accuracy"))
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(ctx.text("plot_history_title"), fontsize=9)
-    fig.tight_layout()
-    path = artifacts_dir(ctx) / f"{ctx.exercise.id}_history.png"
-    ctx.save_figure(fig, path)
-    plt.close(fig)
+    with matplotlib.rc_context(style):
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(8, 3.2))
+        for key, ax in (("loss", a1), ("acc", a2)):
+            ax.plot(ep, [clip(r[f"train_{key}"]) for r in history], "o-", label=text("plot_train"))
+            ax.plot(ep, [clip(r[f"valid_{key}"]) for r in history], "s-", label=text("plot_valid"))
+            ax.set_xlabel(text("plot_epoch"))
+            ax.set_ylabel(text("plot_loss") if key == "loss" else text("plot_accuracy"))
+            ax.grid(alpha=0.3)
+            ax.legend()
+        fig.suptitle(text("plot_history_title"), fontsize=9)
+        fig.tight_layout()
+        path = artifacts_dir(ctx) / f"{ctx.exercise.id}_history.png"
+        ctx.save_figure(fig, path)
+        plt.close(fig)
     return path
 
 
@@ -804,7 +842,7 @@ def check_batch_timing(ctx) -> None:
                      "train_loss": ce(lin.logits(d.X_train), d.y_train), "weights": lin})
         spent += max(seconds, wall)
         if ctx.options.progress:
-            ctx.options.progress("step", exercise=ctx.exercise.id, item=ctx.item.name, text=f"batch size {b}: {seconds:.2f} s")
+            ctx.options.progress("step", exercise=ctx.exercise.id, item=ctx.item.name, text=f"{ctx.text('plot_batch_size')} {b}: {seconds:.2f} s")
         if spent + max(seconds, wall) / 1.5 > budget:
             break
         b *= 2
@@ -837,16 +875,18 @@ def _timing_plot(ctx, rows) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.loglog([r["batch_size"] for r in rows], [max(r["seconds"], 1e-3) for r in rows], "o-", base=2)
-    ax.set_xlabel(ctx.text("plot_batch_size"))
-    ax.set_ylabel(ctx.text("plot_seconds_per_epoch"))
-    ax.grid(alpha=0.3, which="both")
-    ax.set_title(ctx.text("plot_timing_title"), fontsize=9)
-    fig.tight_layout()
-    path = artifacts_dir(ctx) / f"{ctx.exercise.id}_batch_timing.png"
-    ctx.save_figure(fig, path)
-    plt.close(fig)
+    text, style = plot_text(ctx)
+    with matplotlib.rc_context(style):
+        fig, ax = plt.subplots(figsize=(5, 3.2))
+        ax.loglog([r["batch_size"] for r in rows], [max(r["seconds"], 1e-3) for r in rows], "o-", base=2)
+        ax.set_xlabel(text("plot_batch_size"))
+        ax.set_ylabel(text("plot_seconds_per_epoch"))
+        ax.grid(alpha=0.3, which="both")
+        ax.set_title(text("plot_timing_title"), fontsize=9)
+        fig.tight_layout()
+        path = artifacts_dir(ctx) / f"{ctx.exercise.id}_batch_timing.png"
+        ctx.save_figure(fig, path)
+        plt.close(fig)
     return path
 
 

@@ -1,14 +1,14 @@
 """NLP-100 chapter 8, exercise 74: measuring accuracy.
 
-New in this exercise: `accuracy`, and the accuracies in the records `train`
-returns. `build_model` and `train` from exercise 73 are needed too (repeated
-below). Grade with `check submit FILE`. Only the standard library, torch,
-numpy and matplotlib may be imported.
+New in this exercise: `accuracy`, and the accuracies in the records that
+`train` returns. Append this to your file of exercise 73, which has
+`build_model` and `train` (they are not repeated here).
+Grade with `check submit FILE`. Only the standard library, torch, numpy and
+matplotlib may be imported.
 """
 import torch
 
 
-# --- new in 74 ---------------------------------------------------------------
 def accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     """Share of examples whose predicted class (argmax of the logits) equals y.
 
@@ -18,37 +18,17 @@ def accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
         y: int64 class indices, shape (n,).
 
     Returns:
-        A Python float in [0, 1]. Measured in eval mode without gradients;
-        the model's parameters are not changed.
+        A Python float in [0, 1] (not a tensor). Measured in eval mode
+        without gradients; the model's parameters are not changed.
     """
     raise NotImplementedError
 
 
-# --- from 73 -----------------------------------------------------------------
-def build_model(d_in: int, n_classes: int) -> torch.nn.Module:
-    """The single-layer network: (n, d_in) -> (n, n_classes) logits, no hidden layer."""
-    raise NotImplementedError
-
-
-def train(
-    model: torch.nn.Module,
-    X_train: torch.Tensor,
-    y_train: torch.Tensor,
-    X_valid: torch.Tensor,
-    y_valid: torch.Tensor,
-    *,
-    epochs: int,
-    batch_size: int,
-    device: str,
-    checkpoint_dir: str | None = None,
-    resume_from: str | None = None,
-) -> list[dict]:
-    """Train `model` in place with torch.optim.SGD on the cross-entropy.
-
-    Returns one record per epoch, in order:
-        {"epoch": k, "train_loss": float, "train_acc": float,
-         "valid_loss": float, "valid_acc": float}
-    with k counted from 1 and the accuracies (e.g. from `accuracy`) measured
-    in eval mode on the model as it stands at the end of epoch k.
-    """
-    raise NotImplementedError
+# What `train` (exercise 73) must add for 74 -- the accuracies of each record:
+#   "train_acc": the accuracy on X_train, y_train
+#   "valid_acc": the accuracy on X_valid, y_valid
+# both measured on the model as it stands at the end of that epoch, over the
+# whole set, in eval mode (model.eval(), torch.no_grad()): not a running count
+# taken while the weights were still changing. `accuracy` can do it. Call
+# model.train() again before the next epoch's updates.
+# The checker measures the same from that epoch's weights and compares.

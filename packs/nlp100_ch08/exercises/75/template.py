@@ -1,65 +1,35 @@
 """NLP-100 chapter 8, exercise 75: plotting loss and accuracy.
 
-New in this exercise: `plot_history`, and the losses in the records `train`
-returns (checked against the checker's own measurement). `build_model`,
-`train` and `accuracy` from exercises 73-74 are repeated below.
+New in this exercise: `plot_history`, and the losses in the records that
+`train` returns. Append this to your file of exercises 73-74 (`build_model`,
+`train` and `accuracy` are not repeated here).
 Grade with `check submit FILE`. Only the standard library, torch, numpy and
 matplotlib may be imported.
 """
-import matplotlib
-
-matplotlib.use("Agg")  # no display in the sandbox
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
 
 
-# --- new in 75 ---------------------------------------------------------------
 def plot_history(history: list[dict], path: str) -> None:
     """Plot the training curves and save them as a PNG file.
 
     Args:
-        history: records as returned by `train`, one per epoch:
+        history: records as `train` returns them, one per epoch:
             {"epoch": k, "train_loss": float, "train_acc": float,
              "valid_loss": float, "valid_acc": float}
         path: where to write the PNG image.
 
-    Draws loss (train, valid) and accuracy (train, valid) against the epoch,
-    saves with fig.savefig(path) and closes the figure. Returns None.
+    Draw loss (train, valid) and accuracy (train, valid) against the epoch
+    from `history` -- the checker calls this with records it makes up --,
+    save with fig.savefig(path), close the figure (plt.close(fig)) and return
+    None; no plt.show(). Import matplotlib.pyplot inside this function:
+    imported at the top of the file it slows down every start of your code
+    in the checker.
     """
     raise NotImplementedError
 
 
-# --- from 73-74 --------------------------------------------------------------
-def build_model(d_in: int, n_classes: int) -> torch.nn.Module:
-    """The single-layer network: (n, d_in) -> (n, n_classes) logits, no hidden layer."""
-    raise NotImplementedError
-
-
-def accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
-    """Share of correct argmax predictions, as a Python float in [0, 1]."""
-    raise NotImplementedError
-
-
-def train(
-    model: torch.nn.Module,
-    X_train: torch.Tensor,
-    y_train: torch.Tensor,
-    X_valid: torch.Tensor,
-    y_valid: torch.Tensor,
-    *,
-    epochs: int,
-    batch_size: int,
-    device: str,
-    checkpoint_dir: str | None = None,
-    resume_from: str | None = None,
-) -> list[dict]:
-    """Train `model` in place with torch.optim.SGD on the cross-entropy.
-
-    Returns one record per epoch, in order:
-        {"epoch": k, "train_loss": float, "train_acc": float,
-         "valid_loss": float, "valid_acc": float}
-    k counted from 1; losses are the mean cross-entropy over the whole set,
-    accuracies in [0, 1]; all measured in eval mode on the model as it stands
-    at the end of epoch k.
-    """
-    raise NotImplementedError
+# What `train` (exercise 73) must add for 75 -- the losses of each record:
+#   "train_loss": the mean cross-entropy on X_train, y_train
+#   "valid_loss": the mean cross-entropy on X_valid, y_valid
+# measured like the accuracies of 74: at the end of the epoch, over the whole
+# set, in eval mode. The mean of the batch losses seen during the epoch is not
+# it (the weights were still changing). Every value a Python float.

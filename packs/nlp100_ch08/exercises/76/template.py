@@ -2,7 +2,9 @@
 
 New in this exercise: `train` writes a checkpoint after every epoch when
 `checkpoint_dir` is given, and resumes from one when `resume_from` is given.
-`build_model` (and `accuracy`, if you use it) come from exercises 73-75.
+`train` is not repeated here: extend the one in your file of exercise 73 as
+the comments below say. The two helpers are optional (you may write the same
+lines inside `train`); the checker never calls them.
 Grade with `check submit FILE`. Only the standard library, torch, numpy and
 matplotlib may be imported.
 """
@@ -11,50 +13,38 @@ import os
 import torch
 
 
-# --- from 73-75 --------------------------------------------------------------
-def build_model(d_in: int, n_classes: int) -> torch.nn.Module:
-    """The single-layer network: (n, d_in) -> (n, n_classes) logits, no hidden layer."""
-    raise NotImplementedError
+def save_checkpoint(path: str, epoch: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
+    """Write the checkpoint of the end of epoch `epoch` to `path`.
 
-
-def accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
-    """Share of correct argmax predictions, as a Python float in [0, 1]."""
-    raise NotImplementedError
-
-
-# --- extended in 76 ----------------------------------------------------------
-def train(
-    model: torch.nn.Module,
-    X_train: torch.Tensor,
-    y_train: torch.Tensor,
-    X_valid: torch.Tensor,
-    y_valid: torch.Tensor,
-    *,
-    epochs: int,
-    batch_size: int,
-    device: str,
-    checkpoint_dir: str | None = None,
-    resume_from: str | None = None,
-) -> list[dict]:
-    """Train `model` in place with torch.optim.SGD; write and resume checkpoints.
-
-    Checkpoints: when `checkpoint_dir` is not None (an existing, empty
-    directory), after each epoch k write
-        path = os.path.join(checkpoint_dir, f"epoch_{k}.pt")
-        torch.save({"epoch": k, "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict()}, path)
-
-    Resuming: when `resume_from` is the path of such a checkpoint (epoch k),
-        ckpt = torch.load(resume_from, map_location=device)
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-    (create the optimizer after moving the model to `device`), then train
-    epochs k+1 .. `epochs` and return only their records. Epoch k+1 of the
-    resumed run must agree with epoch k+1 of an uninterrupted run.
-
-    Returns one record per epoch trained, in order:
-        {"epoch": k, "train_loss": float, "train_acc": float,
-         "valid_loss": float, "valid_acc": float}
-    measured in eval mode on the model at the end of epoch k.
+    The file holds a dict with exactly what resuming needs:
+        {"epoch": epoch, "model": model.state_dict(),
+         "optimizer": optimizer.state_dict()}
+    written with torch.save. Only tensors, numbers and strings inside, so
+    that torch.load(path) with weights_only=True reads it.
     """
     raise NotImplementedError
+
+
+def load_checkpoint(path: str, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> int:
+    """Restore `model` and `optimizer` from the checkpoint at `path`; return its epoch.
+
+    torch.load(path, map_location=<the model's device>), then
+    model.load_state_dict(...) and optimizer.load_state_dict(...): the
+    optimizer state (learning rate, momentum buffers) comes from the file.
+    The optimizer must exist already (created after model.to(device)).
+    """
+    raise NotImplementedError
+
+
+# What to add to `train` (exercise 73) for 76:
+#   - create the optimizer after model.to(device);
+#   - start = load_checkpoint(resume_from, model, optimizer) if resume_from
+#     is not None, else 0; train epochs start+1 .. epochs and return the
+#     records of those epochs only;
+#   - at the end of each epoch k (after measuring its record), when
+#     checkpoint_dir is not None:
+#         save_checkpoint(os.path.join(checkpoint_dir, f"epoch_{k}.pt"), k, model, optimizer)
+#   - resuming happens in a new process and must continue the interrupted
+#     run exactly: nothing may come from a global variable or from an earlier
+#     call, and each epoch's shuffling should depend on its epoch number only,
+#     e.g. torch.randperm(n, generator=torch.Generator().manual_seed(k)).
