@@ -2,9 +2,19 @@
 #
 # One image serves two uses:
 #   * per-submission sandbox containers of the docker backend (`check submit --backend docker`):
-#     only the worker runs there, `python -I -B /opt/nlp100-worker/worker.py ...`, as uid 10001,
-#     with the checker's sources masked (see checker/sandbox/docker_backend.py);
-#   * the grader itself (instructors, Gradescope-like harnesses): `check` is on PATH.
+#     only the worker runs there, `python -I -B /opt/nlp100-worker/worker.py ...`, as uid 10001
+#     (the backend passes that user itself), with the checker's installed packages masked
+#     (site-packages/checker and site-packages/nlp100_ch08: see checker/sandbox/docker/backend.py);
+#   * the grader itself (instructors, Gradescope-like harnesses, CI container jobs): `check` is on PATH.
+#
+# The image's default user is root.  GitHub's container jobs need it (actions/checkout writes
+# into the runner's mounted workspace and fails with EACCES under any other user), and
+# Gradescope-like harnesses run `check` as root.  Submitted code never runs as root here: the
+# docker backend starts each worker container as uid 10001 with every capability dropped, and
+# the local backend's isolation (`--isolation auto`) decides how the worker is confined.
+#
+# The checker is installed like users install it: from its wheel, built here from pyproject.toml,
+# checker/ and packs/ (stage `wheel`), non-editable, into /opt/venv's site-packages.
 #
 # Everything is installed from a local wheel directory: the build needs no package index.
 # Normally built by docker/build-image.sh (which fills the wheel directory with `pip download`,
@@ -66,7 +76,18 @@ print('torch', torch.__version__, 'cuda', torch.version.cuda)"; \
     find /opt/venv -name '__pycache__' -prune -exec rm -rf {} +; \
     /opt/venv/bin/python -m compileall -q -j 0 /opt/venv/lib >/dev/null 2>&1 || true
 
-# ---------------------------------------------------------------- stage 2: the grader image
+# ---------------------------------------------------------------- stage 2: the checker's wheel
+# Built from the sources with the venv's own setuptools (no package index, no build isolation),
+# in a stage of its own: a change of the sources rebuilds only this and the last layers.
+FROM venv AS wheel
+COPY pyproject.toml /tmp/src/pyproject.toml
+COPY packs /tmp/src/packs
+COPY checker /tmp/src/checker
+RUN set -eu; \
+    /opt/venv/bin/pip wheel -q --no-index --no-deps --no-build-isolation -w /tmp/dist /tmp/src; \
+    ls -l /tmp/dist
+
+# ---------------------------------------------------------------- stage 3: the grader image
 FROM ${BASE_IMAGE} AS grader
 ARG TORCH_VARIANT=cpu
 ENV LANG=C.UTF-8 LC_ALL=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -78,22 +99,25 @@ RUN set -eu; \
     fi; \
     command -v timeout >/dev/null
 COPY --from=venv /opt/venv /opt/venv
-# The sandbox's unprivileged user, uid/gid 10001, is written into /etc/passwd directly below
-# (minimal bases have no useradd).
-# The checker and its chapter-8 pack (grader side: hypothesis, pydantic, rich are in the venv).  Editable, so
-# that everything of the grader lives under /opt/nlp100-checker, which submission containers mask.
-COPY pyproject.toml /opt/nlp100-checker/pyproject.toml
-COPY packs /opt/nlp100-checker/packs
-COPY checker /opt/nlp100-checker/checker
+COPY --from=wheel /tmp/dist/ /tmp/dist/
+# The checker and its chapter-8 pack, from the wheel, non-editable: they live in
+# /opt/venv/lib/python3.11/site-packages/{checker,nlp100_ch08}, which submission containers mask.
+# The worker's two files are copied out of the package to /opt/nlp100-worker (the only part of
+# the checker a submission container sees).  The sandbox's unprivileged user, uid/gid 10001, is
+# written into /etc/passwd directly (minimal bases have no useradd).
 RUN set -eu; \
-    /opt/venv/bin/pip install -q --no-index --no-deps --no-build-isolation -e /opt/nlp100-checker; \
+    /opt/venv/bin/pip install -q --no-index --no-deps /tmp/dist/nlp100_checker-*.whl; \
+    rm -rf /tmp/dist; \
+    site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+    test "$site" = /opt/venv/lib/python3.11/site-packages; \
+    test -f "$site/nlp100_ch08/exercises/71/spec.toml" && test ! -e "$site/nlp100_ch08/__editable__"; \
     mkdir -p /opt/nlp100-worker; \
-    cp /opt/nlp100-checker/checker/sandbox/worker.py /opt/nlp100-checker/checker/sandbox/wire.py /opt/nlp100-worker/; \
+    cp "$site/checker/sandbox/worker.py" "$site/checker/sandbox/wire.py" /opt/nlp100-worker/; \
     chmod 0755 /opt/nlp100-worker; chmod 0444 /opt/nlp100-worker/*.py; \
-    find /opt/nlp100-checker -name '__pycache__' -prune -exec rm -rf {} +; \
     grep -q '^grader:' /etc/group || echo 'grader:x:10001:' >> /etc/group; \
     grep -q '^grader:' /etc/passwd || echo 'grader:x:10001:10001:nlp100 sandbox:/tmp:/usr/sbin/nologin' >> /etc/passwd; \
     mkdir -p /sandbox /submission /chan; chown 10001:10001 /sandbox; \
+    /opt/venv/bin/check --version; \
     /opt/venv/bin/check list >/dev/null; \
     /opt/venv/bin/python -I -B -c 'import sys; sys.path.insert(0, "/opt/nlp100-worker"); import wire, torch; print("worker imports ok")'
 ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -102,6 +126,7 @@ LABEL org.opencontainers.image.title="nlp100-checker" \
       nlp100.worker="/opt/nlp100-worker/worker.py" \
       nlp100.python="/opt/venv/bin/python" \
       nlp100.torch-variant="${TORCH_VARIANT}"
-USER 10001:10001
-WORKDIR /sandbox
+# No USER line: root is the default (see the top of this file).  Submission containers run as
+# 10001:10001 because the docker backend says so at create time, whatever the image's default.
+WORKDIR /
 CMD ["check", "--help"]

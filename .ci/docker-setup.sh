@@ -4,10 +4,15 @@
 #   2. starts dockerd when no engine answers (no iptables, no bridge: containers get network none
 #      and build steps use --network host), logging to $DOCKERD_LOG, and waits for `docker info`;
 #   3. makes the base image nlp100-base:bookworm with debootstrap when the engine lacks it;
-#   4. builds the grader image nlp100-checker:latest from local wheels, reusing it when the
-#      image of the same inputs (hash of Dockerfile, pyproject.toml, checker/, reference/,
-#      exercises/, wheels, base) is still there;
-#   5. checks that the image runs, with no network.
+#   4. builds the grader image nlp100-checker:latest from local wheels and this checkout (the
+#      image builds the checker's wheel and installs it, non-editable), reusing it when the image
+#      of the same inputs (hash of Dockerfile, pyproject.toml, checker/, packs/, build-image.sh,
+#      the wheels' names, the base image) is still there: any change of the sources rebuilds it
+#      (only the checker's layers: the torch layers stay cached), so the docker tests of
+#      `.ci/run` (tests/test_docker_backend.py, tests/test_gradescope_docker.py) grade with this
+#      checkout's code; those tests run build-image.sh once more themselves (seconds when nothing changed);
+#   5. checks that the image runs, with no network: the sandbox's side as uid 10001, and the
+#      grader's side (`check`) as the image's default user, root, with this checkout's version.
 # Every step prints its time. Fails loudly (non-zero, with the daemon's log) when docker cannot
 # be had. Afterwards: NLP100_REQUIRE_DOCKER=1 pytest tests/test_docker_backend.py
 set -euo pipefail
@@ -111,6 +116,9 @@ step_done "grader image" "$t"
 t=$(now)
 docker run --rm --network none --read-only --user 10001:10001 "$IMAGE" \
     python -I -B -c 'import sys, torch; sys.path.insert(0, "/opt/nlp100-worker"); import wire; print("image ok: torch", torch.__version__)'
+want="nlp100-checker $(sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml | head -n1)"
+got=$(docker run --rm --network none "$IMAGE" bash -c '[ "$(id -u)" = 0 ] || { echo "default user is not root" >&2; exit 1; }; check --version')
+if [[ "$got" != "$want" ]]; then log "the image says '$got', this checkout is '$want'"; exit 1; fi
 step_done "smoke test" "$t"
 
 log "summary: ${SUMMARY[*]}; total $(secs "$T_ALL") s"

@@ -298,6 +298,38 @@ MESSAGES: dict[str, dict[str, str]] = {
     "limit_call_timeout_s": {"en": "seconds one call of your function may take (other than a training call)",
                              "ja": "関数の呼び出し 1 回にかけられる時間 (秒、学習の呼び出しを除く)"},
     # --- end of report labels, the engine's notes and `check show` ----------------------------
+    # --- packaging and Gradescope (checker/commands/gradescope.py, checker/report/gradescope.py) ---
+    "gs_hidden_pending": {"en": "{n} hidden check(s): their results and points are shown when the grades are published",
+                          "ja": "非公開のチェック {n} 件: 結果と得点は成績の公開後に表示されます"},
+    "gsp_wheel_source": {"en": "checker wheel: {wheel} (built from the source tree {path})",
+                         "ja": "チェッカーの wheel: {wheel} (ソースツリー {path} からビルド)"},
+    "gsp_wheel_installed": {"en": "checker wheel: {wheel} (made from the installed package in {path})",
+                            "ja": "チェッカーの wheel: {wheel} (インストール済みのパッケージ {path} から作成)"},
+    "gsp_wheel_given": {"en": "checker wheel: {wheel} (given with --wheel)", "ja": "チェッカーの wheel: {wheel} (--wheel で指定)"},
+    "gsp_wheel_failed": {"en": "could not make the checker's wheel: {error}; build one (`python -m pip wheel --no-deps -w dist .` in the repository) and pass it with --wheel",
+                         "ja": "チェッカーの wheel を作れませんでした: {error}。リポジトリで `python -m pip wheel --no-deps -w dist .` を実行して wheel を作り、--wheel で指定してください"},
+    "gsp_wheel_bad": {"en": "{path} is not a wheel of nlp100-checker (expected nlp100_checker-VERSION-py3-none-any.whl)",
+                      "ja": "{path} は nlp100-checker の wheel ではありません (nlp100_checker-VERSION-py3-none-any.whl の形の名前が必要です)"},
+    "gsp_hidden_not_dir": {"en": "the hidden folder {path} does not exist or is not a folder",
+                           "ja": "非公開フォルダ {path} が存在しないか、フォルダではありません"},
+    "gsp_hidden": {"en": "hidden checks: {path} ({n} exercise folder(s)), in the zip as hidden/",
+                   "ja": "非公開のチェック: {path} (問題フォルダ {n} 個)。zip の hidden/ に入れました"},
+    "gsp_secret_twice": {"en": "two data secrets: --data-secret {given} and {found}; keep one",
+                         "ja": "データの秘密鍵が 2 つあります: --data-secret {given} と {found}。どちらか一方にしてください"},
+    "gsp_secret_and_public": {"en": "--public-data grades without a data secret, but a secret was given ({path}); choose one",
+                              "ja": "--public-data は秘密鍵なしで採点する指定ですが、秘密鍵 ({path}) も指定されています。どちらか一方にしてください"},
+    "gsp_secret_given": {"en": "data secret: {path} (in the zip as hidden/data-secret)",
+                         "ja": "データの秘密鍵: {path} (zip の hidden/data-secret に入れました)"},
+    "gsp_secret_generated": {"en": "data secret: generated a new one in {path} (in the zip as hidden/data-secret). Keep that file private and keep it: the next `check gradescope-package` reuses it, and `NLP100_DATA_SECRET={path} check grade-batch ...` grades with the same data",
+                             "ja": "データの秘密鍵: 新しく作成して {path} に保存しました (zip の hidden/data-secret に入れました)。このファイルは公開せず、保管してください。次回の `check gradescope-package` はこれを再利用します。`NLP100_DATA_SECRET={path} check grade-batch ...` で同じデータで採点できます"},
+    "gsp_secret_reused": {"en": "data secret: reused {path} (in the zip as hidden/data-secret)",
+                          "ja": "データの秘密鍵: {path} を再利用しました (zip の hidden/data-secret に入れました)"},
+    "gsp_public_data": {"en": "no data secret (--public-data): the autograder grades 73–79 on the public data, which a student can rebuild; use this for practice only",
+                        "ja": "データの秘密鍵なし (--public-data): 73〜79 は公開データで採点されます。学生が再現できるデータなので、練習用にだけ使ってください"},
+    "gsp_wrote": {"en": "wrote {path} ({kb} kB): {files}", "ja": "{path} を書き出しました ({kb} kB): {files}"},
+    "gsp_next": {"en": "next: in Gradescope, open the assignment's Configure Autograder page, choose Zip file upload, upload {path}, and wait for the image build to finish (setup.sh installs Python, torch CPU and the checker: several minutes); then submit a test file with `Test Autograder`",
+                 "ja": "次の手順: Gradescope で課題の「Configure Autograder」を開き、「Zip file upload」で {path} をアップロードして、イメージのビルドが終わるのを待ちます (setup.sh が Python、torch CPU 版、チェッカーを入れるので数分かかります)。その後「Test Autograder」でテスト用のファイルを提出してください"},
+    # --- end of packaging and Gradescope ---------------------------------------
 }
 
 

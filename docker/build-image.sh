@@ -9,6 +9,10 @@
 # When the in-<hash> tag exists the build is skipped: the second run on a machine costs
 # seconds.  The build needs no package index: the wheels are fetched beforehand with
 # `pip download` (from whatever index or find-links pip is configured with) into a cache folder.
+# The checker itself enters the image as a wheel: the Dockerfile's `wheel` stage builds it from
+# pyproject.toml, checker/ and packs/ and the last stage installs it, non-editable, like users do.
+# Any change of those sources changes the hash, so the next run rebuilds (the torch layers stay
+# cached); .ci/docker-setup.sh and the docker tests run this script before they use the image.
 #
 # Env:
 #   NLP100_IMAGE          final tag (default nlp100-checker:latest, or nlp100-checker:cuda for cuda)

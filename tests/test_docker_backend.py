@@ -413,3 +413,97 @@ def test_missing_image_is_exit_2(no_leftovers):
     p = _submit("correct_plain.py", "--image", "nlp100-checker:no-such-tag")
     assert p.returncode == 2, p.stderr
     assert "no-such-tag" in p.stderr and "Traceback" not in p.stderr, p.stderr
+
+
+# -- the checker's installed packages are masked; the container's CPU time ---------------------------
+
+SECRETS_PROBE = textwrap.dedent('''
+    import hashlib, os, time
+
+    SITE = "/opt/venv/lib/python3.11/site-packages"
+
+    def read_grader_files():
+        out = {}
+        for rel in ("nlp100_ch08/solution.py", "nlp100_ch08/references.py", "nlp100_ch08/exercises/71/spec.toml",
+                    "checker/__init__.py"):
+            try:
+                with open(f"{SITE}/{rel}", "rb") as f:
+                    out[rel] = len(f.read())
+            except OSError as e:
+                out[rel] = type(e).__name__
+        out["listing"] = {d: sorted(os.listdir(f"{SITE}/{d}")) for d in ("checker", "nlp100_ch08") if os.path.isdir(f"{SITE}/{d}")}
+        hashes = []
+        for root, dirs, files in os.walk("/"):
+            if root == "/":
+                dirs[:] = [d for d in dirs if d not in ("proc", "sys", "dev")]
+            for name in files:
+                if name in ("solution.py", "references.py"):
+                    try:
+                        with open(os.path.join(root, name), "rb") as f:
+                            hashes.append(hashlib.sha256(f.read()).hexdigest())
+                    except OSError:
+                        pass
+        out["hashes"] = hashes
+        return out
+
+    def burn(seconds):
+        t0 = time.process_time()
+        while time.process_time() - t0 < seconds:
+            pass
+        return time.process_time() - t0
+''')
+
+
+def _in_image(api, image, code: str) -> str:
+    """Run python in the image as the grader would (no masks, no sandbox): what the image holds."""
+    c = api.create_container(image, command=["/opt/venv/bin/python", "-c", code], host_config=api.create_host_config(network_mode="none"))
+    try:
+        api.start(c["Id"])
+        assert api.wait(c["Id"], timeout=120)["StatusCode"] == 0, api.logs(c["Id"]).decode()[-2000:]
+        return api.logs(c["Id"], stderr=False).decode()
+    finally:
+        api.remove_container(c["Id"], force=True)
+
+
+@pytest.fixture
+def secrets_session(no_leftovers, tmp_path):
+    from checker.grading.plan import Options
+    from checker.sandbox.docker import backend as db
+    from checker.sandbox.limits import Limits
+
+    s = _probe_session_class()(Limits(), db.launcher(Options(backend="docker")))
+    src = tmp_path / "probe.py"
+    src.write_text(SECRETS_PROBE, encoding="utf-8")
+    s.load(src)
+    yield s
+    s.close()
+
+
+def test_submission_cannot_read_the_installed_pack(secrets_session, no_leftovers):
+    """The image installs the checker from its wheel into site-packages; a submission's container
+    masks site-packages/checker and site-packages/nlp100_ch08: no reference, no reference solution."""
+    import hashlib
+
+    from checker.sandbox.docker import backend as db
+
+    image = db.image_name()
+    held = json.loads(_in_image(no_leftovers, image, (
+        "import json, os; s = '/opt/venv/lib/python3.11/site-packages'; "
+        "print(json.dumps([os.path.isfile(f'{s}/nlp100_ch08/{n}') for n in ('solution.py', 'references.py')]))")))
+    assert held == [True, True], (f"{image} does not hold the pack in site-packages: rebuild it (docker/build-image.sh)")
+    mine = {hashlib.sha256((ROOT / "packs" / "nlp100_ch08" / n).read_bytes()).hexdigest() for n in ("solution.py", "references.py")}
+    f = secrets_session.call("read_grader_files", timeout=120).value
+    for rel in ("nlp100_ch08/solution.py", "nlp100_ch08/references.py", "nlp100_ch08/exercises/71/spec.toml", "checker/__init__.py"):
+        assert not isinstance(f[rel], int), (rel, f[rel])
+    assert all(v == [] for v in f["listing"].values()), f["listing"]
+    assert not mine & set(f["hashes"]), "a copy of the reference solution or the references is readable in the container"
+
+
+def test_cpu_seconds_of_the_container(secrets_session):
+    before = secrets_session.cpu_seconds()
+    assert before is not None and before >= 0
+    used = secrets_session.call("burn", [1.5], timeout=60).value
+    after = secrets_session.cpu_seconds()
+    assert used >= 1.5 and after - before >= 1.2, (before, after, used)
+    secrets_session.close()
+    assert secrets_session.launch is None or secrets_session.launch.cpu_seconds() is None

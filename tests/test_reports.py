@@ -254,7 +254,7 @@ def test_gradescope_field_types(report):
     text.encode("utf-8")   # no lone surrogates
     d = json.loads(text, parse_constant=_no_nan)
     # top level, per https://gradescope-autograders.readthedocs.io/en/latest/specs/
-    assert _number(d["score"])
+    assert "score" not in d or _number(d["score"])   # absent while hidden items wait for publication
     assert isinstance(d["execution_time"], int) and d["execution_time"] >= 0
     assert isinstance(d["output"], str)
     assert d["visibility"] in VISIBILITIES and d["stdout_visibility"] in VISIBILITIES
@@ -280,7 +280,7 @@ def test_gradescope_scores_names_and_visibility(report):
     d = gradescope_dict(report)
     items = [(e, i) for e, i in report.items()]
     assert len(d["tests"]) == len(items)
-    assert d["score"] == pytest.approx(report.score)
+    assert "score" not in d and d["extra_data"]["score"] == pytest.approx(report.score)   # it has hidden items
     assert sum(t["score"] for t in d["tests"]) == pytest.approx(report.score)
     assert sum(t["max_score"] for t in d["tests"]) == pytest.approx(report.max_score)
     assert d["extra_data"]["max_score"] == pytest.approx(report.max_score)
@@ -304,6 +304,43 @@ def test_gradescope_scores_names_and_visibility(report):
     assert "tensor([[0.2689, 0.7311]])" in softmax["output"]
     assert "check submit exercise.py -e 71 --seed 0" in softmax["output"]
     assert "training..." in d["output"]
+
+
+def test_gradescope_hidden_points_wait_for_publication(report):
+    """Hidden items are `after_published`, and so are their points: the top level has no score
+    (Gradescope totals the tests by visibility) and the summary counts public items only."""
+    from checker.messages import render as msg
+    from checker.report.junit import pts
+
+    d = gradescope_dict(report)
+    hidden = [(e, i) for e, i in report.items() if i.visibility == "hidden"]
+    assert hidden
+    assert "score" not in d
+    for e, i in hidden:
+        t = next(t for t in d["tests"] if t["name"] == f"{e.id} {i.name}")
+        assert t["visibility"] == "after_published"
+        assert i.name not in d["output"]
+        if i.message:
+            assert clean(i.message) not in d["output"]
+    public = [(e, i) for e, i in report.items() if i.visibility == "public"]
+    score = sum(i.score for _, i in public)
+    max_score = sum(i.max_score for _, i in public if i.counts_to_max)
+    assert f"{msg('total', report.lang)}: {pts(score)}/{pts(max_score)}" in d["output"]
+    assert f"{pts(report.score)}/{pts(report.max_score)}" not in d["output"]
+    assert msg("gs_hidden_pending", report.lang, n=len(hidden)) in d["output"]
+    ex71 = report.exercises[0]
+    ex71_public = [i for i in ex71.items if i.visibility == "public"]
+    assert f"[71] {ex71.title}  {pts(sum(i.score for i in ex71_public))}/{pts(sum(i.max_score for i in ex71_public))}" in d["output"]
+    # extra_data (not shown to students) keeps the whole
+    assert d["extra_data"]["score"] == pytest.approx(report.score) and d["extra_data"]["max_score"] == pytest.approx(report.max_score)
+
+    # without hidden items: the top-level score and the full totals, as before
+    for ex in report.exercises:
+        ex.items = [i for i in ex.items if i.visibility == "public"]
+    d = gradescope_dict(report)
+    assert d["score"] == pytest.approx(report.score)
+    assert f"{msg('total', report.lang)}: {pts(report.score)}/{pts(report.max_score)}" in d["output"]
+    assert "hidden_items" not in d["extra_data"]
 
 
 # --- GitHub ----------------------------------------------------------------------------------

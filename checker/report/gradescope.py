@@ -12,6 +12,12 @@ and visibility: public -> "visible", hidden -> "after_published".
 
 A skipped item that does not count toward the maximum gets max_score 0 and status
 "passed" (nothing is lost); one that counts is "failed" with 0 points.
+
+Hidden items (the instructor's ``NLP100_HIDDEN`` folder) must not show before publication,
+and that includes their points.  When a report has any, the top level has no ``score``
+(Gradescope then totals the tests itself, each with its own visibility), and the summary in
+``output`` counts public items only and says how many checks are hidden; totals with the
+hidden points stay in ``extra_data``, which students do not see.
 """
 from __future__ import annotations
 
@@ -53,17 +59,37 @@ def _test_output(item, lang: str) -> str:
     return clean("\n".join(lines))
 
 
+def _public(ex) -> tuple[float, float]:
+    """An exercise's score and maximum over its public items only."""
+    items = [i for i in ex.items if VISIBILITY.get(i.visibility, "after_published") == "visible"]
+    return (round(sum(i.score for i in items), 6), round(sum(i.max_score for i in items if i.counts_to_max), 6))
+
+
+def _n_hidden(report) -> int:
+    return sum(1 for _, i in report.items() if VISIBILITY.get(i.visibility, "after_published") != "visible")
+
+
 def _summary(report) -> str:
     lang = report.lang
+    hidden = _n_hidden(report)
     out = [_label("checker", lang, version=report.checker_version, submission=report.submission, sha=report.sha256[:12]),
            f"{render('backend', lang)}: {report.backend or '-'}   {render('isolation', lang)}: {report.isolation}"]
     if report.data:
         d = report.data
         out.append(f"{render('dataset', lang)}: {d.get('name')} v{d.get('version')} ({str(d.get('checksum', ''))[:12]})")
     out += [f"{render('note', lang)}: {n}" for n in report.notes]
-    for ex in report.exercises:
-        out.append(f"[{ex.id}] {ex.title}  {pts(ex.score)}/{pts(ex.max_score)}")
-    out.append(f"{render('total', lang)}: {pts(report.score)}/{pts(report.max_score)}")
+    if hidden:   # public points only: the hidden items' points wait for publication
+        totals = [0.0, 0.0]
+        for ex in report.exercises:
+            sc, mx = _public(ex)
+            totals = [totals[0] + sc, totals[1] + mx]
+            out.append(f"[{ex.id}] {ex.title}  {pts(sc)}/{pts(mx)}")
+        out.append(f"{render('total', lang)}: {pts(round(totals[0], 6))}/{pts(round(totals[1], 6))}")
+        out.append(render("gs_hidden_pending", lang, n=hidden))
+    else:
+        for ex in report.exercises:
+            out.append(f"[{ex.id}] {ex.title}  {pts(ex.score)}/{pts(ex.max_score)}")
+        out.append(f"{render('total', lang)}: {pts(report.score)}/{pts(report.max_score)}")
     if report.repro:
         out.append(f"{render('repro', lang)}: {report.repro}")
     o = report.output or {}
@@ -94,7 +120,7 @@ def gradescope_dict(report) -> dict:
                 "visibility": VISIBILITY.get(it.visibility, "after_published"),
                 "extra_data": {"status": it.status.value, "internal": bool(it.internal)},
             })
-    return {
+    out = {
         "score": _num(report.score),
         "execution_time": int(math.ceil(max(0.0, _num(report.duration_s)))),
         "output": _summary(report),
@@ -116,6 +142,12 @@ def gradescope_dict(report) -> dict:
         },
         "tests": tests,
     }
+    if _n_hidden(report):
+        # no top-level score: it would show the hidden items' points now; Gradescope sums the tests
+        del out["score"]
+        out["extra_data"]["score"] = _num(report.score)
+        out["extra_data"]["hidden_items"] = _n_hidden(report)
+    return out
 
 
 def render_gradescope(report) -> str:

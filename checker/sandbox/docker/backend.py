@@ -10,8 +10,10 @@ The container runs the grader image (``Options.image``, else ``$NLP100_IMAGE``, 
   default seccomp profile, a private IPC namespace, core dumps off;
 * a memory cgroup limit equal to its swap limit (``Limits.memory_mb``: no swap), a pids
   limit (``Limits.nproc``: threads and forks together), a CPU quota (``Limits.threads`` CPUs);
-* the submission folder bind-mounted read-only at ``/submission``; the checker's sources in
-  the image (reference solutions, data) hidden under an empty read-only tmpfs;
+* the submission folder bind-mounted read-only at ``/submission``; the checker's installed
+  packages in the image (``site-packages/checker`` and ``site-packages/nlp100_ch08``: references,
+  the reference solution, specs; and ``/opt/nlp100-checker`` of older images) hidden under empty
+  read-only tmpfs mounts (``IMAGE_MASKED``);
 * only the worker inside: ``timeout -s KILL T python -I -B /opt/nlp100-worker/worker.py``
   (the worker files of *this* checker are bind-mounted over the image's, read-only, so grader
   and worker always speak the same protocol; ``NLP100_DOCKER_WORKER=image`` uses the image's);
@@ -69,7 +71,10 @@ LABEL = "nlp100-checker"
 SANDBOX_UID = 10001
 SANDBOX_CHAN = "/chan"
 IMAGE_PYTHON = "/opt/venv/bin/python"
-IMAGE_CHECKER = "/opt/nlp100-checker"     # masked in submission containers
+IMAGE_CHECKER = "/opt/nlp100-checker"     # the editable install of images before 0.2 (masked too)
+IMAGE_SITE = "/opt/venv/lib/python3.11/site-packages"   # the image installs the checker's wheel here
+# masked in submission containers: the checker and its exercise pack (references, reference solution)
+IMAGE_MASKED = (IMAGE_CHECKER, f"{IMAGE_SITE}/checker", f"{IMAGE_SITE}/nlp100_ch08")
 DEADLINE_MARGIN_S = 30.0
 PING_TIMEOUT_S = 2.0
 
@@ -342,6 +347,14 @@ class DockerLaunch:
                 self.proc._exited(None)
         self._after_exit()
 
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds used by the container so far, as the engine reports them (its cgroup), or None."""
+        try:
+            stats = _client().api.stats(self.proc.id or self.name, stream=False, one_shot=True)
+            return float(stats["cpu_stats"]["cpu_usage"]["total_usage"]) / 1e9
+        except Exception:  # noqa: BLE001 - gone, not started, an engine without stats
+            return None
+
     def cleanup(self) -> None:
         """Kill and remove the container, close the channels, delete the host folder."""
         if self._timer is not None:
@@ -569,7 +582,7 @@ def launch_docker(limits: Limits, cfg: DockerConfig) -> DockerLaunch:
             binds=binds,
             tmpfs={"/tmp": f"rw,nosuid,nodev,size={tmpfs_size},mode=1777",
                    SANDBOX_WORKDIR: f"rw,nosuid,nodev,size={tmpfs_size},uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700",
-                   IMAGE_CHECKER: "ro,nosuid,nodev,noexec,size=64k,mode=0555"},
+                   **{m: "ro,nosuid,nodev,noexec,size=64k,mode=0555" for m in IMAGE_MASKED}},
             read_only=True,
             network_mode="none",
             cap_drop=["ALL"],
@@ -634,7 +647,7 @@ def _explain(e: Exception) -> str:
 
 def launcher(options):
     """``limits -> DockerLaunch`` for ``Options`` (image, gpus). Raises SandboxError when docker cannot be used."""
-    from ..plan import SandboxError
+    from ...errors import SandboxError
 
     image = image_name(options)
     try:
