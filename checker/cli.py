@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_status
     except KeyboardInterrupt:
         print(f"check: {render('cli_interrupted', lang)}", file=sys.stderr)
-        return 130
+        return 2      # `check submit`: the checker could not grade (result-format: 0, 1 or 2)
 
 
 if __name__ == "__main__":
