@@ -155,9 +155,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     'param_localise_max': {'en': 'when a gradient disagrees, it is checked entry by entry if it has at most this many entries', 'ja': '勾配が一致しないとき、要素数がこの値以下なら要素ごとに確認します'},
     # the accuracy table of a spec (73, 79), explained by `check show`
     'accuracy_linear_threshold': {'en': 'the test accuracy (measured by the checker) that the trained single-layer model must reach', 'ja': '学習した単層モデルが到達しなければならないテスト正解率 (チェッカーが計測)'},
-    'accuracy_linear_reference': {'en': "the reference solution's test accuracy on the default data; the threshold is this minus the margin", 'ja': '既定のデータでの参照解のテスト正解率。基準はここからマージンを引いた値です'},
+    'accuracy_linear_reference': {'en': "the reference solution's test accuracy on the public default data (the threshold comes from the calibration grid)", 'ja': '公開の既定データでの参照解のテスト正解率 (基準は較正グリッドから決めています)'},
     'accuracy_mlp_threshold': {'en': 'the test accuracy (measured by the checker) that the trained multi-layer model must reach', 'ja': '学習した多層モデルが到達しなければならないテスト正解率 (チェッカーが計測)'},
-    'accuracy_mlp_reference': {'en': "the reference solution's test accuracy on the default data; the threshold is this minus the margin", 'ja': '既定のデータでの参照解のテスト正解率。基準はここからマージンを引いた値です'},
+    'accuracy_mlp_reference': {'en': "the reference solution's test accuracy on the public default data (the threshold comes from the calibration grid)", 'ja': '公開の既定データでの参照解のテスト正解率 (基準は較正グリッドから決めています)'},
     'accuracy_margin': {'en': 'how far below the reference the threshold is set', 'ja': '基準を参照解の正解率からどれだけ下げるか'},
     'accuracy_lr_range': {'en': 'learning rates (lr / (1 - momentum)) in this range are known to reach the threshold with these epochs and batch sizes', 'ja': 'この範囲の学習率 (lr / (1 - momentum)) なら、このエポック数とバッチサイズで基準に届くことが分かっています'},
     # --- end of the content block ----------------------------------------------------------------
