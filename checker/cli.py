@@ -19,7 +19,7 @@ from .errors import CheckerError, UsageError
 from .settings import current
 
 # command modules, in the order `check --help` lists them
-COMMANDS = ("submit", "listing", "show", "validate", "batch")
+COMMANDS = ("submit", "listing", "show", "validate", "batch", "doctor")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -177,6 +177,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "submission_at_line": {"en": "line {line}", "ja": "{line} 行目"},
     "submission_at_cell": {"en": "cell {cell}, line {line}", "ja": "セル {cell} の {line} 行目"},
     # --- end of submission files ----------------------------------------------
+    # --- sandbox isolation (checker.sandbox.local, check doctor) ----------------
+    "sandbox_bwrap_unusable": {"en": "--isolation bwrap: bubblewrap cannot be used on this machine ({reason}); `check doctor` says why and what to do, or grade with --isolation auto",
+                               "ja": "--isolation bwrap: このマシンでは bubblewrap を使えません ({reason})。理由と対処は `check doctor` で確認できます。--isolation auto で採点することもできます"},
+    "sandbox_survivors": {"en": "processes of the sandboxed worker were still running {seconds} s after it was killed (pids {pids}); no result is written",
+                          "ja": "サンドボックスのプロセスが強制終了から {seconds} 秒たっても残っています (pid {pids})。結果は書き込みません"},
+    # --- end of sandbox isolation ----------------------------------------------
 }
 
 
