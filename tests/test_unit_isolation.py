@@ -212,6 +212,7 @@ def test_sandbox_survivors_are_an_error_not_a_result(monkeypatch):
 # -- C: memory: a memory cgroup where the grader may make one ------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(probe().cgroups.memory is None, reason="no memory cgroup can be made here")
 @pytest.mark.parametrize("mode", MODES)
 def test_memfd_beyond_the_memory_limit_is_stopped_and_host_shared_memory_stays_bounded(mode):
@@ -390,6 +391,7 @@ def test_cpu_seconds_count_spinning_not_sleeping(mode):
 # -- the dedicated uid (root grader without bubblewrap) ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_dedicated_uid_tests_pass(tmp_path):
     """Runs test_unit_isolation_uid.py where another uid can run this Python: here, or in a private mount view."""
     import hostview

@@ -92,6 +92,7 @@ def test_the_probe_is_computed_once_per_process(fresh_probe):
     assert probe() is probe()
 
 
+@pytest.mark.slow
 def test_auto_uses_the_reduced_isolation_when_bubblewrap_is_blocked(blocked_bwrap, tmp_path):
     """Before: `auto` picked bwrap because the binary exists, and the worker never started (exit 2)."""
     from checker.api import Options, grade
@@ -111,6 +112,7 @@ def test_isolation_bwrap_when_bubblewrap_is_blocked_names_the_reason(blocked_bwr
     assert "check doctor" in str(e.value)
 
 
+@pytest.mark.slow
 def test_isolation_bwrap_when_blocked_exits_2_from_the_cli(blocked_bwrap, tmp_path):
     sub = tmp_path / "sub.py"
     sub.write_text(SOFTMAX, encoding="utf-8")
@@ -123,6 +125,7 @@ def test_isolation_bwrap_when_blocked_exits_2_from_the_cli(blocked_bwrap, tmp_pa
 # -- check doctor ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_doctor_reports_blocked_bubblewrap_and_what_to_do(blocked_bwrap):
     run = run_cli("doctor")
     assert run.returncode == 0, run.stderr
@@ -135,6 +138,7 @@ def test_doctor_reports_blocked_bubblewrap_and_what_to_do(blocked_bwrap):
     assert r["bubblewrap"]["reason"] == "blocked" and UID_MAP_ERROR in r["bubblewrap"]["detail"]
 
 
+@pytest.mark.slow
 def test_doctor_json_describes_this_machine(tmp_path, monkeypatch):
     secret = f"secret-{CANARY[-12:]}-0123456789abcdef"
     (tmp_path / "secret").write_text(secret)
@@ -158,6 +162,7 @@ def test_doctor_json_describes_this_machine(tmp_path, monkeypatch):
     assert "data secret     set" in text.stdout
 
 
+@pytest.mark.slow
 def test_doctor_says_when_no_secret_is_set(monkeypatch):
     monkeypatch.delenv("NLP100_DATA_SECRET", raising=False)
     monkeypatch.delenv("NLP100_HIDDEN", raising=False)

@@ -11,7 +11,8 @@ import os
 import sys
 import sysconfig
 
-SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/etc", "/proc", "/sys", "/dev")
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/proc", "/sys", "/dev")
+ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf", "/etc/fonts")  # as bwrap
 
 
 def python_dirs() -> list[str]:
@@ -102,6 +103,6 @@ def device_files() -> list[str]:
 
 def confine_spec(read: list[str], write: list[str], shm: bool) -> dict:
     """The Landlock rules of a reduced worker (see ``landlock.py``)."""
-    folders = list(SYSTEM_DIRS) + python_dirs() + list(read) + list(write)
+    folders = list(SYSTEM_DIRS) + list(ETC) + python_dirs() + list(read) + list(write)
     return {"read": allow_list(folders), "write": [os.path.realpath(w) for w in write] + (["/dev/shm"] if shm else []),
             "devices": device_files()}

@@ -21,10 +21,10 @@ it did.  Processes a case starts should carry ``nlp100-adv-<name>`` on their com
 
 Checked for every case and mode: the exit status and verdict; the test canary (planted in the grader's
 environment by conftest) nowhere in the report or the CLI's output; the grader's folder holding only its report
-and an unchanged ``results.jsonl``; no new file among the cases; no connection to a TCP listener the harness
+and an unchanged ``results.jsonl``; no new file next to the cases; no connection to a TCP listener the harness
 holds during the grading; with ``leaves_nothing``, no process with the case's marker or the worker's uid, no
-cgroup ``nlp100-<grader pid>-*``, no launch folder ``/tmp/nlp100-<grader pid>-*``, no file of the worker's uid in
-the shared temporary folders.
+cgroup ``nlp100-<grader pid>-*``, no launch folder ``/tmp/nlp100-<grader pid>-*``, no file of the worker's uid nor
+any ``nlp100-adv-*`` file in the shared temporary folders (cases name what they write so).
 
 Modes: ``bwrap`` (bubblewrap works here); ``uid`` (reduced isolation with a root grader: the worker runs as a
 dedicated uid); ``user`` (reduced isolation with an ordinary grader user: the grader itself runs under
@@ -66,6 +66,7 @@ MODES = ("bwrap", "uid", "user")
 RAN = "nlp100-adv: attack ran"
 GRADE_TIMEOUT_S = 400
 RESULTS_LINE = '{"student": "earlier", "score": 5}\n'
+GRADER_PREFIX = "nlp100-adv-grader-"   # the grader's folder of one grading (its cwd and --output)
 CAPABILITIES = ("private-files", "private-network", "signal-scope", "process-tracking", "memory-cgroup")
 
 
@@ -147,6 +148,7 @@ class Outcome:
     connections: int
     shmem_growth_mb: float
     wall_s: float
+    new_case_files: list[str]
 
 
 class Listener(threading.Thread):
@@ -184,7 +186,7 @@ def _shmem_mb() -> float:
 
 
 def _grader_dir(m: Mode) -> Path:
-    d = Path(tempfile.mkdtemp(prefix="nlp100-adv-grader-"))
+    d = Path(tempfile.mkdtemp(prefix=GRADER_PREFIX))
     (d / "results.jsonl").write_text(RESULTS_LINE)
     if m.grader_uid is not None:
         for p in (d, d / "results.jsonl"):
@@ -221,6 +223,8 @@ def leftovers(case: Path, grader_pid: int, worker_uids: list[int]) -> list[str]:
     for base in {b for b in (lay.memory, lay.pids, lay.cpu) if b is not None}:
         found += [f"cgroup {g}" for g in glob.glob(f"{base}/nlp100-{grader_pid}-*")]
     found += [f"launch folder {g}" for g in glob.glob(f"{tempfile.gettempdir()}/nlp100-{grader_pid}-*")]
+    for base in identity.SHARED_DIRS:   # what a case writes is named nlp100-adv-* (the harness's folders excepted)
+        found += [f"file {g}" for g in glob.glob(f"{base}/nlp100-adv-*") if GRADER_PREFIX not in g]
     for uid in worker_uids:
         found += [f"process {p} of uid {uid}" for p in identity.processes_of(uid)]
         for base in identity.SHARED_DIRS:
@@ -252,10 +256,12 @@ def grade(case: Path, m: Mode) -> Outcome:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     env = {**cli_env(), "HOME": str(gdir)}
+    before = set(os.listdir(CASES_DIR))
     t0 = time.monotonic()
     try:
         p = subprocess.Popen(_command(case, exp, m, gdir / "report.json"), cwd=str(gdir), env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)   # an attack that gets through kills the grader, not pytest
         stdout, stderr = p.communicate(timeout=GRADE_TIMEOUT_S)
     finally:
         done.set()
@@ -267,7 +273,7 @@ def grade(case: Path, m: Mode) -> Outcome:
     uids = _worker_uids(report, stdout + stderr)
     left = leftovers(case, p.pid, uids) if exp["leaves_nothing"] else []
     out = Outcome(p.returncode, report, stdout, stderr, sorted(os.listdir(gdir)), (gdir / "results.jsonl").read_text(),
-                  left, connections, peak[0], wall)
+                  left, connections, peak[0], wall, sorted(set(os.listdir(CASES_DIR)) - before))
     shutil.rmtree(gdir, ignore_errors=True)
     return out
 
@@ -342,7 +348,7 @@ def test_case(case, mode_name, outcomes):
             assert o.report["output"]["truncated"] is True, why
     assert set(o.grader_dir) <= {"results.jsonl", "report.json", "report_files", ".hypothesis"}, f"{o.grader_dir} {why}"
     assert o.results_line == RESULTS_LINE, f"results.jsonl changed {why}"
-    assert not [p for p in CASES_DIR.iterdir() if p.suffix != ".py" and p.name != "__pycache__"], why
+    assert not [n for n in o.new_case_files if n != "__pycache__"], f"new files next to the case: {o.new_case_files} {why}"
     assert o.connections == 0, f"{o.connections} connection(s) reached the harness's listener {why}"
     assert o.leftovers == [], f"left behind: {o.leftovers} {why}"
     if "max_shmem_growth_mb" in exp:

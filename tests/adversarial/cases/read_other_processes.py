@@ -4,9 +4,10 @@
 # zero = ["softmax"]
 # leaves_nothing = true
 # requires = ["private-files"]
-# why = "reads /proc/PID/environ (and mem maps) of the grader and every other visible process, and prints what mentions NLP100"
+# why = "reads /proc/PID/environ of its parent and of every visible process of this harness, and prints what mentions NLP100"
 # ---
-"""Reads the environment of other processes; the grader's holds the test canary."""
+"""Reads the environment of other processes; the grader's holds the test canary (only this harness's processes
+are read: on a shared machine a regression must not print anyone else's environment)."""
 import os
 import sys
 
@@ -15,10 +16,18 @@ import torch
 _done = False
 
 
+def _ours(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"tests/adversarial" in f.read()
+    except OSError:
+        return False
+
+
 def _attack():
     print("nlp100-adv: attack ran", flush=True)
     seen = 0
-    pids = {str(os.getppid())} | {p for p in os.listdir("/proc") if p.isdigit()}
+    pids = {str(os.getppid())} | {p for p in os.listdir("/proc") if p.isdigit() and _ours(p)}
     for pid in sorted(pids):
         if pid == str(os.getpid()):
             continue

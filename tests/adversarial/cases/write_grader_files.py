@@ -4,14 +4,22 @@
 # zero = ["softmax"]
 # leaves_nothing = true
 # requires = ["private-files"]
-# why = "writes next to the report and the results file, into the grader's working folder and next to the submission: every path it can learn from /proc"
+# why = "writes next to the report and the results file, into the grader's working folder and next to the submission: every path it can learn from /proc (only this harness's)"
 # ---
-"""Writes the grader's files: the paths come from the command lines and working folders of every visible process."""
+"""Writes the grader's files: the paths come from the command lines and working folders of visible processes.
+
+Only paths of this test harness are attacked (SCOPE): on a shared machine a regression must not write into
+anyone else's folders."""
 import os
 
 import torch
 
 _done = False
+SCOPE = ("nlp100-adv", "tests/adversarial")
+
+
+def _ours(path):
+    return any(s in path for s in SCOPE)
 
 
 def _targets():
@@ -34,6 +42,7 @@ def _targets():
             dirs.add(os.readlink(f"/proc/{pid}/cwd"))
         except OSError:
             pass
+    dirs, files = {d for d in dirs if _ours(d)}, {f for f in files if _ours(f)}
     for d in list(dirs):
         files.add(os.path.join(d, "results.jsonl"))
     return sorted(dirs), sorted(files)
