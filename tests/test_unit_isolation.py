@@ -373,9 +373,16 @@ def test_masks_cover_the_checker_and_packs_only_under_bound_folders(tmp_path):
 # -- E: CPU time as the grader reads it ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("cgroup", [True, False], ids=["cgroup", "proc"])
 @pytest.mark.parametrize("mode", MODES)
-def test_cpu_seconds_count_spinning_not_sleeping(mode):
+def test_cpu_seconds_count_spinning_not_sleeping(mode, cgroup, without):
+    """From the worker's cpuacct cgroup where there is one, else from /proc (the grader times 77 this way)."""
+    if not cgroup:
+        without(cgroups=NO_CGROUPS)
+    elif probe().cgroups.cpu is None:
+        pytest.skip("no cpu cgroup can be made here")
     s = start(mode)
+    assert (s.launch.group is not None) == cgroup
     try:
         c0 = s.cpu_seconds()
         assert s.call("nap", 1.0) == 1.0
@@ -409,3 +416,54 @@ def test_dedicated_uid_tests_pass(tmp_path):
                        timeout=600)
     assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
     assert " passed" in p.stdout and "skipped" not in p.stdout, p.stdout[-2000:]
+
+
+# -- cgroup layouts (v1 and v2 trees, made of plain folders) -------------------------------------------------------
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_v2_layout_uses_the_nearest_ancestor_that_delegates_memory(tmp_path):
+    mount = _tree(tmp_path, {"cgroup.controllers": "cpu memory pids", "cgroup.procs": "", "cgroup.subtree_control": "memory pids",
+                             "user.slice/cgroup.procs": "", "user.slice/cgroup.subtree_control": "memory pids",
+                             "user.slice/s-1.scope/cgroup.procs": "42", "user.slice/s-1.scope/cgroup.subtree_control": ""})
+    lay = cgroups.layout(mount, "0::/user.slice/s-1.scope\n")
+    assert lay.version == "v2" and lay.memory == lay.pids == lay.cpu == mount / "user.slice"
+    (mount / "user.slice/cgroup.subtree_control").write_text("pids")
+    assert cgroups.layout(mount, "0::/user.slice/s-1.scope\n").memory == mount        # the root, then
+    (mount / "cgroup.subtree_control").write_text("")
+    lay = cgroups.layout(mount, "0::/user.slice/s-1.scope\n")
+    assert lay.memory is None and "delegates the memory controller" in lay.why
+
+
+def test_v2_cgroup_gets_memory_max_no_swap_and_pids(tmp_path):
+    base = _tree(tmp_path, {"cgroup.controllers": "memory pids", "cgroup.procs": "", "cgroup.subtree_control": "memory pids"})
+    real_mkdir = Path.mkdir
+
+    def mkdir(self, *a, **k):      # the kernel makes a cgroup's files; here: the ones create() looks for
+        real_mkdir(self, *a, **k)
+        for f in ("memory.swap.max", "pids.max", "cgroup.procs"):
+            (self / f).write_text("max")
+
+    import unittest.mock as mock
+    with mock.patch.object(Path, "mkdir", mkdir):
+        g = cgroups.create(512, 32, cgroups.layout(base, "0::/\n"))
+    assert g.version == "v2" and g.memory_mb == 512 and g.nproc == 32 and len(g.dirs) == 1
+    d = g.dirs[0]
+    assert d.name.startswith(f"nlp100-{os.getpid()}-")
+    assert (d / "memory.max").read_text() == str(512 << 20) and (d / "memory.swap.max").read_text() == "0"
+    assert (d / "pids.max").read_text() == "32" and (d / "memory.oom.group").read_text() == "1"
+
+
+def test_v1_layout_prefers_the_graders_own_cgroup(tmp_path):
+    mount = _tree(tmp_path, {"memory/cgroup.procs": "", "memory/job/cgroup.procs": "", "pids/cgroup.procs": "",
+                             "cpuacct/cgroup.procs": ""})
+    lay = cgroups.layout(mount, "4:memory:/job\n8:pids:/\n2:cpuacct:/\n")
+    assert lay.version == "v1" and lay.memory == mount / "memory/job" and lay.pids == mount / "pids"
+    lay = cgroups.layout(mount, "4:memory:/elsewhere\n")      # not visible here (a container): the hierarchy's root
+    assert lay.memory == mount / "memory"
