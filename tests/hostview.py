@@ -8,8 +8,10 @@ None where it cannot be done (not root, no ``unshare``).
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -37,10 +39,16 @@ def closed_dir() -> tuple[str, str] | None:
     return None
 
 
+@functools.cache
 def prefix() -> list[str] | None:
     closed = closed_dir()
     if closed is None:
         return []
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return None
-    return ["unshare", "-m", "--propagation", "private", "sh", "-c", SCRIPT, "hostview", *closed]
+    cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", SCRIPT, "hostview", *closed]
+    try:   # a container without CAP_SYS_ADMIN cannot make a mount namespace
+        ok = subprocess.run([*cmd, "true"], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    return cmd if ok else None
