@@ -209,6 +209,49 @@ def test_sandbox_survivors_are_an_error_not_a_result(monkeypatch):
         kill(launch)
 
 
+GRADER = textwrap.dedent('''
+    import threading, time
+    from checker.sandbox.client import SandboxClient
+    from checker.sandbox.limits import Limits
+    from checker.sandbox.local import launch_local
+    from checker.sandbox.session import WorkerSession
+    s = WorkerSession(Limits(call_timeout_s=300), lambda lim: launch_local(lim, "rlimits"))
+    s.load("def spin():\\n    while True:\\n        pass\\n")
+    threading.Thread(target=lambda: SandboxClient(s).call("spin"), daemon=True).start()
+    time.sleep(1)
+    print(s.launch.proc.pid, flush=True)
+    time.sleep(300)
+''')
+
+
+def kill_a_grader() -> tuple[int, int | None]:
+    """Start a grader whose reduced worker is busy in student code (an idle one would end at EOF of its requests),
+    SIGKILL the grader; (worker pid, worker uid) once the worker is gone, or AssertionError.  What the dead grader could not remove (its empty cgroups, its folder) is removed here."""
+    grader = subprocess.Popen([sys.executable, "-c", GRADER], stdout=subprocess.PIPE, text=True, cwd=str(ROOT))
+    try:
+        worker = int(grader.stdout.readline())
+        uid = int(Path(f"/proc/{worker}").stat().st_uid)
+    finally:
+        grader.kill()
+        grader.wait()
+    try:
+        assert local._wait_gone(worker, 10), "the worker outlived its grader"
+    finally:
+        lay = probe().cgroups
+        for base in {b for b in (lay.memory, lay.pids, lay.cpu) if b is not None}:
+            for d in base.glob(f"nlp100-{grader.pid}-*"):
+                local._kill_cgroup(d)
+                d.rmdir()
+        for d in Path("/tmp").glob(f"nlp100-{grader.pid}-*"):
+            local._rmtree(d)
+    return worker, uid
+
+
+def test_a_reduced_worker_dies_with_its_grader():
+    """A grader killed with SIGKILL cannot clean up: the worker gets SIGKILL from the kernel (PR_SET_PDEATHSIG)."""
+    kill_a_grader()
+
+
 # -- C: memory: a memory cgroup where the grader may make one ------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from checker.sandbox import identity
 from checker.sandbox.limits import Limits
 from checker.sandbox.probe import probe
 
-from test_unit_isolation import NO_CGROUPS, SOURCE, host_processes_with, start, without  # noqa: F401 (fixture)
+from test_unit_isolation import NO_CGROUPS, SOURCE, host_processes_with, kill_a_grader, start, without  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.skipif(not probe().root or bool(probe().drop),
                                 reason=f"no dedicated uid here: {probe().drop or 'not root'}")
@@ -135,3 +135,9 @@ def test_the_drawn_uid_is_unused_and_mapped():
     uid = identity.pick_id()
     assert uid is not None and uid not in (0, os.getuid(), 65534)
     assert identity.processes_of(uid) == []
+
+
+def test_the_worker_of_a_killed_grader_dies_after_its_uid_switch():
+    """PR_SET_PDEATHSIG is cleared by a change of uid: it is set after the switch."""
+    worker, uid = kill_a_grader()
+    assert uid != 0

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-PR_SET_SECUREBITS, PR_CAPBSET_DROP = 28, 24
+PR_SET_SECUREBITS, PR_CAPBSET_DROP, PR_SET_PDEATHSIG = 28, 24, 1
 # SECBIT_NOROOT, NO_SETUID_FIXUP, KEEP_CAPS and NO_CAP_AMBIENT_RAISE, each with its lock: exec never grants root's
 # capabilities again, whatever the uid
 SECUREBITS = 0x1 | 0x2 | 0x4 | 0x8 | 0x20 | 0x40 | 0x80
@@ -136,6 +136,14 @@ def capability_dropper():
             libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
 
     return drop
+
+
+def death_signal_setter():
+    """A function for the child between fork and exec: SIGKILL when the grader's thread that started it dies."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    return lambda: libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
 def _remove(path: str) -> None:

@@ -15,6 +15,8 @@ HOME; mode 0700) with rlimits; as a dedicated unprivileged uid when the grader i
 where the kernel has it (reads of the system and Python only, writes to its own folders only, no TCP, no
 signals or ptrace-like access to processes outside it).
 
+A reduced worker gets SIGKILL when its grader dies (PR_SET_PDEATHSIG; bubblewrap: --die-with-parent).
+
 Both: where the grader may make cgroups (root, or a delegated v2 subtree), a memory cgroup counts what the
 address-space rlimit cannot (shared memory, memfd, tmpfs pages) and a pids cgroup caps processes.  ``kill``
 kills every process of the worker, daemons that left its session included, and waits until none is left.
@@ -251,6 +253,11 @@ def _wait_gone(pid: int, timeout: float) -> bool:
         time.sleep(0.01)
 
 
+def _kill_cgroup(cg: Path) -> None:
+    """Kill every process in one cgroup folder and wait (bounded) until it is empty (for callers holding only its path)."""
+    cgroups.WorkerCgroup("v1", (cg,), None, None, None, None, None).kill(KILL_WAIT_S)
+
+
 def _rmtree(path: Path) -> None:
     def retry(fn, p, _exc):
         try:
@@ -365,8 +372,9 @@ def _who(uid: int | None, p: Probe) -> str:
     return "runs as your own user" if not p.root else "runs as root without capabilities"
 
 
-def _preexec(group: cgroups.WorkerCgroup | None, nproc: int | None, uid: int | None, drop_caps: bool):
+def _preexec(group: cgroups.WorkerCgroup | None, nproc: int | None, uid: int | None, drop_caps: bool, reduced: bool):
     drop = identity.capability_dropper() if drop_caps else None
+    die_with_grader = identity.death_signal_setter() if reduced else None    # bwrap: --die-with-parent
 
     def run():  # in the child between fork and exec: cgroups first (they need root), then capabilities and uid
         import resource
@@ -381,6 +389,8 @@ def _preexec(group: cgroups.WorkerCgroup | None, nproc: int | None, uid: int | N
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
+        if die_with_grader is not None:
+            die_with_grader()             # last: a change of uid clears it
 
     return run
 
@@ -427,7 +437,7 @@ def _start(limits: Limits, p: Probe, mode: str, why: str, root: Path) -> Launch:
     group = cgroups.create(limits.memory_mb, limits.nproc, p.cgroups)
     desc += f", {_procs_note(group, nproc, limits)}, {_memory_note(group)}"
     try:
-        proc, req_w, resp_r = _popen(cmd, env, workdir, _preexec(group, nproc, uid, mode == "rlimits" and p.root), info_w)
+        proc, req_w, resp_r = _popen(cmd, env, workdir, _preexec(group, nproc, uid, mode == "rlimits" and p.root, mode == "rlimits"), info_w)
     except BaseException:
         if info_r is not None:
             os.close(info_r)
