@@ -224,6 +224,23 @@ GRADER = textwrap.dedent('''
 ''')
 
 
+def left_by(grader: int, remove: bool = False) -> list[Path]:
+    """The cgroups and launch folders a (dead) grader left; with ``remove``, removed as a batch does after a dead
+    grader: ``local._kill_cgroup`` on the pids cgroup only, then rmdir of that one."""
+    lay = probe().cgroups
+    found = [d for b in {b for b in (lay.memory, lay.pids, lay.cpu) if b} for d in b.glob(f"nlp100-{grader}-*")]
+    found += list(Path("/tmp").glob(f"nlp100-{grader}-*"))
+    if remove:
+        for d in [d for d in found if lay.pids is not None and d.parent == lay.pids]:
+            local._kill_cgroup(d)
+            d.rmdir()
+        for d in Path("/tmp").glob(f"nlp100-{grader}-*"):
+            local._rmtree(d)
+        for b in {b for b in (lay.memory, lay.cpu) if b}:
+            assert not list(b.glob(f"nlp100-{grader}-*")), "the worker's other cgroups outlived _kill_cgroup"
+    return found
+
+
 def kill_a_grader() -> tuple[int, int | None]:
     """Start a grader whose reduced worker is busy in student code (an idle one would end at EOF of its requests),
     SIGKILL the grader; (worker pid, worker uid) once the worker is gone, or AssertionError.  What the dead grader could not remove (its empty cgroups, its folder) is removed here."""
@@ -237,13 +254,7 @@ def kill_a_grader() -> tuple[int, int | None]:
     try:
         assert local._wait_gone(worker, 10), "the worker outlived its grader"
     finally:
-        lay = probe().cgroups
-        for base in {b for b in (lay.memory, lay.pids, lay.cpu) if b is not None}:
-            for d in base.glob(f"nlp100-{grader.pid}-*"):
-                local._kill_cgroup(d)
-                d.rmdir()
-        for d in Path("/tmp").glob(f"nlp100-{grader.pid}-*"):
-            local._rmtree(d)
+        left_by(grader.pid, remove=True)
     return worker, uid
 
 

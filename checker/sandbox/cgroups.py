@@ -230,6 +230,25 @@ def _make(base: Path | None, name: str) -> Path | None:
         return None
 
 
+def namesakes(cg: Path, where: Layout | None = None) -> WorkerCgroup:
+    """A worker's cgroups from the path of one of them: its folders of the same name in every hierarchy."""
+    lay = where or layout()
+    dirs = [b / cg.name for b in dict.fromkeys((lay.memory, lay.pids, lay.cpu)) if b is not None and (b / cg.name).is_dir()]
+    dirs = dirs if cg in dirs else [cg, *dirs]
+    return WorkerCgroup(lay.version, tuple(dirs), None, None, None, None, None)
+
+
+def raw_procs(dirs) -> set[int]:
+    """Every pid listed in the folders, zombies included."""
+    out: set[int] = set()
+    for d in dirs:
+        try:
+            out |= {int(p) for p in (d / "cgroup.procs").read_text().split()}
+        except OSError:
+            pass
+    return out
+
+
 def create(memory_mb: int | None, nproc: int | None, where: Layout | None = None) -> WorkerCgroup | None:
     """The cgroups of a new worker, or None where this process can make none."""
     lay = where or layout()

@@ -254,8 +254,18 @@ def _wait_gone(pid: int, timeout: float) -> bool:
 
 
 def _kill_cgroup(cg: Path) -> None:
-    """Kill every process in one cgroup folder and wait (bounded) until it is empty (for callers holding only its path)."""
-    cgroups.WorkerCgroup("v1", (cg,), None, None, None, None, None).kill(KILL_WAIT_S)
+    """For callers holding only a worker cgroup's path (its grader died): kill what is in it and in its namesakes of the
+    other hierarchies (memory, cpuacct), reap those that are the caller's children, remove the namesakes."""
+    group = cgroups.namesakes(cg)
+    pids = cgroups.raw_procs(group.dirs)
+    group.kill(KILL_WAIT_S)
+    for pid in pids | cgroups.raw_procs(group.dirs):
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+    others = tuple(d for d in group.dirs if d != cg)    # the caller removes ``cg`` itself
+    cgroups.WorkerCgroup(group.version, others, None, None, None, None, None).remove(0.5)
 
 
 def _rmtree(path: Path) -> None:
