@@ -330,6 +330,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "gsp_next": {"en": "next: in Gradescope, open the assignment's Configure Autograder page, choose Zip file upload, upload {path}, and wait for the image build to finish (setup.sh installs Python, torch CPU and the checker: several minutes); then submit a test file with `Test Autograder`",
                  "ja": "次の手順: Gradescope で課題の「Configure Autograder」を開き、「Zip file upload」で {path} をアップロードして、イメージのビルドが終わるのを待ちます (setup.sh が Python、torch CPU 版、チェッカーを入れるので数分かかります)。その後「Test Autograder」でテスト用のファイルを提出してください"},
     # --- end of packaging and Gradescope ---------------------------------------
+    # --- sandbox isolation (checker.sandbox.local, check doctor) ----------------
+    "sandbox_bwrap_unusable": {"en": "--isolation bwrap: bubblewrap cannot be used on this machine ({reason}); `check doctor` says why and what to do, or grade with --isolation auto",
+                               "ja": "--isolation bwrap: このマシンでは bubblewrap を使えません ({reason})。理由と対処は `check doctor` で確認できます。--isolation auto で採点することもできます"},
+    "sandbox_survivors": {"en": "processes of the sandboxed worker were still running {seconds} s after it was killed (pids {pids}); no result is written",
+                          "ja": "サンドボックスのプロセスが強制終了から {seconds} 秒たっても残っています (pid {pids})。結果は書き込みません"},
+    # --- end of sandbox isolation ----------------------------------------------
 }
 
 

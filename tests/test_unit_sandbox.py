@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 
 from checker.sandbox.limits import Limits
-from checker.sandbox.local import bwrap_path, launch_local, sandbox_env
+from checker.sandbox.local import launch_local, sandbox_env
+from checker.sandbox.probe import probe as machine
 from checker.sandbox.client import SandboxClient
 from checker.sandbox.session import StudentError, WorkerGone, WorkerSession
 
 from conftest import CANARY, CANARY_NAME, ROOT
 
-needs_bwrap = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
+needs_bwrap = pytest.mark.skipif(not machine().bwrap.usable, reason=f"bubblewrap does not work here ({machine().bwrap.reason})")
 
 
 class ProbeSession(WorkerSession):
@@ -429,8 +430,8 @@ def test_rlimits_isolation_works_and_says_reduced(tmp_path):
 
 
 def test_bwrap_isolation_is_not_reduced(probe):
-    if bwrap_path() is None:
-        pytest.skip("bubblewrap (bwrap) is not installed")
+    if not machine().bwrap.usable:
+        pytest.skip("bubblewrap does not work here")
     assert "bubblewrap" in probe.isolation and "reduced" not in probe.isolation
 
 

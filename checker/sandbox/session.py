@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import select
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from .limits import Limits
 
 
 SUBMISSION_NAME = "submission.py"   # the submission's name inside the sandbox, whatever the student called it
+EXIT_GRACE_S = 1.0                  # after "exit", the worker's time to flush its output and end by itself
 
 
 class WorkerGone(Exception):
@@ -180,9 +182,10 @@ class WorkerSession:
         if self.alive:
             try:
                 wire.write_frame(self.launch.req_fd, wire.encode_frame({"op": "exit", "id": -1}))
-            except OSError:
+                self.launch.proc.wait(timeout=EXIT_GRACE_S)
+            except (OSError, subprocess.TimeoutExpired):
                 pass
-        self._stop_process()
+        self._stop_process()   # returns only when every process of the worker is gone
 
     def _stop_process(self) -> None:
         if self.launch is None:

@@ -34,6 +34,10 @@ _T0 = time.perf_counter()
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wire  # noqa: E402  (this folder only: the worker runs outside the checker package)
 
+if "--confine" in sys.argv:  # the reduced isolation: Landlock, before torch starts any thread (it binds threads)
+    import landlock  # noqa: E402
+
+    landlock.restrict_from(sys.argv[sys.argv.index("--confine") + 1])
 sys.path.pop(0)
 
 import torch  # noqa: E402
@@ -360,8 +364,26 @@ class Worker:
                 meta, values = handler(h, v)
             except BaseException as e:  # noqa: BLE001 - student code may raise anything, SystemExit included
                 self.send({"id": rid, "ok": False, "error": self.error(e, op)})
+                _flush()
                 continue
             self.send({"id": rid, "ok": True, **(meta or {})}, values)
+            _flush()
+
+
+def _flush(c_stdio: bool = False) -> None:
+    """Push out what the submission printed (Python's buffers, and with ``c_stdio`` C's) before the grader reads it."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - a replaced or closed stream
+            pass
+    if c_stdio:
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).fflush(None)
+        except BaseException:  # noqa: BLE001
+            pass
 
 
 def main(argv: list[str]) -> None:
@@ -389,8 +411,10 @@ def main(argv: list[str]) -> None:
     own = sorted(own | {os.path.realpath(d) for d in own})
     load = worker.op_load
     worker.op_load = lambda h, v: load({**h, "library_dirs": list(h.get("library_dirs") or []) + own}, v)
-    worker.serve()
-    sys.stdout.flush()
+    try:
+        worker.serve()
+    finally:
+        _flush(c_stdio=True)
     os._exit(0)
 
 
