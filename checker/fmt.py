@@ -96,16 +96,6 @@ def value(v, recipe: str | None = None) -> str:
     return r if len(r) < 200 else r[:200] + "..."
 
 
-def describe_type(v) -> str:
-    if isinstance(v, Opaque):
-        return v.type + (f" ({v.note})" if v.note else "")
-    if isinstance(v, torch.Tensor):
-        return f"torch.Tensor {tuple(v.shape)} {str(v.dtype).split('.')[-1]}"
-    if isinstance(v, np.ndarray):
-        return "numpy.ndarray"
-    return type(v).__name__
-
-
 def call(fn: str, args, kwargs, recipes: dict | None = None) -> str:
     recipes = recipes or {}
     parts = [value(a, recipes.get(i)) for i, a in enumerate(args)]

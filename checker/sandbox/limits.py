@@ -1,7 +1,7 @@
 """Resource limits for one sandboxed worker (plain data, shared by every backend)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -18,9 +18,6 @@ class Limits:
     load_timeout_s: float = 20.0   # wall clock for importing the submission
     start_timeout_s: float = 60.0  # wall clock for the worker to start (import torch)
     total_timeout_s: float = 600.0 # wall clock for the whole submission
-
-    def merged(self, **changes) -> "Limits":
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def for_worker(self) -> dict:
         """The rlimits the worker applies to itself before importing the submission."""

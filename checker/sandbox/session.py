@@ -85,7 +85,7 @@ class _Capture(threading.Thread):
 class WorkerSession:
     """Talks to one worker. Not thread-safe: one request at a time."""
 
-    def __init__(self, limits: Limits, launcher: Callable, max_elements: int = 1 << 27,
+    def __init__(self, limits: Limits, launcher: Launcher, max_elements: int = 1 << 27,
                  wire_budget: int = wire.DEFAULT_SUBMISSION_BUDGET):
         self.limits = limits
         self.launcher = launcher
