@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from .launch import Launch, Launcher
 
 from ..errors import SandboxError
 from . import wire
@@ -93,7 +93,7 @@ class WorkerSession:
         # what decoding the worker's answers may materialise over the whole submission (restarts
         # included); each answer is also held to wire.DEFAULT_MESSAGE_BUDGET on its own
         self.wire_budget = wire.Budget(wire_budget, "submission")
-        self.launch = None
+        self.launch: Launch | None = None
         self.ready: dict = {}
         self.loaded: dict | None = None
         self.started_at = time.monotonic()
@@ -161,7 +161,7 @@ class WorkerSession:
         """A fresh worker for the same submission (after a crash or a timeout)."""
         self._stop_process()
         self.restarts += 1
-        self.launch = None
+        self.launch: Launch | None = None
         self.ready = {}
         return self.load(self._text, self._seed)
 
