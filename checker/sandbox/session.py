@@ -161,7 +161,7 @@ class WorkerSession:
         """A fresh worker for the same submission (after a crash or a timeout)."""
         self._stop_process()
         self.restarts += 1
-        self.launch: Launch | None = None
+        self.launch = None
         self.ready = {}
         return self.load(self._text, self._seed)
 
