@@ -14,7 +14,7 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
+from ._version import __version__
 from .errors import CheckerError, UsageError
 from .messages import Msg, render
 from .settings import current

@@ -34,7 +34,7 @@ from .source import SourceError
 def batch_key(options: Options, exercises: list[str] | None) -> dict:
     """Every input that changes a grade besides the file: ``Options.grade_key()``, the exercises,
     the exercise specs as discovered (public and hidden items), the hidden spec files, the checker."""
-    from .. import __version__
+    from .._version import __version__
     from ..spec import discover, hidden_dir
 
     specs = hashlib.sha256()

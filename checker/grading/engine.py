@@ -17,7 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 from ..errors import CheckerError, UsageError
 from ..messages import Catalog, render
 from ..sandbox.limits import Limits

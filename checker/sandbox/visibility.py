@@ -44,13 +44,11 @@ def _package_dir(name: str) -> str | None:
 
 def hidden_packages() -> list[str]:
     """Real paths of the checker package's folder and of every installed pack's package folder."""
-    names = ["checker"]
-    try:
-        from ..spec.packs import installed
+    from importlib.metadata import entry_points
 
-        names += [p.package for p in installed()]
-    except Exception:  # noqa: BLE001 - no pack installed: only the checker to hide
-        pass
+    names = ["checker"]
+    # every installed pack, by its entry point's module (read, not loaded: the sandbox layer knows no pack)
+    names += [ep.value.partition(":")[0].split(".")[0] for ep in entry_points(group="nlp100_checker.packs")]
     return sorted({d for d in map(_package_dir, names) if d})
 
 
