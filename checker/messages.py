@@ -19,6 +19,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_implemented": {"en": "`{function}` is not defined in your file", "ja": "ファイルに `{function}` が定義されていません"},
     "not_implemented_stub": {"en": "`{function}` is still the template's stub: write its body", "ja": "`{function}` はテンプレートのままです: 中身を書いてください"},
     "not_implemented_raised": {"en": "`{call}` raised NotImplementedError: it is not written yet", "ja": "`{call}` が NotImplementedError を送出しました: まだ書かれていません"},
+    "notebook_cell_failed": {"en": "notebook cell {cell} raised {type} ({message}); the other cells ran, and the functions it defines may be missing",
+                             "ja": "ノートブックのセル {cell} で {type} が送出されました ({message})。ほかのセルは実行しました。このセルで定義する関数は欠けているかもしれません"},
+    "notebook_cell_slow": {"en": "notebook cell {cell} ran longer than {s} s and was stopped (loading your data or training at the top level is not needed for grading)",
+                           "ja": "ノートブックのセル {cell} が {s} 秒を超えたので止めました (トップレベルでのデータ読み込みや学習は採点に必要ありません)"},
     "not_implemented_many": {"en": "your file does not define {functions}", "ja": "ファイルに {functions} が定義されていません"},
     "internal_error": {
         "en": "internal error: this is a bug in the checker, not in your code ({error}). Please report it with this output.",

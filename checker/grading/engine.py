@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ..errors import CheckerError, UsageError
-from ..messages import Catalog, render
+from ..messages import Catalog, Msg, render
 from ..sandbox.limits import Limits
 from ..sandbox.session import StudentError, WorkerGone, WorkerSession
 from ..spec import Exercise, hidden_dir
@@ -312,10 +312,11 @@ def _merged_output(sessions: list[WorkerSession], limits: Limits) -> dict:
 
 
 def _source_notes(sub: Submission, catalog: Catalog, lang: str) -> list[str]:
-    """What reading the file changed or found: notebook magics dropped, functions defined twice (with their lines)."""
+    """What reading the file changed or found: notebook magics dropped, functions defined twice (with their lines),
+    notebook cells that failed or ran too long when it was imported."""
     if sub.file is None:
         return []
-    return [catalog.render_msg(m, lang) for m in sub.file.notes]
+    return [catalog.render_msg(m, lang) for m in [*sub.file.notes, *sub.cell_errors]]
 
 
 def _grade_item(ex, item, reg, session, sub, options, limits, defined, load_failure, resources, path) -> ItemRecord:
@@ -354,7 +355,8 @@ def _load(session: WorkerSession, sub: Submission, limits: Limits, options: Opti
         session.close()
         return CheckFailure("import_failed", {"error": str(e)[:200]}, status=Status.ERROR), set()
     try:
-        h = session.load(sub.source, seed=options.seed)
+        cells = sub.file.cells() if sub.file is not None and sub.file.kind == "ipynb" else None
+        h = session.load(sub.source, seed=options.seed, cells=cells)
     except StudentError as e:
         err = e.error
         if err.get("type") == "SystemExit":
@@ -372,4 +374,19 @@ def _load(session: WorkerSession, sub: Submission, limits: Limits, options: Opti
     funcs = h.get("functions")
     if not isinstance(funcs, list):
         funcs = []
+    sub.cell_errors = _cell_errors(h.get("cell_errors"))
     return None, {str(f) for f in funcs if isinstance(f, str)} & sub.defined
+
+
+def _cell_errors(raw) -> list[Msg]:
+    """The notebook cells that failed or ran too long while it was imported cell by cell (what the worker said)."""
+    out = []
+    for e in raw[:20] if isinstance(raw, list) else []:
+        if not isinstance(e, dict) or not isinstance(e.get("cell"), int):
+            continue
+        if e.get("type") == "timeout":
+            out.append(Msg("notebook_cell_slow", {"cell": e["cell"], "s": str(e.get("message", ""))[:10]}))
+        else:
+            out.append(Msg("notebook_cell_failed", {"cell": e["cell"], "type": str(e.get("type"))[:100],
+                                                    "message": str(e.get("message", ""))[:300]}))
+    return out

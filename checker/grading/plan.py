@@ -81,6 +81,7 @@ class Submission:
     defined: set[str]               # functions written (a template's untouched stubs are not)
     file: SourceFile | None = None  # how the text was read (notebook cells, notes)
     stubs: set[str] = field(default_factory=set)   # functions still as the template left them
+    cell_errors: list = field(default_factory=list)  # a notebook's cells that failed when the worker ran them
 
     @classmethod
     def read(cls, path: Path) -> "Submission":
@@ -122,10 +123,12 @@ def select_exercises(all_ex: dict[str, Exercise], wanted: list[str] | None, defi
     return [e for e in all_ex.values() if any(f in defined for f in e.functions)]
 
 
-def limits_for(exercises: list[Exercise], options: Options) -> Limits:
+def limits_for(exercises: list[Exercise], options: Options, sub: Submission | None = None) -> Limits:
     if not exercises:
         return Limits(threads=options.threads)
+    cells = len(sub.file.cells()) if sub is not None and sub.file is not None and sub.file.kind == "ipynb" else 0
     return Limits(
+        load_timeout_s=min(120.0, 20.0 + 3.0 * cells),   # a notebook runs cell by cell, each up to 3 s
         memory_mb=max(e.limits.memory_mb for e in exercises),
         cpu_s=int(sum(e.limits.cpu_s for e in exercises)),
         call_timeout_s=max(e.limits.call_timeout_s for e in exercises),
@@ -139,7 +142,7 @@ def make_plan(path, exercises: list[str] | None, options: Options, submission: S
     path = Path(path)
     sub = submission if submission is not None else Submission.read(path)
     chosen = select_exercises(discover(options.exercises_dir), exercises, sub.defined | sub.stubs)
-    return Plan(path, sub, chosen, limits_for(chosen, options), options)
+    return Plan(path, sub, chosen, limits_for(chosen, options, sub), options)
 
 
 def make_launcher(options: Options):

@@ -166,6 +166,18 @@ class SourceFile:
                 return cell, n
         return None, line
 
+    def cells(self) -> list[tuple[int, int, int]]:
+        """A notebook's code cells as (cell number, first line, last line) of ``text`` (empty for a ``.py``)."""
+        out: list[list[int]] = []
+        for i, (cell, _) in enumerate(self.line_map, start=1):
+            if cell is None:
+                continue
+            if out and out[-1][0] == cell and out[-1][2] == i - 1:
+                out[-1][2] = i
+            else:
+                out.append([cell, i, i])
+        return [tuple(c) for c in out]
+
     def location(self, line: int) -> Msg:
         """``line`` of ``text`` as a message: "line 12" or "cell 3, line 4"."""
         cell, n = self.where(line)

@@ -23,7 +23,8 @@ from .safetext import safe_text, safe_value
 from .limits import Limits
 
 
-SUBMISSION_NAME = "submission.py"   # the submission's name inside the sandbox, whatever the student called it
+SUBMISSION_NAME = "submission.py"
+CELL_BUDGET_S = 3.0                  # a notebook cell that runs longer is stopped (top-level training is not graded)   # the submission's name inside the sandbox, whatever the student called it
 EXIT_GRACE_S = 1.0                  # after "exit", the worker's time to flush its output and end by itself
 
 
@@ -131,7 +132,7 @@ class WorkerSession:
         self.ready = h
         return h
 
-    def load(self, source: "str | Path", seed: int = 0) -> dict:
+    def load(self, source: "str | Path", seed: int = 0, cells: list | None = None) -> dict:
         """Put the submission's text into the sandbox (a read-only folder, always as ``submission.py``) and import it there.
 
         ``source`` is the text the grader read and analysed (a path is read here, for tests): the sandbox
@@ -150,11 +151,12 @@ class WorkerSession:
 
         h, _ = self.request(
             {"op": "load", "path": f"{self.launch.sandbox_subdir}/{SUBMISSION_NAME}", "limits": self.limits.for_worker(),
-             "allowed": list(ALLOWED_MODULES), "library_dirs": library_dirs(), "seed": seed},
+             "allowed": list(ALLOWED_MODULES), "library_dirs": library_dirs(), "seed": seed,
+             **({"cells": [list(c) for c in cells], "cell_budget_s": CELL_BUDGET_S} if cells else {})},
             timeout=self.limits.load_timeout_s, during="import",
         )
         self.loaded = h
-        self._text, self._seed = text, seed
+        self._text, self._seed, self._cells = text, seed, cells
         return h
 
     def restart(self) -> dict:
@@ -163,7 +165,7 @@ class WorkerSession:
         self.restarts += 1
         self.launch = None
         self.ready = {}
-        return self.load(self._text, self._seed)
+        return self.load(self._text, self._seed, self._cells)
 
     def cpu_seconds(self) -> float | None:
         """CPU time used so far by the worker's processes, as the operating system tells the grader
