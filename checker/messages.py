@@ -23,6 +23,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                              "ja": "ノートブックのセル {cell} で {type} が送出されました ({message})。ほかのセルは実行しました。このセルで定義する関数は欠けているかもしれません"},
     "notebook_cell_slow": {"en": "notebook cell {cell} ran longer than {s} s and was stopped (loading your data or training at the top level is not needed for grading)",
                            "ja": "ノートブックのセル {cell} が {s} 秒を超えたので止めました (トップレベルでのデータ読み込みや学習は採点に必要ありません)"},
+    "hidden_item": {"en": "hidden", "ja": "非公開"},
     "not_implemented_many": {"en": "your file does not define {functions}", "ja": "ファイルに {functions} が定義されていません"},
     "internal_error": {
         "en": "internal error: this is a bug in the checker, not in your code ({error}). Please report it with this output.",

@@ -23,7 +23,8 @@ from checker.report.github import (SUMMARY_MARKER, escape_data, escape_property,
                                    github_summary)
 from checker.report.gradescope import gradescope_dict
 from checker.report.html import render_html
-from checker.report.junit import clean, render_junit
+from checker.report.common import clean
+from checker.report.junit import render_junit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -310,7 +311,7 @@ def test_gradescope_hidden_points_wait_for_publication(report):
     """Hidden items are `after_published`, and so are their points: the top level has no score
     (Gradescope totals the tests by visibility) and the summary counts public items only."""
     from checker.messages import render as msg
-    from checker.report.junit import pts
+    from checker.report.common import pts
 
     d = gradescope_dict(report)
     hidden = [(e, i) for e, i in report.items() if i.visibility == "hidden"]
@@ -540,3 +541,18 @@ def test_ci_templates_parse():
     assert "result.json" in job["artifacts"]["paths"]
     readme = (ROOT / "ci-templates" / "README.md").read_text(encoding="utf-8")
     assert "feedback, not the grade" in readme
+
+
+@pytest.mark.parametrize("fmt", ["text", "junit", "github", "html", "gradescope", "json"])
+def test_hidden_items_are_marked_in_every_format(report, fmt):
+    """An instructor's hidden items are said to be hidden wherever a report shows them (issue 8)."""
+    out = render(report, fmt)
+    word = "非公開" if report.lang == "ja" else "hidden"
+    if fmt == "gradescope":
+        tests = {t["name"]: t for t in json.loads(out)["tests"]}
+        assert tests["71 hidden_check"]["visibility"] == "after_published"
+    elif fmt == "json":
+        items = {i["name"]: i for e in json.loads(out)["exercises"] for i in e["items"]}
+        assert items["hidden_check"]["visibility"] == "hidden"
+    else:
+        assert f"hidden_fail ({word})" in out or f"hidden_fail ({word})".replace("(", "&#40;") in out, out[:3000]

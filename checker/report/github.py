@@ -26,7 +26,7 @@ import html
 
 from ..messages import render
 from ..grading.records import Status
-from .junit import clean, item_lines, pts
+from .common import clean, item_label, item_lines, pts
 
 SUMMARY_MARKER = "<!-- nlp100-checker summary -->"
 MAX_MESSAGE = 4000   # characters of one annotation's message
@@ -65,7 +65,7 @@ def github_annotations(report) -> str:
             continue
         kind = "warning" if it.status == Status.SKIPPED else "error"
         status = render(f"status_{it.status.value}", lang)
-        title = f"{ex.id} {it.name}: {status}" + (f" ({it.where})" if it.where else "")
+        title = f"{ex.id} {item_label(it, lang)}: {status}" + (f" ({it.where})" if it.where else "")
         message = "\n".join(item_lines(it, lang)) or status
         line = 1 if it.where or not isinstance(it.line, int) or isinstance(it.line, bool) or it.line < 1 else it.line
         out.append(_command(kind, message, file=report.submission, line=line, title=title))
@@ -120,7 +120,7 @@ def github_summary(report) -> str:
     out.append("|---|---|---|---:|")
     for ex, it in report.items():
         mx = it.max_score if it.counts_to_max else 0
-        out.append(f"| {_cell(ex.id + ' ' + ex.title)} | {_cell(it.name)} | {EMOJI[it.status]} "
+        out.append(f"| {_cell(ex.id + ' ' + ex.title)} | {_cell(item_label(it, lang))} | {EMOJI[it.status]} "
                    f"{render(f'status_{it.status.value}', lang)} | {pts(it.score)}/{pts(mx)} |")
     out.append(f"| **{render('total', lang)}** | | | **{pts(report.score)}/{pts(report.max_score)}** |")
     bad = [(ex, it) for ex, it in report.items() if it.status != Status.PASSED]
@@ -130,7 +130,7 @@ def github_summary(report) -> str:
         for ex, it in bad:
             body = "\n".join(md(ln) for ln in item_lines(it, lang))
             out.append("")
-            out.append(f"<details><summary>{EMOJI[it.status]} {md(ex.id)} {md(it.name)}</summary>")
+            out.append(f"<details><summary>{EMOJI[it.status]} {md(ex.id)} {md(item_label(it, lang))}</summary>")
             out.append("")
             out.append(f"<pre>{body}</pre>")
             out.append("")

@@ -26,7 +26,7 @@ import math
 
 from ..messages import render
 from ..grading.records import Status
-from .junit import clean, item_lines, pts
+from .common import clean, item_label, item_lines, pts
 
 VISIBILITY = {"public": "visible", "hidden": "after_published", "visible": "visible",
               "after_published": "after_published", "after_due_date": "after_due_date"}

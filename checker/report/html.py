@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..messages import render
 from ..grading.records import Status
-from .junit import clean, counterexample_label, pts
+from .common import clean, counterexample_label, item_label, pts
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 
@@ -184,7 +184,7 @@ def render_html(report) -> str:
             st = it.status.value
             mx = it.max_score if it.counts_to_max else 0
             detail = "".join(_item_detail(it, lang))
-            h.append(f'<tr class="item s-{st}" data-status="{st}"><td><code>{esc(it.name)}</code></td>'
+            h.append(f'<tr class="item s-{st}" data-status="{st}"><td><code>{esc(item_label(it, lang))}</code></td>'
                      f'<td><span class="badge">{esc(render(f"status_{st}", lang))}</span></td>'
                      f'<td class="item-detail">{detail}</td>'
                      f'<td class="points">{pts(it.score)} / {pts(mx)}</td></tr>')

@@ -4,16 +4,13 @@ from __future__ import annotations
 import unicodedata
 
 from ..messages import render
+from .common import item_label, pts
 from ..grading.records import Status
 
 COLOURS = {Status.PASSED: "32", Status.FAILED: "31", Status.ERROR: "31", Status.TIMEOUT: "33",
            Status.SKIPPED: "36", Status.NOT_IMPLEMENTED: "35"}
 # one column each (⧗, not the emoji ⌛, which terminals draw two columns wide and which broke the table)
 MARKS = {Status.PASSED: "✔", Status.FAILED: "✘", Status.ERROR: "!", Status.TIMEOUT: "⧗", Status.SKIPPED: "-", Status.NOT_IMPLEMENTED: "?"}
-
-
-def _pts(x: float) -> str:
-    return f"{x:g}"
 
 
 def display_width(s: str) -> int:
@@ -46,11 +43,11 @@ def render_text(report, colour: bool = False, show_output: bool = True) -> str:
     mark_width = max(display_width(m) for m in MARKS.values())
     for ex in report.exercises:
         out.append("")
-        out.append(c("1", f"[{ex.id}] {ex.title}  {_pts(ex.score)}/{_pts(ex.max_score)}"))
-        width = max([display_width(i.name) for i in ex.items] + [8])
+        out.append(c("1", f"[{ex.id}] {ex.title}  {pts(ex.score)}/{pts(ex.max_score)}"))
+        width = max([display_width(item_label(i, lang)) for i in ex.items] + [8])
         for it in ex.items:
             status = render(f"status_{it.status.value}", lang)
-            line = f"  {pad(MARKS[it.status], mark_width)} {pad(it.name, width)}  {pad(status, status_width)} {_pts(it.score)}/{_pts(it.max_score)}"
+            line = f"  {pad(MARKS[it.status], mark_width)} {pad(item_label(it, lang), width)}  {pad(status, status_width)} {pts(it.score)}/{pts(it.max_score)}"
             out.append(c(COLOURS[it.status], line))
             if it.status != Status.PASSED:
                 out.append(f"      {it.message}" + (f"  [{it.where}]" if it.where else ""))
@@ -70,7 +67,7 @@ def render_text(report, colour: bool = False, show_output: bool = True) -> str:
             for name, path in (it.artifacts or {}).items():
                 out.append(f"      {name}: {path}")
     out.append("")
-    out.append(c("1", f"{render('total', lang)}: {_pts(report.score)}/{_pts(report.max_score)}   ({report.duration_s:.1f} s)"))
+    out.append(c("1", f"{render('total', lang)}: {pts(report.score)}/{pts(report.max_score)}   ({report.duration_s:.1f} s)"))
     o = report.output or {}
     if show_output and (o.get("stdout") or o.get("stderr")):
         out.append("")
