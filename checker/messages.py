@@ -150,6 +150,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                         "ja": "コンテナを起動できませんでした。Docker エンジンは動いていますか? 採点用イメージはビルドしましたか (docker/build-image.sh)?"},
     "cli_hint_sandbox": {"en": "the sandbox could not start; `check doctor` tells what this machine offers (bubblewrap, user namespaces)",
                          "ja": "サンドボックスを起動できませんでした。このマシンで使える隔離機能 (bubblewrap、ユーザー名前空間) は `check doctor` で確認できます"},
+    "cli_unknown_data": {"en": "unknown dataset {name!r}: use one of {names}, or the path of a dataset file made by `check data build`",
+                         "ja": "データセット {name!r} はありません: {names} のいずれか、または `check data build` で作ったデータセットファイルのパスを指定してください"},
     "cli_unknown_exercise": {"en": "unknown exercise(s): {ids}; `check list` shows the exercises",
                              "ja": "そのような問題はありません: {ids}。`check list` で問題の一覧を表示できます"},
     # --- submission files (checker/source.py) ---------------------------------

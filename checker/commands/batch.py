@@ -245,6 +245,11 @@ def register(sub, env) -> None:
 def main(args) -> int:
     from ..grading.plan import read_data_secret
 
+    from .submit import check_data, check_number
+
+    check_data(args.data)
+    check_number("--jobs", args.jobs, 1, 64)
+    check_number("--max-examples", args.max_examples, 0, 100_000)
     if args.public_data and args.data_secret:
         raise UsageError("grade-batch: --public-data and --data-secret contradict each other")
     secret = None if args.public_data else read_data_secret(args.data_secret)

@@ -51,6 +51,18 @@ def check_output(path: str | None) -> Path | None:
     return out
 
 
+def check_data(name: str) -> None:
+    """--data is a name an installed pack knows, or a file or folder that exists (checked before grading)."""
+    from pathlib import Path as _P
+
+    from ..spec.packs import installed
+
+    names = sorted({n for p in installed() for n in p.data_names})
+    if name in names or _P(name).expanduser().exists():
+        return
+    raise UsageError(msg=Msg("cli_unknown_data", {"name": name, "names": ", ".join(names)}))
+
+
 def main(args) -> int:
     from ..api import Options, grade
     from ..grading.plan import read_data_secret
@@ -61,6 +73,7 @@ def main(args) -> int:
     if args.backend == "local" and (args.gpus or args.image):
         raise UsageError(msg=Msg("cli_docker_only", {"flag": "--gpus" if args.gpus else "--image"}))
     output = check_output(args.output)
+    check_data(args.data)
     opts = Options(lang=args.lang, seed=args.seed, backend=args.backend, isolation=args.isolation,
                    threads=args.threads, data=args.data, gpus=args.gpus, image=args.image,
                    data_secret=read_data_secret(args.data_secret))

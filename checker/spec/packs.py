@@ -37,7 +37,8 @@ class Pack:
     modules: tuple[str, ...] = ()                 # modules with check_*, space_*, hint_* functions
     messages: str | None = None                   # module with MESSAGES (ja/en)
     solution: str | None = None                   # the reference submission (package data), graded by `check validate`
-    data: str | None = None                       # "module:function(name, secret) -> dataset" for --data
+    data: str | None = None                       # "module:function(name, options) -> dataset" for --data
+    data_names: tuple[str, ...] = ()              # the names --data takes besides a file path (e.g. "default")
     commands: str | None = None                   # "module:function(subparsers)" adding CLI commands
     after_validate: str | None = None             # "module:function(report, exercises, record) -> problems"
     params: str | None = None                     # light module (no torch) with CHECK_PARAMS: check -> Params model

@@ -14,6 +14,7 @@ PACK = Pack(
     messages="messages",
     solution="solution.py",
     data="data:load_for_grading",
+    data_names=("default", "news"),
     commands="commands:add_commands",
     after_validate="validation:after_validate",
     params="params",
