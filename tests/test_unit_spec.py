@@ -330,3 +330,27 @@ def test_every_check_the_pack_types_exists():
     from nlp100_ch08.params import CHECK_PARAMS
 
     assert set(CHECK_PARAMS) <= set(BASE.checks)
+
+
+def test_the_shipped_json_schema_is_the_generated_one_and_every_spec_validates_against_it():
+    import json
+    import tomllib
+
+    import jsonschema
+
+    from checker.spec.packs import installed
+    from checker.spec.schema import schema_text
+    from checker.spec.validation import known_for
+
+    shipped = ROOT / "packs" / "nlp100_ch08" / "exercise.schema.json"
+    assert shipped.read_text(encoding="utf-8") == schema_text(known_for(installed())), \
+        "run `check schema -o packs/nlp100_ch08/exercise.schema.json`"
+    schema = json.loads(shipped.read_text(encoding="utf-8"))
+    for spec in sorted((ROOT / "packs" / "nlp100_ch08" / "exercises").glob("*/spec.toml")):
+        text = spec.read_text(encoding="utf-8")
+        assert text.startswith("#:schema ../../exercise.schema.json"), spec   # editors find it
+        jsonschema.validate(tomllib.loads(text), schema)
+    bad = tomllib.loads((ROOT / "packs" / "nlp100_ch08" / "exercises" / "71" / "spec.toml").read_text(encoding="utf-8"))
+    bad["items"][0]["params"] = {"finite_hint": []}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)

@@ -65,7 +65,7 @@ class Exercise(BaseModel):
     kind: Literal["functions", "training"] = "functions"
     items: list[Item] = Field(min_length=1)
     limits: ExerciseLimits = ExerciseLimits()
-    accuracy: dict = Field(default_factory=dict, description="thresholds and the reference's recorded accuracy")
+    accuracy: dict[str, float] = Field(default_factory=dict, description="thresholds, recorded reference accuracies, the learning-rate range known to work")
     directory: Path | None = None
     pack: str | None = Field(None, description="the pack the exercise comes from (set when it loads)")
 
