@@ -116,7 +116,7 @@ step_done "grader image" "$t"
 t=$(now)
 docker run --rm --network none --read-only --user 10001:10001 "$IMAGE" \
     python -I -B -c 'import sys, torch; sys.path.insert(0, "/opt/nlp100-worker"); import wire; print("image ok: torch", torch.__version__)'
-want="nlp100-checker $(sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml | head -n1)"
+want="nlp100-checker $(sed -n 's/^__version__ = "\(.*\)"$/\1/p' checker/_version.py | head -n1)"
 got=$(docker run --rm --network none "$IMAGE" bash -c '[ "$(id -u)" = 0 ] || { echo "default user is not root" >&2; exit 1; }; check --version')
 if [[ "$got" != "$want" ]]; then log "the image says '$got', this checkout is '$want'"; exit 1; fi
 step_done "smoke test" "$t"
