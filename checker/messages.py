@@ -330,6 +330,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "gsp_next": {"en": "next: in Gradescope, open the assignment's Configure Autograder page, choose Zip file upload, upload {path}, and wait for the image build to finish (setup.sh installs Python, torch CPU and the checker: several minutes); then submit a test file with `Test Autograder`",
                  "ja": "次の手順: Gradescope で課題の「Configure Autograder」を開き、「Zip file upload」で {path} をアップロードして、イメージのビルドが終わるのを待ちます (setup.sh が Python、torch CPU 版、チェッカーを入れるので数分かかります)。その後「Test Autograder」でテスト用のファイルを提出してください"},
     # --- end of packaging and Gradescope ---------------------------------------
+    # --- check new / check validate (instructors) -------------------------------
+    "cli_new_exists": {"en": "{path} exists already: `check new` makes a new exercise folder and never changes one; choose another id or folder",
+                       "ja": "{path} はすでに存在します。`check new` は新しい問題フォルダを作るだけで、既存のフォルダは変更しません。別の id かフォルダを指定してください"},
+    "cli_new_no_dir": {"en": "where should the exercise go? give --dir FOLDER or set NLP100_EXERCISES_DIR to your folder of exercises",
+                       "ja": "問題をどこに作りますか? --dir FOLDER を指定するか、NLP100_EXERCISES_DIR に問題フォルダを設定してください"},
+    "cli_new_bad_id": {"en": "{id!r} cannot be an exercise id: use letters, digits, `_` and `-` only (e.g. 80)",
+                       "ja": "{id!r} は問題の id に使えません。英数字、`_`、`-` だけを使ってください (例: 80)"},
+    # --- end of check new / check validate ----------------------------------------
 }
 
 
