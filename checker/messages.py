@@ -337,6 +337,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                        "ja": "問題をどこに作りますか? --dir FOLDER を指定するか、NLP100_EXERCISES_DIR に問題フォルダを設定してください"},
     "cli_new_bad_id": {"en": "{id!r} cannot be an exercise id: use letters, digits, `_` and `-` only (e.g. 80)",
                        "ja": "{id!r} は問題の id に使えません。英数字、`_`、`-` だけを使ってください (例: 80)"},
+    "case_three_rows_two_classes": {"en": "three rows, two classes", "ja": "3 行、2 クラス"},
     # --- end of check new / check validate ----------------------------------------
 }
 
