@@ -39,10 +39,12 @@ def test_check_new_makes_every_file_and_the_spec_loads(tmp_path, capsys):
     assert cli_main(["new", "90", "--dir", str(tmp_path)]) == 0
     folder = tmp_path / "90"
     assert sorted(p.name for p in folder.iterdir()) == ["checks.py", "solution.py", "spec.toml", "statement.en.md",
-                                                         "statement.ja.md", "template.py", "test_90.py"]
+                                                         "statement.ja.md", "template.ja.py", "template.py", "test_90.py"]
     ex = discover(tmp_path)["90"]
     assert ex.functions == ["center"] and ex.items[0].reference == "solution:center"
     assert stub_functions((folder / "template.py").read_text()) == {"center"}
+    assert stub_functions((folder / "template.ja.py").read_text()) == {"center"}
+    assert ex.template("ja") != ex.template("en")
     assert "raise NotImplementedError" in (folder / "template.py").read_text()
     assert "def space_center() -> Space" in (folder / "checks.py").read_text()
     assert mutants((folder / "solution.py").read_text(), ex.functions)

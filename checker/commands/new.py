@@ -5,7 +5,8 @@ item, ``center(x, dim=-1)`` (x minus its mean along ``dim``, hand-written):
 
 - ``spec.toml``: every field present, each with what it means and its default;
 - ``statement.en.md`` / ``statement.ja.md``: the statement's skeleton (contract, what is checked, hints);
-- ``template.py``: the student's starting point (a stub raising NotImplementedError);
+- ``template.py`` / ``template.ja.py``: the student's starting point (a stub raising NotImplementedError), in English
+  and in Japanese;
 - ``solution.py``: the reference answer (``reference = "solution:center"``; ``check validate`` grades it
   and mutates it);
 - ``checks.py``: the input space ``space_center`` (a ``checker.strategies.Space``), a hint, its messages;
@@ -78,6 +79,7 @@ DESCRIBE = {
     "statement.en.md": "the statement students read (`check show ID`)",
     "statement.ja.md": "the same, in Japanese (`check show ID --lang ja`)",
     "template.py": "the student's starting point (`check show ID --template-only`)",
+    "template.ja.py": "the same, in Japanese (`check show ID --template-only --lang ja`)",
     "solution.py": "the reference answer: graded and mutated by `check validate`",
     "checks.py": "the input space, a hint and its messages (trusted grader code)",
 }
@@ -233,6 +235,28 @@ def center(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     raise NotImplementedError
 '''
 
+TEMPLATE_JA = '''
+"""演習 __ID__: 平均を引く。
+
+下の `center` を定義し、`check submit FILE --exercise __ID__` で採点してください。
+`center` で使用禁止: torch.mean、Tensor.mean（和を使って書いてください）。
+"""
+import torch
+
+
+def center(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """`x` からその `dim` 方向の平均を引いたもの（手書き）。
+
+    引数:
+        x: 1 次元または 2 次元の浮動小数点テンソル。値は ±1e4 程度まで。
+        dim: 結果の平均が 0 になる次元。
+
+    戻り値:
+        `x` と同じ形状・dtype のテンソル。`x` をその場で書き換えてはいけません。
+    """
+    raise NotImplementedError
+'''
+
 SOLUTION = '''
 """Reference answer of exercise __ID__: graded by `check validate __ID__` (full marks expected), named by the
 spec's `reference = "solution:center"` (the grader computes expected values with it, in float64), and
@@ -336,6 +360,7 @@ FILES = {
     "statement.en.md": STATEMENT_EN,
     "statement.ja.md": STATEMENT_JA,
     "template.py": TEMPLATE,
+    "template.ja.py": TEMPLATE_JA,
     "solution.py": SOLUTION,
     "checks.py": CHECKS,
     "test___ID__.py": TEST,
