@@ -343,6 +343,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sandbox_survivors": {"en": "processes of the sandboxed worker were still running {seconds} s after it was killed (pids {pids}); no result is written",
                           "ja": "サンドボックスのプロセスが強制終了から {seconds} 秒たっても残っています (pid {pids})。結果は書き込みません"},
     # --- end of sandbox isolation ----------------------------------------------
+    # --- check new / check validate (instructors) -------------------------------
+    "cli_new_exists": {"en": "{path} exists already: `check new` makes a new exercise folder and never changes one; choose another id or folder",
+                       "ja": "{path} はすでに存在します。`check new` は新しい問題フォルダを作るだけで、既存のフォルダは変更しません。別の id かフォルダを指定してください"},
+    "cli_new_no_dir": {"en": "where should the exercise go? give --dir FOLDER or set NLP100_EXERCISES_DIR to your folder of exercises",
+                       "ja": "問題をどこに作りますか? --dir FOLDER を指定するか、NLP100_EXERCISES_DIR に問題フォルダを設定してください"},
+    "cli_new_bad_id": {"en": "{id!r} cannot be an exercise id: use letters, digits, `_` and `-` only (e.g. 80)",
+                       "ja": "{id!r} は問題の id に使えません。英数字、`_`、`-` だけを使ってください (例: 80)"},
+    "case_three_rows_two_classes": {"en": "three rows, two classes", "ja": "3 行、2 クラス"},
+    # --- end of check new / check validate ----------------------------------------
 }
 
 

@@ -58,6 +58,15 @@ class Item(BaseModel):
         return self
 
 
+class Equivalent(BaseModel):
+    """A mutant of the reference (``check validate``'s mutation analysis) that no check should kill, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+    mutant: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*:[a-z_]+:[0-9a-f]{6}(-[0-9]+)?$",
+                        description="the mutant's id as `check validate` prints it: function:operator:hash")
+    reason: str = Field(min_length=3, description="why it computes what the contract allows")
+
+
 class Exercise(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(pattern=r"^[0-9A-Za-z_-]+$")
@@ -66,6 +75,8 @@ class Exercise(BaseModel):
     items: list[Item] = Field(min_length=1)
     limits: ExerciseLimits = ExerciseLimits()
     accuracy: dict[str, float] = Field(default_factory=dict, description="thresholds, recorded reference accuracies, the learning-rate range known to work")
+    equivalent: list[Equivalent] = Field(default_factory=list, description="mutants that are equivalent to the reference")
+    mutation_threshold: float = Field(0.9, ge=0, le=1, description="`check validate` fails below this mutation score")
     directory: Path | None = None
     pack: str | None = Field(None, description="the pack the exercise comes from (set when it loads)")
 
@@ -76,6 +87,15 @@ class Exercise(BaseModel):
         if len(set(names)) != len(names):
             raise ValueError(f"item names repeat: {names}")
         return items
+
+    @field_validator("equivalent")
+    @classmethod
+    def _unique_mutants(cls, eq):
+        ids = [e.mutant for e in eq]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"equivalent mutants listed twice: {twice}")
+        return eq
 
     @property
     def points(self) -> float:

@@ -50,10 +50,13 @@ def space_softmax() -> Space:
 def space_predict_proba() -> Space:
     X = T([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]])
     W = T([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])
+    X3 = T([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0], [0.0, -1.0, 3.0]])
     fixed = [
         Case((X, W), {}, matmul_magnitude(X, W), label=Msg("case_small_batch")),
         Case((X[0], W), {}, matmul_magnitude(X[0], W), label=Msg("case_1d_x")),
         Case((X * 1e2, W * 1e2), {}, matmul_magnitude(X * 1e2, W * 1e2), label=Msg("case_scores_1e4")),
+        # X @ W of the two cases above is symmetric: normalising over the batch (dim=0) gives the same numbers
+        Case((X3, W), {}, matmul_magnitude(X3, W), label=Msg("case_three_rows_two_classes")),
     ]
 
     def draw(data) -> Case:
