@@ -141,3 +141,13 @@ def test_sound_float32_rounding_at_1e4_passes_and_a_real_error_does_not():
 
 def test_gradient_tolerance_is_not_scaled():
     assert tolerances.GRADIENT.eps_factor == 0.0
+
+
+def test_relative_difference_is_inf_where_the_expected_value_is_zero():
+    # as torch.testing.assert_close reports it, not |diff| / tiny (which printed 1.348e+308)
+    from checker.numerics.compare import mismatch
+
+    m = mismatch(torch.tensor([3.0, 1.0]), torch.tensor([0.0, 1.0]), 1e-5, 1e-6)
+    assert m is not None and m.max_rel == float("inf") and m.rel_index == (0,)
+    same = mismatch(torch.tensor([0.0, 2.0]), torch.tensor([0.0, 1.0]), 1e-5, 1e-6)
+    assert same is not None and same.max_rel == 1.0 and same.rel_index == (1,)

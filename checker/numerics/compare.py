@@ -62,8 +62,8 @@ def mismatch(got: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float
     count = int(bad.sum())
     if count == 0:
         return None
-    rel = diff / b.abs().clamp_min(torch.finfo(torch.float64).tiny)
-    rel = torch.where(diff == 0, torch.zeros_like(rel), rel)
+    # as torch.testing: relative to |expected|, inf where the expected value is 0 and the result is not
+    rel = torch.where(diff == 0, torch.zeros_like(diff), diff / b.abs())
     ia = _unravel(int(torch.argmax(diff)), a.shape)
     ir = _unravel(int(torch.argmax(rel)), a.shape)
     # the headline names the element furthest outside its own tolerance
