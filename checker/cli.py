@@ -20,7 +20,7 @@ from .messages import Msg, render
 from .settings import current
 
 # command modules, in the order `check --help` lists them
-COMMANDS = ("submit", "listing", "show", "validate", "batch", "render", "gradescope", "doctor")
+COMMANDS = ("submit", "listing", "show", "validate", "batch", "render", "gradescope", "doctor", "pool")
 
 
 class _Parser(argparse.ArgumentParser):
