@@ -230,6 +230,7 @@ class Parent:
         self.cond = threading.Condition()
         self.replies: dict[tuple, dict] = {}
         self.pings: set[str] = set()
+        self.last_ping = 0.0
         self.send_lock = threading.Lock()
         self.fork_lock = threading.Lock()             # a fork and its host pid, against a sweep of orphans
         self.closed = False
@@ -336,12 +337,18 @@ class Parent:
                 "caps": st.get("CapEff"), "bnd": st.get("CapBnd"), "exe": _exe(self.host_pid),
                 "xmaps": _xmaps(self.host_pid), "cpu": _cpu_ticks(self.host_pid), "t": time.monotonic()}
 
-    def verify(self) -> None:
-        """Raise PoolBroken (and break the pool) unless the parent is the process that said hello, untouched."""
+    def verify(self, ping: bool | None = None) -> None:
+        """Raise PoolBroken (and break the pool) unless the parent is the process that said hello, untouched.
+
+        What /proc says is checked every time; the ping (a fresh nonce echoed) when ``ping``, or when the last one
+        is more than a second old (each fork's answer echoes its launch's nonce as well)."""
         if self.broken:
             raise PoolBroken(self.broken)
         why = self._doubt()
-        if why is None:
+        if ping is None:
+            ping = time.monotonic() - self.last_ping > 1.0
+        if why is None and ping:
+            self.last_ping = time.monotonic()
             nonce = secrets.token_hex(8)
             self.pings.add(nonce)
             try:
@@ -418,14 +425,13 @@ class Parent:
                 work_s, tmp_s = f"{base}/work", f"{base}/tmp"
                 sandbox_sub, read, write, mkdirs = f"{SANDBOX_SUBS}/{cid}", [f"{SANDBOX_SUBS}/{cid}"], [base], [base, work_s, tmp_s]
             nproc = limits.nproc if uid is not None else (None if self.root_user else _user_processes() + limits.nproc)
-            group = cgroups.create(limits.memory_mb, limits.nproc, self.child_layout) if self.child_layout else None
         except BaseException:
             shutil.rmtree(sub, ignore_errors=True)
             if kid is not None:
                 _rmtree(kid)
             self.uids.discard(uid)
             raise
-        ch = Child(cid, nonce, 0, 0, 0, sub, sandbox_sub, work_s, Path(work_s) if kid else None, kid, "", group, uid,
+        ch = Child(cid, nonce, 0, 0, 0, sub, sandbox_sub, work_s, Path(work_s) if kid else None, kid, "", None, uid,
                    on_exit=on_exit)
         self.children[cid] = ch
         req = {"op": "fork", "id": cid, "nonce": nonce, "mkdirs": mkdirs, "read": read, "write": write, "cwd": work_s,
@@ -435,6 +441,9 @@ class Parent:
                 t0 = _now_ticks()
                 self._send(req, fds)
                 self.forks += 1
+                # the child's cgroups, made while the parent forks (it gets no work before it is in them)
+                ch.group = group = cgroups.create(limits.memory_mb, limits.nproc, self.child_layout) \
+                    if self.child_layout else None
                 rep = self._wait(("forked", cid), REPLY_TIMEOUT_S)
                 if rep.get("pid") is None:
                     raise PoolUnavailable(f"the pool's parent could not fork: {str(rep.get('error'))[:300]}")
@@ -504,9 +513,14 @@ class Parent:
                 _kill(p)
             _kill(ch.host_pid)
 
-    def finish(self, ch: Child) -> list[int]:
-        """Kill a child and everything it started, remove its folders; returns the pids that survived."""
+    def finish(self, ch: Child, answer=None) -> list[int]:
+        """Kill a child and everything it started, remove its folders; returns the pids that survived.
+
+        ``answer(survivors)`` is called as soon as every process of the child is gone (or known to survive),
+        before its folders and cgroups are removed."""
         if ch.finished:
+            if answer is not None:
+                answer([])
             return []
         self.kill_child(ch)
         deadline = time.monotonic() + KILL_WAIT_S
@@ -519,11 +533,6 @@ class Parent:
                     if p not in live:
                         for q in [*_descendants(p), p]:
                             _kill(q)
-            try:
-                self._send({"op": "clean", "id": ch.id})
-                self._wait(("cleaned", ch.id), REPLY_TIMEOUT_S)
-            except (OSError, PoolBroken):
-                pass
         left: list[int] = []
         if ch.group is not None:
             left += sorted(ch.group.procs())
@@ -531,6 +540,15 @@ class Parent:
             left += identity.processes_of(ch.uid)
         if ch.host_pid and _alive(ch.host_pid, ch.start):
             left.append(ch.host_pid)
+        left = sorted(set(left))
+        if answer is not None:
+            answer(left)
+        if not self.broken:
+            try:
+                self._send({"op": "clean", "id": ch.id})
+                self._wait(("cleaned", ch.id), REPLY_TIMEOUT_S)
+            except (OSError, PoolBroken):
+                pass
         if ch.uid is not None:
             identity.remove_leftovers(ch.uid)
         if ch.group is not None:
@@ -544,7 +562,7 @@ class Parent:
         if not ch.exited.is_set():
             self._exited(ch, -9, None)
         self.children.pop(ch.id, None)
-        return sorted(set(left))
+        return left
 
     def cpu_source(self, ch: Child) -> dict:
         """Where a client reads the child's CPU time: its cgroup's file, else its host process tree."""

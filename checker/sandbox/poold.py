@@ -256,9 +256,12 @@ class PoolServer:
                     break
                 if isinstance(req, dict) and req.get("op") == "kill":
                     parent.check_alive()
-                    left = parent.finish(ch)
-                    with send_lock:       # a pool that broke while the child served: the grading is done again
-                        _send(conn, {"op": "gone", "status": ch.status, "survivors": left, "broken": parent.broken})
+
+                    def answer(left):   # a pool that broke while the child served: the grading is done again
+                        with send_lock:
+                            _send(conn, {"op": "gone", "status": ch.status, "survivors": left, "broken": parent.broken})
+
+                    parent.finish(ch, answer)
         finally:
             if ch is not None:
                 parent.finish(ch)

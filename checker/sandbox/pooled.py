@@ -90,9 +90,15 @@ def _connect(path: Path, timeout: float = CONNECT_TIMEOUT_S) -> socket.socket:
     s.settimeout(timeout)
     try:
         s.connect(str(path))
+        import struct
+
+        _pid, uid, _gid = struct.unpack("3i", s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
     except OSError as e:
         s.close()
         raise PoolUnavailable(f"no warm pool answers at {path} ({e.strerror or e})") from None
+    if uid not in (os.geteuid(), 0):           # a server of another user's is nobody's pool to trust
+        s.close()
+        raise PoolUnavailable(f"the server at {path} runs as uid {uid}, not as you")
     return s
 
 
