@@ -28,8 +28,13 @@ def grade(path: Path | str, exercises: list[str] | None = None, options: Options
             raise SandboxError(str(e)) from e
     from .grading import engine  # imports torch
 
+    failures = getattr(base, "failures", 0)    # a warm pool's launcher: breaks of the pool while it served
     try:
-        return engine.run(plan, warm or base, t0)
+        report = engine.run(plan, warm or base, t0)
     finally:
         if warm is not None:
             warm.discard()
+    if getattr(base, "failures", 0) > failures:
+        # the pool's parent died or was distrusted while it served this grading: grade it again, fresh workers only
+        report = engine.run(plan, base.fallback(), t0)
+    return report

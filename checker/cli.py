@@ -20,7 +20,7 @@ from .messages import Msg, render
 from .settings import current
 
 # command modules, in the order `check --help` lists them
-COMMANDS = ("submit", "listing", "show", "validate", "new", "batch", "render", "gradescope", "doctor", "schema")
+COMMANDS = ("submit", "listing", "show", "validate", "new", "batch", "pool", "render", "gradescope", "doctor", "schema")
 
 
 class _Parser(argparse.ArgumentParser):

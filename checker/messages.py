@@ -352,6 +352,28 @@ MESSAGES: dict[str, dict[str, str]] = {
                        "ja": "{id!r} は問題の id に使えません。英数字、`_`、`-` だけを使ってください (例: 80)"},
     "case_three_rows_two_classes": {"en": "three rows, two classes", "ja": "3 行、2 クラス"},
     # --- end of check new / check validate ----------------------------------------
+    # --- warm pool (checker.sandbox.pool, poold, pooled; check pool; grade-batch) -----------------
+    "pool_started": {"en": "warm pool running: pid {pid}, socket {socket}; it started in {seconds} s; its sandbox: {isolation}",
+                     "ja": "ウォームプールを起動しました: pid {pid}、ソケット {socket}。起動に {seconds} 秒かかりました。サンドボックス: {isolation}"},
+    "pool_already": {"en": "a warm pool already answers at {socket} (pid {pid})", "ja": "{socket} ではすでにウォームプールが応答しています (pid {pid})"},
+    "pool_not_running": {"en": "no warm pool answers at {socket}; start one with `check pool start`",
+                         "ja": "{socket} で応答するウォームプールはありません。`check pool start` で起動できます"},
+    "pool_stopped": {"en": "the warm pool at {socket} stopped (pid {pid})", "ja": "{socket} のウォームプールを停止しました (pid {pid})"},
+    "pool_status": {"en": "warm pool at {socket}: pid {pid}, up {uptime} s, {served} submissions served, {live} running now, {slots} at a time; its sandbox: {isolation}",
+                    "ja": "{socket} のウォームプール: pid {pid}、稼働 {uptime} 秒、{served} 件を処理、現在 {live} 件を実行中、同時に {slots} 件まで。サンドボックス: {isolation}"},
+    "pool_broken": {"en": "the warm pool is broken ({why}): gradings use fresh workers; restart it with `check pool stop` and `check pool start`",
+                    "ja": "ウォームプールが使えなくなりました ({why})。採点には新しいワーカーを使います。`check pool stop` と `check pool start` で再起動してください"},
+    "pool_cannot_start": {"en": "the warm pool could not start: {why}", "ja": "ウォームプールを起動できませんでした: {why}"},
+    "pool_bad_folder": {"en": "the warm pool's folder cannot be used: {why}", "ja": "ウォームプールのフォルダーを使えません: {why}"},
+    "batch_cluster_conflict": {"en": "grade-batch: give either --scheduler or --cluster, not both",
+                               "ja": "grade-batch: --scheduler と --cluster はどちらか一方だけを指定してください"},
+    "batch_cluster_bad": {"en": "grade-batch: --cluster {value} is not local:N (N workers on this machine, 1 to 64)",
+                          "ja": "grade-batch: --cluster {value} は local:N (このマシン上の N 個のワーカー、1〜64) の形ではありません"},
+    "batch_dask_missing": {"en": "grade-batch: --scheduler and --cluster need Dask: pip install 'nlp100-checker[dask]'",
+                           "ja": "grade-batch: --scheduler と --cluster には Dask が必要です: pip install 'nlp100-checker[dask]'"},
+    "batch_scheduler_unreachable": {"en": "grade-batch: no Dask scheduler answers at {address} ({error})",
+                                    "ja": "grade-batch: {address} で応答する Dask スケジューラーがありません ({error})"},
+    # --- end of warm pool --------------------------------------------------------------------------
 }
 
 

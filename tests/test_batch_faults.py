@@ -358,6 +358,10 @@ def _start(c: Path, tmp_path: Path, out: Path, *extra: str) -> subprocess.Popen:
     (tmp_path / "tmp").mkdir(exist_ok=True)
     cmd = [sys.executable, "-m", "checker.cli", "grade-batch", str(c), "-j", "2", "-e", "71", "--max-examples", "2",
            "--public-data", "--out", str(out), "--gradebook", str(out.with_suffix(".csv")), *extra]
+    if "--pool" in extra:       # the warm pool's variant of these tests (tests/test_pool_cli.py)
+        cmd.remove("--pool")
+    else:                       # fresh workers: the processes these tests look for are worker.py's
+        cmd.append("--no-pool")
     return subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
 
 

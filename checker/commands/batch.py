@@ -47,6 +47,7 @@ class Interrupts:
 
     def __init__(self, log):
         self.requested, self.count, self.pool, self.log, self.saved = False, 0, None, log, {}
+        self.warm = None        # the batch's warm pool (checker.sandbox.poold.OwnedPool)
 
     def __enter__(self):
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -63,6 +64,8 @@ class Interrupts:
         if self.count == 1:
             os.write(2, b"grade-batch: stopping (press Ctrl-C again to quit at once)\n")
             return
+        if self.warm is not None:
+            self.warm.emergency()
         if self.pool is not None:
             self.pool.emergency()
         os.write(2, b"grade-batch: interrupted again: stopped at once; the results file holds every finished "
@@ -156,9 +159,30 @@ class BatchRun:
         return out
 
 
+def start_warm_pool(options: Options, slots: int, log, stop=None):
+    """The warm pool of a batch (``checker.sandbox.poold.OwnedPool``), or None (then fresh workers, and why)."""
+    from ..sandbox import pool as warm_pool, poold
+
+    config = poold.config_for(options, slots)
+    if config is None:
+        log("grade-batch: no warm pool for a grading that passes a GPU; fresh workers")
+        return None
+    try:
+        owned = poold.OwnedPool(config, cancelled=(lambda: stop.requested) if stop is not None else None)
+    except warm_pool.PoolUnavailable as e:
+        if stop is None or not stop.requested:
+            log(f"grade-batch: no warm pool ({e}); fresh workers")
+        return None
+    log(f"grade-batch: {owned.describe()}")
+    return owned
+
+
 def run_batch(source: Path, out: Path, gradebook: Path, jobs: int = 2, exercises=None, pattern: str = "exercise.py",
-              options: Options | None = None, log=print) -> int:
-    """Grade a class; returns the exit status (0, 2 when checker faults are left, 130 when interrupted)."""
+              options: Options | None = None, log=print, pool: bool = True) -> int:
+    """Grade a class; returns the exit status (0, 2 when checker faults are left, 130 when interrupted).
+
+    ``pool``: the grading processes take their sandboxed workers from a warm pool (started here, stopped at the
+    end; fresh workers where it cannot be had, or when it breaks)."""
     from ..grading.batch_pool import Pool, Task
     from ..grading.plan import select_exercises
     from ..spec import discover
@@ -176,13 +200,20 @@ def run_batch(source: Path, out: Path, gradebook: Path, jobs: int = 2, exercises
         log(f"grade-batch: {len(entries)} submissions, {len(planned) - len(todo)} already graded, {len(todo)} to grade, "
             f"{jobs} at a time (options key {run.key}; isolation: {options.backend}/{options.isolation} for every submission)")
         tasks = [Task(i, p.entry.student, info={"planned": p, "of": len(todo)}) for i, p in enumerate(todo)]
-        config = {"options": _child_options(options), "exercises": exercises,
-                  "secret": options.data_secret.hex() if options.data_secret else None}
-        pool = Pool(jobs, config, stop, log, run.payload, run.record, run.fault)
-        stop.pool = pool
-        if not stop.requested:
-            pool.run(tasks)
-        stop.pool = None
+        warm = start_warm_pool(options, 2 * jobs + 2, log, stop) if pool and tasks and not stop.requested else None
+        stop.warm = warm
+        try:
+            config = {"options": {**_child_options(options), "pool": str(warm.socket) if warm else None},
+                      "exercises": exercises, "secret": options.data_secret.hex() if options.data_secret else None}
+            graders = Pool(jobs, config, stop, log, run.payload, run.record, run.fault)
+            stop.pool = graders
+            if not stop.requested:
+                graders.run(tasks)
+            stop.pool = None
+        finally:
+            stop.warm = None
+            if warm is not None:
+                warm.stop()
         rows = run.rows(planned)
         write_gradebook(rows, gradebook)
     return _summary(run, rows, stop.requested, out, gradebook, log)
@@ -205,7 +236,8 @@ def _summary(run: BatchRun, rows: list[dict], interrupted: bool, out: Path, grad
 
 def _child_options(o: Options) -> dict:
     return {"lang": o.lang, "seed": o.seed, "max_examples": o.max_examples, "backend": o.backend,
-            "isolation": o.isolation, "threads": o.threads, "data": o.data, "gpus": o.gpus, "image": o.image}
+            "isolation": o.isolation, "threads": o.threads, "data": o.data, "gpus": o.gpus, "image": o.image,
+            "pool": o.pool}
 
 
 def resolve_isolation(options: Options) -> None:
@@ -239,6 +271,9 @@ def register(sub, env) -> None:
     gb.add_argument("--data-secret", metavar="FILE", help="bytes that seed the test data (else NLP100_DATA_SECRET, "
                     "else data-secret in the hidden folder); make one with `head -c 32 /dev/urandom > data-secret`")
     gb.add_argument("--public-data", action="store_true", help="grade on the public data without a secret (practice grades)")
+    gb.add_argument("--no-pool", action="store_true", help="a fresh sandboxed worker per submission instead of a warm pool")
+    gb.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="grade on an existing Dask distributed cluster")
+    gb.add_argument("--cluster", metavar="local:N", help="grade on a Dask LocalCluster of N worker processes started here")
     gb.set_defaults(run=main)
 
 
@@ -259,9 +294,20 @@ def main(args) -> int:
                    data_secret=secret)
     if args.max_examples is not None:
         opts.max_examples = max(0, args.max_examples)
-    resolve_isolation(opts)
-    rc = run_batch(Path(args.source), Path(args.out), Path(args.gradebook), jobs=args.jobs, exercises=args.exercises,
-                   pattern=args.pattern, options=opts, log=lambda s: print(s, file=sys.stderr, flush=True))
+    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    if args.scheduler or args.cluster:
+        from ..grading.batch_dask import run_dask_batch
+
+        if args.scheduler and args.cluster:
+            raise UsageError(msg=Msg("batch_cluster_conflict", {}))
+        # each Dask worker decides its own backend and isolation (once, before its first submission)
+        rc = run_dask_batch(Path(args.source), Path(args.out), Path(args.gradebook), exercises=args.exercises,
+                            pattern=args.pattern, options=opts, log=log, scheduler=args.scheduler,
+                            cluster=args.cluster, pool=not args.no_pool)
+    else:
+        resolve_isolation(opts)
+        rc = run_batch(Path(args.source), Path(args.out), Path(args.gradebook), jobs=args.jobs,
+                       exercises=args.exercises, pattern=args.pattern, options=opts, log=log, pool=not args.no_pool)
     if rc == 130:
         # Interrupted: everything is written (fsynced lines, the gradebook replaced atomically) and every process of
         # ours is gone. Skip the interpreter's teardown, which takes seconds once torch is imported (the exercise

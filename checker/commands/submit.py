@@ -30,6 +30,8 @@ def register(sub, env) -> None:
     s.add_argument("--image", help="grader image (docker backend)")
     s.add_argument("--data-secret", metavar="FILE", help="the instructor's data secret (else NLP100_DATA_SECRET, "
                    "or data-secret in the hidden folder); without one the default data is public: a practice grade")
+    s.add_argument("--no-pool", action="store_true", help="start a fresh sandboxed worker even when a warm pool "
+                   "(`check pool start`) answers")
     s.add_argument("--no-color", action="store_true")
     s.set_defaults(run=main)
 
@@ -63,6 +65,17 @@ def check_data(name: str) -> None:
     raise UsageError(msg=Msg("cli_unknown_data", {"name": name, "names": ", ".join(names)}))
 
 
+def _running_pool() -> str | None:
+    """The socket of a warm pool that answers and is not broken (``NLP100_POOL_SOCKET``, else the user's own)."""
+    from ..sandbox import pooled
+
+    path = pooled.configured_socket()
+    if not path.exists():
+        return None
+    info = pooled.status(path, timeout=2.0)
+    return str(path) if info and info.get("ok") and not info.get("broken") else None
+
+
 def main(args) -> int:
     from ..api import Options, grade
     from ..grading.plan import read_data_secret
@@ -79,6 +92,8 @@ def main(args) -> int:
                    data_secret=read_data_secret(args.data_secret))
     if args.max_examples is not None:
         opts.max_examples = args.max_examples
+    if not args.no_pool:
+        opts.pool = _running_pool()
     if output is not None:
         opts.artifacts_dir = output.parent / (output.stem + "_files")
     progress = None

@@ -47,14 +47,29 @@ def _options(config: dict):
     return Options(**config["options"], data_secret=bytes.fromhex(secret) if secret else None)
 
 
-def _reporting(base, out_fd: int):
-    """The launcher, telling the batch what each launch made before the worker gets any work."""
-    def launch(limits):
-        la = base(limits)
+class _Reporting:
+    """The launcher, telling the batch what each launch made before the worker gets any work (a warm pool's
+    launcher keeps its own attributes: its fallback, its count of pool failures)."""
+
+    def __init__(self, base, out_fd: int):
+        self.base, self.out_fd = base, out_fd
+
+    def __getattr__(self, name):
+        return getattr(self.base, name)
+
+    def fallback(self):
+        return _Reporting(self.base.fallback(), self.out_fd)
+
+    def __call__(self, limits):
+        la = self.base(limits)
         cg, root = getattr(la, "cgroup", None), getattr(la, "root", None)
-        _write(out_fd, {"launched": {"pid": getattr(la.proc, "pid", None), "cgroup": cg and str(cg), "root": root and str(root)}})
+        _write(self.out_fd, {"launched": {"pid": getattr(la.proc, "pid", None), "cgroup": cg and str(cg),
+                                          "root": root and str(root)}})
         return la
-    return launch
+
+
+def _reporting(base, out_fd: int):
+    return _Reporting(base, out_fd)
 
 
 def _test_hook(student: str) -> None:

@@ -36,6 +36,7 @@ class Options:
     gpus: bool = False
     image: str | None = None
     data_secret: bytes | None = None   # seeds the pack's data (authoritative grading); never enters the sandbox
+    pool: str | None = None            # the socket of a warm pool to take workers from (fresh ones when it cannot)
 
     def grade_key(self) -> dict:
         """Every option that changes a grade (grade-batch keys its results by these)."""
@@ -148,6 +149,15 @@ def make_plan(path, exercises: list[str] | None, options: Options, submission: S
 def make_launcher(options: Options):
     if options.launcher is not None:
         return options.launcher
+    if options.pool:
+        from ..sandbox.pooled import PoolLauncher, want_of
+
+        return PoolLauncher(options.pool, lambda: fresh_launcher(options), want_of(options))
+    return fresh_launcher(options)
+
+
+def fresh_launcher(options: Options):
+    """A fresh sandboxed worker per launch, from the backend ``options`` choose."""
     backend = options.backend
     if backend in ("docker", "auto"):
         from ..sandbox.docker import backend as docker_backend

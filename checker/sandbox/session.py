@@ -129,6 +129,10 @@ class WorkerSession:
             raise SandboxError(f"the sandboxed worker did not start ({e.kind}: {e.detail}). Its output:\n{out['stderr'][-2000:]}") from e
         if h.get("op") != "ready":
             raise SandboxError("the worker sent something other than 'ready' at start")
+        nonce = getattr(self.launch, "ready_nonce", None)     # a pooled child: made for this launch
+        if nonce is not None and h.get("nonce") != nonce:
+            self.launch.kill()
+            raise SandboxError("the pooled worker's first answer does not carry its launch's nonce")
         self.ready = h
         return h
 

@@ -34,7 +34,7 @@ _T0 = time.perf_counter()
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wire  # noqa: E402  (this folder only: the worker runs outside the checker package)
 
-if "--confine" in sys.argv:  # the reduced isolation: Landlock, before torch starts any thread (it binds threads)
+if __name__ == "__main__" and "--confine" in sys.argv:  # reduced isolation: Landlock before torch starts any thread
     import landlock  # noqa: E402
 
     landlock.restrict_from(sys.argv[sys.argv.index("--confine") + 1])
@@ -43,6 +43,10 @@ sys.path.pop(0)
 import torch  # noqa: E402
 
 MAX_TEXT = 4000
+_SELF = os.path.abspath(__file__)     # this file's frames (the import hooks below) are nobody's imports
+# top-level modules that a warm pool's parent (forkserver.py) imported beyond what a fresh worker has at this
+# point: the submission's own imports of them fail as in a fresh worker (libraries still import them)
+PRELOADED: set[str] = set()
 
 
 class ImportGuard:
@@ -57,11 +61,48 @@ class ImportGuard:
         if top in self.allowed or top in sys.stdlib_module_names:
             return None
         f = sys._getframe(1)
-        while f is not None and ("importlib" in f.f_code.co_filename or f.f_code.co_filename.startswith("<frozen")):
+        while f is not None and ("importlib" in f.f_code.co_filename or f.f_code.co_filename.startswith("<frozen")
+                                 or f.f_code.co_filename == _SELF):
             f = f.f_back
         if f is not None and f.f_code.co_filename.startswith(self.library_dirs):
             return None  # a library importing its own dependencies
         raise ModuleNotFoundError(f"[nlp100-checker] module {top!r} is not available in the grader", name=top)
+
+    def hide_preloaded(self, names: set[str]) -> None:
+        """``import x`` and ``importlib.import_module("x")`` of a module that is loaded only because a warm pool
+        preloaded it: refused to the submission as a fresh worker would refuse it (it would not be there)."""
+        import builtins
+        import importlib
+
+        hidden = {n for n in names if n not in self.allowed and n not in sys.stdlib_module_names}
+        if not hidden:
+            return
+        real_import, real_import_module = builtins.__import__, importlib.import_module
+        dirs = self.library_dirs
+
+        def check(name, frame):
+            top = name.partition(".")[0]
+            if top not in hidden:
+                return
+            while frame is not None and ("importlib" in frame.f_code.co_filename
+                                         or frame.f_code.co_filename.startswith("<frozen")
+                                         or frame.f_code.co_filename == _SELF):
+                frame = frame.f_back
+            if frame is None or not frame.f_code.co_filename.startswith(dirs):
+                raise ModuleNotFoundError(f"[nlp100-checker] module {top!r} is not available in the grader", name=top)
+
+        def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+            if level == 0:
+                check(name, sys._getframe(1))
+            return real_import(name, globals, locals, fromlist, level)
+
+        def guarded_import_module(name, package=None):
+            if not name.startswith("."):
+                check(name, sys._getframe(1))
+            return real_import_module(name, package)
+
+        builtins.__import__ = guarded_import
+        importlib.import_module = guarded_import_module
 
 
 def _apply_limits(limits: dict) -> None:
@@ -207,7 +248,9 @@ class Worker:
 
         self.path = os.path.abspath(h["path"])
         _apply_limits(h.get("limits") or {})
-        sys.meta_path.insert(0, ImportGuard(set(h.get("allowed") or []), h.get("library_dirs") or []))
+        guard = ImportGuard(set(h.get("allowed") or []), h.get("library_dirs") or [])
+        sys.meta_path.insert(0, guard)
+        guard.hide_preloaded(PRELOADED)
         self.seed(int(h.get("seed", 0)))
         spec = importlib.util.spec_from_file_location("submission", self.path)
         module = importlib.util.module_from_spec(spec)
@@ -381,9 +424,10 @@ class Worker:
         model.load_state_dict(v["state"])
         return {}, None
 
-    def serve(self) -> None:
+    def serve(self, ready: dict | None = None) -> None:
+        """``ready``: more fields for the ready frame (a pooled child: the nonce of its launch, its own start time)."""
         self.send({"op": "ready", "ok": True, "pid": os.getpid(), "torch": torch.__version__,
-                   "startup_s": time.perf_counter() - _T0, "threads": torch.get_num_threads()})
+                   "startup_s": time.perf_counter() - _T0, "threads": torch.get_num_threads(), **(ready or {})})
         ops = {"load": self.op_load, "call": self.op_call, "map": self.op_map, "predict": self.op_predict,
                "modules": self.op_modules, "state": self.op_state, "load_state": self.op_load_state,
                "put": self.op_put, "cuda": self.op_cuda, "mkdir": self.op_mkdir, "listdir": self.op_listdir,
@@ -441,6 +485,12 @@ def main(argv: list[str]) -> None:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
+    serve_fds(fd_in, fd_out)
+
+
+def serve_fds(fd_in: int, fd_out: int, ready: dict | None = None) -> None:
+    """Serve the grader on these pipes until it says ``exit`` (a fresh worker, or a child of the warm pool's
+    parent, ``forkserver.py``); never returns."""
     os.set_inheritable(fd_in, False)
     os.set_inheritable(fd_out, False)
     worker = Worker(fd_in, fd_out)
@@ -453,7 +503,7 @@ def main(argv: list[str]) -> None:
     load = worker.op_load
     worker.op_load = lambda h, v: load({**h, "library_dirs": list(h.get("library_dirs") or []) + own}, v)
     try:
-        worker.serve()
+        worker.serve(ready)
     finally:
         _flush(c_stdio=True)
     os._exit(0)
