@@ -1,31 +1,30 @@
-"""End to end: `check submit` on every file of the corpus (tests/submissions/manifest.toml), and the CLI.
+"""End to end: `check submit` on every file of the function corpus (tests/submissions/: correct files and
+one-bug files, each with its expectations in its header, read by tests/corpus.py), and the CLI.
 
 The gradings run once per session, two at a time (conftest.gradings); the tests below assert on
-the cached results.
+the cached results.  Hostile submissions are graded by the adversarial harness (tests/adversarial/), under
+every isolation mode and the docker backend.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 
-import checker
 from checker.spec import discover
 
 from checker.sandbox.local import bwrap_path
-from conftest import CANARY, CANARY_NAME, GRADINGS_STARTED, MANIFEST, MAX_EXAMPLES, ROOT, SUBMISSIONS, run_cli
+from conftest import (CANARY, CANARY_NAME, EXPECTED, MAX_EXAMPLES, SUBMISSIONS, check_result_format,
+                      run_cli)
 
 # Without bubblewrap the local backend runs with rlimits only ("reduced", and every report says so):
 # the worker can then read its parent's /proc/<pid>/environ and write anywhere the grader can.
 needs_bwrap = pytest.mark.skipif(bwrap_path() is None, reason="full isolation needs bubblewrap (bwrap)")
 
-FILES = sorted(MANIFEST)
+FILES = sorted(EXPECTED)
 EXERCISES = discover()
-STATUSES = {"passed", "failed", "error", "timeout", "not_implemented", "skipped"}
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
@@ -37,50 +36,10 @@ def items(d: dict) -> dict[str, dict]:
     return {i["name"]: i for e in d["exercises"] for i in e["items"]}
 
 
-# -- the result format ---------------------------------------------------------------------------
-
-
-def check_result_format(d: dict, path: Path) -> None:
-    """The object of shared/spec/result-format.md."""
-    assert d["schema"] == 1
-    assert d["submission"] == path.name
-    assert d["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert d["checker_version"] == checker.__version__ and re.fullmatch(r"\d+\.\d+\.\d+", d["checker_version"])
-    assert d["backend"] in ("docker", "local")
-    for k in ("score", "max_score", "duration_s"):
-        assert isinstance(d[k], (int, float)) and not isinstance(d[k], bool)
-    assert d["duration_s"] >= 0
-    assert isinstance(d["exercises"], list) and d["exercises"]
-    total = total_max = 0.0
-    for ex in d["exercises"]:
-        assert isinstance(ex["id"], str) and ex["id"] in EXERCISES
-        spec_items = [i.name for i in EXERCISES[ex["id"]].items]
-        assert [i["name"] for i in ex["items"]] == spec_items
-        s = m = 0.0
-        for it in ex["items"]:
-            assert it["status"] in STATUSES
-            assert isinstance(it["score"], (int, float)) and isinstance(it["max_score"], (int, float))
-            assert 0 <= it["score"] <= it["max_score"]
-            if it["status"] == "passed":
-                assert it["score"] == it["max_score"]
-            else:
-                assert it["score"] == 0
-            assert isinstance(it["message"], str) and it["message"].strip()
-            ce = it["counterexample"]
-            assert ce is None or (isinstance(ce, dict) and all(isinstance(v, str) for v in ce.values()))
-            assert it.get("internal") is False
-            s += it["score"]
-            m += it["max_score"]
-        assert ex["score"] == pytest.approx(s) and ex["max_score"] == pytest.approx(m)
-        total += ex["score"]
-        total_max += ex["max_score"]
-    assert d["score"] == pytest.approx(total) and d["max_score"] == pytest.approx(total_max)
-
-
 @pytest.mark.parametrize("name", FILES)
 def test_exit_status_is_as_expected(corpus, name):
     run = corpus[name]
-    assert run.returncode == MANIFEST[name]["exit"], run.stderr[-2000:]
+    assert run.returncode == EXPECTED[name]["exit"], run.stderr[-2000:]
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -93,20 +52,20 @@ def test_stdout_is_one_json_object_in_the_result_format(corpus, name):
 
 @pytest.mark.parametrize("name", FILES)
 def test_exactly_the_expected_exercises_are_graded(corpus, name):
-    assert [e["id"] for e in doc(corpus[name])["exercises"]] == MANIFEST[name]["exercises"]
+    assert [e["id"] for e in doc(corpus[name])["exercises"]] == EXPECTED[name]["exercises"]
 
 
 @pytest.mark.parametrize("name", FILES)
 def test_failing_items_do_not_pass(corpus, name):
     got = items(doc(corpus[name]))
-    for item in MANIFEST[name]["failing"]:
+    for item in EXPECTED[name]["failing"]:
         assert got[item]["status"] in ("failed", "error", "timeout"), (item, got[item]["message"])
 
 
 @pytest.mark.parametrize("name", FILES)
 def test_passing_items_pass(corpus, name):
     got = items(doc(corpus[name]))
-    for item in MANIFEST[name]["passing"]:
+    for item in EXPECTED[name]["passing"]:
         assert got[item]["status"] == "passed", (item, got[item]["message"], got[item]["details"][:5])
 
 
@@ -119,20 +78,17 @@ def test_no_checker_traceback_and_no_internal_error(corpus, name):
     assert not any(i["internal"] for i in items(d).values())
 
 
-def test_the_manifest_covers_every_file_of_the_corpus():
+def test_every_file_of_the_corpus_has_a_header_that_lists_every_item():
     on_disk = {p.name for p in SUBMISSIONS.glob("*.py")}
-    assert on_disk == set(MANIFEST)
-    for name, entry in MANIFEST.items():
+    assert on_disk == set(EXPECTED)
+    assert {e["kind"] for e in EXPECTED.values()} == {"correct", "bug"}   # hostile files: tests/adversarial/cases
+    for name, entry in EXPECTED.items():
         expected = [i.name for e in entry["exercises"] for i in EXERCISES[e].items]
         assert sorted(entry["failing"] + entry["passing"]) == sorted(expected), name
         assert entry["exit"] == (1 if entry["failing"] else 0), name
 
 
 # -- nothing leaks --------------------------------------------------------------------------------
-
-
-def made_by_our_gradings(path: Path) -> bool:
-    return path.exists() and path.stat().st_mtime >= GRADINGS_STARTED[0]
 
 
 @needs_bwrap
@@ -142,43 +98,6 @@ def test_the_canary_never_appears_in_any_output(gradings):
     for key, run in gradings.items():
         assert CANARY not in run.stdout and CANARY not in run.stderr, key
         assert CANARY_NAME not in run.stdout and CANARY_NAME not in run.stderr, key
-
-
-@needs_bwrap
-def test_the_env_dump_reached_the_report_without_the_canary(corpus):
-    d = doc(corpus["hostile_env_secrets.py"])
-    softmax = items(d)["softmax"]
-    assert "ENVIRONMENT DUMP" in softmax["message"]
-    assert "environ:" in d["output"]["stdout"]
-    assert CANARY not in json.dumps(d)
-    assert not made_by_our_gradings(ROOT / "env_dump.txt") and not made_by_our_gradings(SUBMISSIONS / "env_dump.txt")
-
-
-def test_the_pickle_payload_never_ran(corpus):
-    assert items(doc(corpus["hostile_pickle_payload.py"]))["softmax"]["status"] == "failed"
-    assert not made_by_our_gradings(Path("/tmp/pwned_by_student"))
-
-
-@needs_bwrap
-def test_no_escape_marker_outside_the_sandbox(corpus):
-    assert items(doc(corpus["hostile_write_outside.py"]))["softmax"]["status"] == "passed"
-    dirs = [Path("/tmp"), Path.home(), ROOT, ROOT / "checker", ROOT / "checker" / "sandbox", ROOT / "tests",
-            SUBMISSIONS, ROOT.parent]
-    assert [str(d) for d in dirs if made_by_our_gradings(d / "escape_marker")] == []
-
-
-def test_big_output_is_cut_and_counted(corpus):
-    out = doc(corpus["hostile_big_output.py"])["output"]
-    assert out["truncated"] is True
-    assert len(out["stdout"].encode()) <= out["limit_kb"] * 1024
-    assert out["stdout_bytes"] >= 100 * 1024 * 1024
-
-
-def test_fake_json_printed_by_the_submission_is_not_the_report(corpus):
-    run = corpus["hostile_fake_json_exit0.py"]
-    d = doc(run)
-    assert run.returncode == 1 and d["score"] == 0
-    assert all(i["status"] != "passed" for i in items(d).values())
 
 
 # -- messages, counterexamples, reproducibility ---------------------------------------------------
@@ -208,18 +127,17 @@ VALUE_BUGS = ["bug_softmax_ignores_dim.py", "bug_softmax_no_max_subtraction.py",
               "bug_cross_entropy_naive_log.py", "bug_cross_entropy_no_minus.py", "bug_featurize_counts_unknown.py",
               "bug_featurize_nan_for_unknown.py", "bug_featurize_set_of_tokens.py", "bug_linear_forward_ignores_b.py",
               "bug_linear_backward_zero_grad_b.py", "bug_linear_backward_transposed_grad_w.py",
-              "bug_softmax_cross_entropy_backward_sign.py", "bug_loss_and_grad_no_mean_grad.py",
-              "hostile_monkeypatch_allclose.py", "hostile_tensor_subclass.py", "hostile_returns_wrong_types.py"]
+              "bug_softmax_cross_entropy_backward_sign.py", "bug_loss_and_grad_no_mean_grad.py"]
 
 
 @pytest.mark.parametrize("name", VALUE_BUGS)
 def test_a_failing_item_carries_a_counterexample_and_a_repro_line(corpus, name):
     got = items(doc(corpus[name]))
-    for item in MANIFEST[name]["failing"]:
+    for item in EXPECTED[name]["failing"]:
         ce = got[item]["counterexample"]
         assert ce is not None, item
         assert ce["input"].startswith(f"{item}(") and ce["got"], item
-        ex_id = next(e for e in MANIFEST[name]["exercises"] if item in [i.name for i in EXERCISES[e].items])
+        ex_id = next(e for e in EXPECTED[name]["exercises"] if item in [i.name for i in EXERCISES[e].items])
         assert ce["repro"] == f"check submit tests/submissions/{name} --exercise {ex_id} --seed 0 --max-examples {MAX_EXAMPLES}"
 
 
@@ -340,15 +258,3 @@ def test_show(lang):
 def test_show_unknown_exercise_exits_2():
     run = run_cli("show", "42")
     assert run.returncode == 2 and "unknown exercise" in run.stderr
-
-
-
-@pytest.mark.parametrize("key", ["control_text", "control_github"])
-def test_control_codes_from_the_submission_never_reach_the_terminal(gradings, key):
-    """Escapes, carriage returns, bidi overrides and lone surrogates arrive shown, not obeyed (issue 9)."""
-    run = gradings[key]
-    assert run.returncode == 1, run.stderr[-2000:]
-    for bad in ("\x1b", "\r", "\u202e", "\ud800"):
-        assert bad not in run.stdout, repr(bad)
-    assert "\\x1b[2K" in run.stdout        # shown as a visible escape
-    assert "total: 18/18" not in run.stdout.replace("\\x1b[32mtotal: 18/18", "")

@@ -1,7 +1,10 @@
 """End to end, 73–79: the reference and the example get full marks; each one-bug submission fails its item(s).
 
-The bug files are made from reference/submission.py by tests/training_submissions/make_bugs.py.
-Gradings run two at a time (each has its own sandboxed worker).
+The files of tests/training_submissions/ are made from packs/nlp100_ch08/solution.py by make_bugs.py, each with
+its expectations in its header (tests/corpus.py): the exercises graded, the items that must not pass, those that
+must pass, and a text the failing items' feedback must hold.  A file with failing items is a bug file, a
+``correct_*`` file must get full marks, and ``bug_ignores_device.py`` (visible only on a host with CUDA) has its
+own test.  Gradings run two at a time (each has its own sandboxed worker).
 """
 from __future__ import annotations
 
@@ -14,47 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from checker.spec import discover
+from corpus import cases, expect
+
 ROOT = Path(__file__).resolve().parent.parent
 BUGS = ROOT / "tests" / "training_submissions"
-
-# file -> (exercises graded, items that must not pass, items that must pass)
-EXPECT = {
-    "bug_no_step.py": (["73"], {"loss_decreases", "accuracy_threshold"}, {"build_model"}),
-    "bug_double_softmax.py": (["73"], {"build_model", "loss_decreases"}, set()),
-    "bug_no_zero_grad.py": (["73"], {"loss_decreases"}, set()),
-    "bug_accuracy_percent.py": (["74"], {"accuracy_function"}, {"history_accuracy"}),
-    "bug_valid_on_train.py": (["74", "75"], {"history_accuracy", "history"}, {"accuracy_function", "plot_history"}),
-    "bug_epochs_from_0.py": (["75"], {"history"}, {"plot_history"}),
-    "bug_plot_writes_nothing.py": (["75"], {"plot_history"}, {"history"}),
-    "bug_ckpt_no_optimizer.py": (["76"], {"checkpoints", "resume"}, set()),
-    "bug_ckpt_wrong_names.py": (["76"], {"checkpoints", "resume"}, set()),
-    "bug_resume_drops_optimizer.py": (["76"], {"resume"}, {"checkpoints"}),
-    "bug_ignores_batch_size.py": (["77"], {"batch_timing"}, set()),
-    "bug_mlp_plain_list.py": (["79"], {"mlp_structure", "mlp_accuracy"}, set()),
-    "bug_mlp_no_nonlinearity.py": (["79"], {"mlp_structure"}, set()),
-    # issue 7: what honest answers do right must pass; what they do wrong must cost points once
-    "bug_wrong_history_valid_loss.py": (["74", "75", "76"], {"history"}, {"history_accuracy", "plot_history", "checkpoints", "resume"}),
-    "bug_two_layer_build_model.py": (["73"], {"build_model", "loss_decreases", "accuracy_threshold"}, set()),
-    "bug_affine_dropout_mlp.py": (["79"], {"mlp_structure"}, set()),
-    "bug_softmax_output_mlp.py": (["79"], {"mlp_structure"}, set()),
-    "bug_diverges.py": (["73", "79"], {"loss_decreases", "accuracy_threshold", "mlp_accuracy"}, {"build_model"}),
-}
-CORRECT = {"correct_batchnorm_mlp.py": ["79"]}
-HINTS = {
-    "bug_no_step.py": "optimizer.step()",
-    "bug_double_softmax.py": "softmax",
-    "bug_two_layer_build_model.py": "single-layer",
-    "bug_affine_dropout_mlp.py": "eval mode",
-    "bug_softmax_output_mlp.py": "logits",
-    "bug_diverges.py": "not finite",
-    "bug_valid_on_train.py": "training data",
-    "bug_accuracy_percent.py": "percentage",
-    "bug_ignores_batch_size.py": "batch_size",
-    "bug_resume_drops_optimizer.py": "load_state_dict",
-    "bug_mlp_plain_list.py": "ModuleList",
-    "bug_mlp_no_nonlinearity.py": "non-linearity",
-    "bug_epochs_from_0.py": "counted from 1",
-}
+CORPUS = {p.name: expect(p) for p in cases(BUGS)}
+BUG_FILES = sorted(n for n, e in CORPUS.items() if e["failing"])
+CORRECT_FILES = sorted(n for n in CORPUS if n.startswith("correct_"))
+DEVICE_FILE = "bug_ignores_device.py"
 
 
 def _grade(path: Path, exercises: list[str] | None) -> tuple[int, dict, str]:
@@ -71,9 +42,7 @@ def _grade(path: Path, exercises: list[str] | None) -> tuple[int, dict, str]:
 
 @pytest.fixture(scope="module")
 def results():
-    jobs = {name: (BUGS / name, ex) for name, (ex, _, _) in EXPECT.items()}
-    jobs["bug_ignores_device.py"] = (BUGS / "bug_ignores_device.py", ["78"])
-    jobs.update({name: (BUGS / name, ex) for name, ex in CORRECT.items()})
+    jobs = {name: (BUGS / name, e["exercises"]) for name, e in CORPUS.items()}
     jobs["reference"] = (ROOT / "packs" / "nlp100_ch08" / "solution.py", None)
     jobs["subset_75"] = (ROOT / "packs" / "nlp100_ch08" / "solution.py", ["75"])
     jobs["example"] = (ROOT / "examples" / "exercise.py", None)
@@ -105,10 +74,11 @@ def test_full_marks(results, key):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(EXPECT))
+@pytest.mark.parametrize("name", BUG_FILES)
 def test_one_bug_fails_its_items(results, name):
     rc, report, err = results[name]
-    exercises, failing, passing = EXPECT[name]
+    want = CORPUS[name]
+    exercises, failing, passing = want["exercises"], want["failing"], want["passing"]
     assert rc == 1, err[-2000:]
     assert "Traceback" not in err
     assert [e["id"] for e in report["exercises"]] == exercises
@@ -118,14 +88,14 @@ def test_one_bug_fails_its_items(results, name):
         assert not items[n]["internal"]
     for n in passing:
         assert items[n]["status"] == "passed", (n, items[n]["message"])
-    if name in HINTS:
+    if "hint" in want:
         text = " ".join(items[n]["message"] + " " + " ".join(items[n]["details"]) for n in failing)
-        assert HINTS[name] in text, text
+        assert want["hint"] in text, text
 
 
 @pytest.mark.slow
 def test_device_item_is_skipped_without_cuda(results):
-    rc, report, err = results["bug_ignores_device.py"]
+    rc, report, err = results[DEVICE_FILE]
     item = _items(report)["device"]
     assert item["status"] == "skipped" and "CUDA" in item["message"]
     assert report["exercises"][0]["max_score"] == 0  # skipped_counts = false in exercises/78/spec.toml
@@ -133,7 +103,7 @@ def test_device_item_is_skipped_without_cuda(results):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(CORRECT))
+@pytest.mark.parametrize("name", CORRECT_FILES)
 def test_correct_answers_as_students_write_them_pass(results, name):
     rc, report, err = results[name]
     items = _items(report)
@@ -146,3 +116,32 @@ def test_a_subset_reproduces_the_full_runs_numbers(results):
     full = _items(results["reference"][1])["history"]["data"]
     alone = _items(results["subset_75"][1])["history"]["data"]
     assert full["valid_loss"] == alone["valid_loss"] and full["valid_loss"] > 0
+
+
+# -- the corpus itself (fast) -----------------------------------------------------------------------------------
+
+
+def test_every_file_has_a_header_that_names_real_items():
+    exercises = discover()
+    assert {p.name for p in BUGS.glob("*.py")} - {"make_bugs.py"} == set(CORPUS)
+    for name, want in CORPUS.items():
+        items = {i.name for e in want["exercises"] for i in exercises[e].items}
+        assert set(want["failing"]) <= items and set(want["passing"]) <= items, name
+        assert not set(want["failing"]) & set(want["passing"]), name
+        if name in CORRECT_FILES:
+            assert not want["failing"] and set(want["passing"]) == items, name
+        elif name != DEVICE_FILE:
+            assert want["failing"], f"{name}: a bug file with no failing item"
+
+
+def test_make_bugs_writes_exactly_the_files_on_disk(tmp_path):
+    """The headers come from make_bugs.py's table: a hand edit of a file (or of the reference) shows here."""
+    sys.path.insert(0, str(BUGS))
+    try:
+        import make_bugs
+    finally:
+        sys.path.remove(str(BUGS))
+    made = make_bugs.files()
+    assert set(made) == set(CORPUS)
+    for name, text in made.items():
+        assert (BUGS / name).read_text(encoding="utf-8") == text, f"{name} differs: run tests/training_submissions/make_bugs.py"

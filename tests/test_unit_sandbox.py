@@ -220,7 +220,7 @@ def test_project_and_reference_are_not_visible(probe):
     ref = ROOT / "packs" / "nlp100_ch08" / "references.py"
     assert ref.is_file()  # on the host
     assert probe.call("read", [str(ref)]).value in ("FileNotFoundError", "PermissionError")
-    assert probe.call("read", [str(ROOT / "tests" / "submissions" / "manifest.toml")]).value in ("FileNotFoundError", "PermissionError")
+    assert probe.call("read", [str(ROOT / "tests" / "submissions" / "correct_plain.py")]).value in ("FileNotFoundError", "PermissionError")
     root_listing = probe.call("listdir", ["/"]).value
     assert isinstance(root_listing, list) and "sandbox" in root_listing
     project = probe.call("listdir", [str(ROOT)]).value

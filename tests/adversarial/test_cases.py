@@ -1,36 +1,66 @@
 """Adversarial submissions, each graded by the CLI under every isolation mode this machine gives.
 
-A case is ``cases/<name>.py``, a submission that starts with its expectations in TOML between two lines
-``# --- expect`` and ``# ---`` (each line after ``# ``)::
+A case is ``cases/<name>.py``, a submission that begins with its expectations: the header of tests/corpus.py,
+TOML between two lines ``# --- expect`` and ``# ---`` (each line after ``# ``)::
 
     # --- expect
-    # exercises = ["71"]          # what to grade (--exercise)
-    # verdict = "graded"          # "graded": exit 1, the `zero` items at 0; "passed": exit 0; "exit2": cannot grade
-    # zero = ["softmax"]          # items that must score 0, each with a message
-    # leaves_nothing = true       # no process, file or cgroup of the worker left once the grader has exited
+    # exercises = ["71"]          # what to grade (--exercise): only the exercise the case attacks
+    # verdict = "graded"          # "graded": exit 1; "passed": exit 0; "exit2": cannot grade
+    # zero = ["softmax"]          # items that must score 0 (failed, error or timeout), each with a message
+    # passing = ["predict_proba"] # items that must pass; zero + passing name every item of the exercises
+    # leaves_nothing = true       # no process, file, cgroup or container of the grading left once the grader exits
     # why = "forks 300 processes" # what the attack does (shown when it fails)
     # ---
 
-optional keys: ``requires`` (capabilities the mode must give, else that mode is skipped with the reason: any of
-``private-files`` (no writes to the grader's files, no reading other processes' environment), ``private-network``,
-``signal-scope`` (cannot signal the grader), ``process-tracking`` (a daemon that leaves the session is still
-killed), ``memory-cgroup``), ``output_contains`` (strings the report's stdout/stderr must hold),
-``output_truncated``, ``max_shmem_growth_mb`` (host shared memory, sampled during the grading), ``alone`` (run
-it by itself, not beside another case).  Every attack prints ``nlp100-adv: attack ran`` first: the harness checks
-it did.  Processes a case starts should carry ``nlp100-adv-<name>`` on their command line.
+Optional keys:
 
-Checked for every case and mode: the exit status and verdict; the test canary (planted in the grader's
-environment by conftest) nowhere in the report or the CLI's output; the grader's folder holding only its report
-and an unchanged ``results.jsonl``; no new file next to the cases; no connection to a TCP listener the harness
-holds during the grading; with ``leaves_nothing``, no process with the case's marker or the worker's uid, no
-cgroup ``nlp100-<grader pid>-*``, no launch folder ``/tmp/nlp100-<grader pid>-*``, no file of the worker's uid nor
-any ``nlp100-adv-*`` file in the shared temporary folders (cases name what they write so).
+* ``requires``: capabilities the mode must give, else that mode is skipped with the reason (never to hide a
+  failure: a mode that claims a capability and does not hold it fails): ``private-files`` (no writes to the
+  grader's files, no reading other processes' environment), ``private-network``, ``signal-scope`` (cannot
+  signal the grader), ``process-tracking`` (a daemon that leaves the session is still killed),
+  ``memory-cgroup``;
+* ``attack_runs = false``: nothing of the file runs (a syntax error); every other case prints
+  ``nlp100-adv: attack ran`` when its attack starts, and the harness checks that it did;
+* ``output_contains`` (strings the report's captured stdout/stderr must hold), ``output_truncated``,
+  ``output_bytes_at_least`` (bytes of stdout the report counted);
+* ``messages = { item = "text" }``: the item's message or details hold the text;
+* ``counterexample = [items]``: these items' failures carry a counterexample (the input, what came back, and a
+  ``check submit <case> --exercise N --seed 0`` line);
+* ``absent = [paths]``: files the grading must not create or touch (``{root}``, ``{cases}``, ``{home}`` expand to
+  the repository, this folder and the grader's HOME);
+* ``renders = ["text", "github"]``: the report is rendered again from the saved result (``check render``) in
+  these formats, none of which may hold a raw control character (C0 but newline and tab, DEL, C1), a bidi
+  override or isolate, or a lone surrogate; ``render_contains`` (strings each rendering holds) and
+  ``render_escaped_only`` (texts that may appear only right after a visible escape such as ``\\x1b[32m``);
+* ``max_shmem_growth_mb`` (host shared memory, sampled during the grading), ``alone`` (graded by itself, not
+  beside another case).
+
+Processes a case starts should carry ``nlp100-adv-<name>`` on their command line, and files it writes in the
+shared temporary folders should be named ``nlp100-adv-*``.
+
+Checked for every case and mode: the exit status and verdict; the CLI's stdout empty (the report goes to
+``--output``) and no traceback on its stderr; the report in the result format (schema, sha256 of the case,
+the checker's own version: a report printed by the submission is never taken for the grader's), exactly the
+header's exercises, no internal error; the test canary (planted in the grader's environment by conftest), and
+its variable's name, nowhere in the report or the CLI's output; the grader's folder holding only its report and
+an unchanged ``results.jsonl``; no new file next to the cases; no connection to a TCP listener the harness holds
+during the grading; with ``leaves_nothing``, no process with the case's marker, no process of the worker's
+dedicated uid (mode uid) or of the grader's own uid (mode user), no cgroup ``nlp100-<grader pid>-*``, no launch
+folder ``/tmp/nlp100-<grader pid>-*`` or ``/tmp/nlp100-docker-<grader pid>-*``, no container labelled with the
+grader's pid, no file of the worker's uid nor any ``nlp100-adv-*`` file in the shared temporary folders.
 
 Modes: ``bwrap`` (bubblewrap works here); ``uid`` (reduced isolation with a root grader: the worker runs as a
 dedicated uid); ``user`` (reduced isolation with an ordinary grader user: the grader itself runs under
-``setpriv`` as an unprivileged uid).  The last two need root to set up; on a machine whose Python is closed to
-other users they run in a private mount view (tests/hostview.py).  Cases run two at a time (``alone`` ones by
-themselves), modes of one case one after the other.
+``setpriv`` as an unprivileged uid, a fresh one per grading); ``docker`` (``--backend docker``: one container
+per worker from the grader image; marked ``docker``; without an engine or the image it is skipped, and
+``NLP100_REQUIRE_DOCKER=1``, which CI sets, makes that a failure).  uid and user need root to set up; on a
+machine whose Python is closed to other users they run in a private mount view (tests/hostview.py).
+
+Speed (CI's budget is about 10 minutes for tests/adversarial on 2 cores).  Every case grades only the exercise
+it attacks, with ``--max-examples 3``; cases run two at a time (``alone`` ones by themselves), the modes of one
+case one after the other, and every case runs in every mode (docker included: a container per worker costs
+about a second more than a local worker).  ``NLP100_ADV_TIMINGS=FILE`` writes each grading's wall time there.
+Measured figures are in the README ("Adversarial suite").
 """
 from __future__ import annotations
 
@@ -46,7 +76,6 @@ import sys
 import tempfile
 import threading
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,35 +85,25 @@ from checker.sandbox import identity
 from checker.sandbox.probe import probe
 
 import hostview
-from conftest import CANARY, cli_env
+from conftest import CANARY, CANARY_NAME, check_result_format, cli_env
+from corpus import CAPABILITIES, cases, expect
 
 pytestmark = pytest.mark.slow
 
+ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = Path(__file__).resolve().parent / "cases"
-CASES = sorted(CASES_DIR.glob("*.py"))
-MODES = ("bwrap", "uid", "user")
+CASES = cases(CASES_DIR)
+MODES = ("bwrap", "uid", "user", "docker")
 RAN = "nlp100-adv: attack ran"
+MAX_EXAMPLES = "3"
 GRADE_TIMEOUT_S = 400
 RESULTS_LINE = '{"student": "earlier", "score": 5}\n'
 GRADER_PREFIX = "nlp100-adv-grader-"   # the grader's folder of one grading (its cwd and --output)
-CAPABILITIES = ("private-files", "private-network", "signal-scope", "process-tracking", "memory-cgroup")
-
-
-# -- cases ------------------------------------------------------------------------------------------------------
-
-def expectations(path: Path) -> dict:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    try:
-        start = lines.index("# --- expect")
-        end = lines.index("# ---", start + 1)
-    except ValueError:
-        raise AssertionError(f"{path.name}: no '# --- expect' ... '# ---' header") from None
-    exp = tomllib.loads("\n".join(ln[2:] if ln.startswith("# ") else ln.lstrip("#") for ln in lines[start + 1:end]))
-    for key in ("exercises", "verdict", "zero", "leaves_nothing", "why"):
-        assert key in exp, f"{path.name}: the header has no {key!r}"
-    assert exp["verdict"] in ("graded", "passed", "exit2"), path.name
-    assert set(exp.get("requires", [])) <= set(CAPABILITIES), path.name
-    return exp
+DOCKER_LABEL = "nlp100-checker"
+VERDICT_EXIT = {"passed": 0, "graded": 1, "exit2": 2}
+# what no rendering of a report may hold raw: C0 controls but \t and \n, DEL, C1, bidi overrides and isolates,
+# lone surrogates (undecodable bytes come back as surrogates too)
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 # -- modes -------------------------------------------------------------------------------------------------------
@@ -93,13 +112,32 @@ def expectations(path: Path) -> dict:
 class Mode:
     name: str
     isolation: str = "rlimits"
+    backend: str = "local"
     prefix: list = field(default_factory=list)
-    grader_uid: int | None = None
+    own_uid: bool = False             # the grader runs as a fresh unprivileged uid (mode user)
     gives: frozenset = frozenset()
     missing: str = ""                 # why this mode cannot run here
+    required: bool = False            # missing is a failure, not a skip (NLP100_REQUIRE_DOCKER=1)
+
+
+def _docker_missing() -> str:
+    try:
+        import docker  # noqa: F401
+    except ImportError:
+        return "the Docker SDK for Python is not installed (pip install 'nlp100-checker[docker]')"
+    from checker.sandbox.docker import backend as db
+
+    if not db.engine_answers():
+        return "no Docker engine answers (start dockerd, or run .ci/docker-setup.sh as root)"
+    if not db.image_present():
+        return f"the image {db.image_name()} is not built (bash .ci/docker-setup.sh)"
+    return ""
 
 
 def _mode(name: str) -> Mode:
+    if name == "docker":
+        return Mode(name, backend="docker", gives=frozenset(CAPABILITIES), missing=_docker_missing(),
+                    required=os.environ.get("NLP100_REQUIRE_DOCKER") == "1")
     p = probe()
     ll = p.landlock
     memory = p.root and p.cgroups.memory is not None
@@ -118,11 +156,9 @@ def _mode(name: str) -> Mode:
         return Mode(name, prefix=view, gives=frozenset(gives | ({"memory-cgroup"} if memory else set())))
     if shutil.which("setpriv") is None:
         return Mode(name, missing="no setpriv to run the grader as an ordinary user")
-    uid = identity.pick_id()
     gives = ({"private-files"} if ll >= 1 else set()) | ({"private-network"} if ll >= 4 else set()) \
         | ({"signal-scope"} if ll >= 6 else set())
-    setpriv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
-    return Mode(name, prefix=view + setpriv, grader_uid=uid, gives=frozenset(gives))
+    return Mode(name, prefix=view, own_uid=True, gives=frozenset(gives))
 
 
 _MODES: dict[str, Mode] = {}
@@ -149,6 +185,8 @@ class Outcome:
     shmem_growth_mb: float
     wall_s: float
     new_case_files: list[str]
+    touched: list[str]                # paths of ``absent`` made or changed during the grading
+    renders: dict                     # format -> (exit status, output)
 
 
 class Listener(threading.Thread):
@@ -185,20 +223,23 @@ def _shmem_mb() -> float:
     return 0.0
 
 
-def _grader_dir(m: Mode) -> Path:
+def _grader_dir(grader_uid: int | None) -> Path:
     d = Path(tempfile.mkdtemp(prefix=GRADER_PREFIX))
     (d / "results.jsonl").write_text(RESULTS_LINE)
-    if m.grader_uid is not None:
+    if grader_uid is not None:
         for p in (d, d / "results.jsonl"):
-            os.chown(p, m.grader_uid, m.grader_uid)
+            os.chown(p, grader_uid, grader_uid)
     os.chmod(d, 0o755)
     return d
 
 
-def _command(case: Path, exp: dict, m: Mode, out: Path) -> list[str]:
+def _command(case: Path, exp: dict, m: Mode, out: Path, grader_uid: int | None) -> list[str]:
     ex = [a for e in exp["exercises"] for a in ("--exercise", e)]
-    return [*m.prefix, sys.executable, "-m", "checker.cli", "submit", str(case), *ex, "--format", "json",
-            "--output", str(out), "--max-examples", "3", "--isolation", m.isolation, "--lang", "en"]
+    setpriv = [] if grader_uid is None else ["setpriv", f"--reuid={grader_uid}", f"--regid={grader_uid}",
+                                             "--clear-groups", "--"]
+    where = ["--backend", "docker"] if m.backend == "docker" else ["--isolation", m.isolation]
+    return [*m.prefix, *setpriv, sys.executable, "-m", "checker.cli", "submit", str(case), *ex, "--format", "json",
+            "--output", str(out), "--max-examples", MAX_EXAMPLES, *where, "--lang", "en"]
 
 
 def _marked(marker: str) -> list[int]:
@@ -216,20 +257,34 @@ def _marked(marker: str) -> list[int]:
     return out
 
 
-def leftovers(case: Path, grader_pid: int, worker_uids: list[int]) -> list[str]:
+def _containers_of(grader_pid: int) -> list[str]:
+    """Containers the docker backend labelled as this grader's (pid and host), running or not."""
+    from checker.sandbox.docker import backend as db
+
+    labels = [f"{DOCKER_LABEL}=1", f"{DOCKER_LABEL}.pid={grader_pid}", f"{DOCKER_LABEL}.host={socket.gethostname()}"]
+    found = db._client().api.containers(all=True, filters={"label": labels})
+    return [f"container {c['Names'][0]} ({c['State']})" for c in found]
+
+
+def leftovers(case: Path, grader_pid: int, worker_uids: list[int], m: Mode) -> list[str]:
     """Whatever the grading left behind once its grader has exited."""
     found = [f"process {p} with the case's marker" for p in _marked(f"nlp100-adv-{case.stem}")]
     lay = probe().cgroups
     for base in {b for b in (lay.memory, lay.pids, lay.cpu) if b is not None}:
         found += [f"cgroup {g}" for g in glob.glob(f"{base}/nlp100-{grader_pid}-*")]
-    found += [f"launch folder {g}" for g in glob.glob(f"{tempfile.gettempdir()}/nlp100-{grader_pid}-*")]
+    tmp = tempfile.gettempdir()
+    found += [f"launch folder {g}" for g in glob.glob(f"{tmp}/nlp100-{grader_pid}-*")]
+    found += [f"docker folder {g}" for g in glob.glob(f"{tmp}/nlp100-docker-{grader_pid}-*")]
+    if m.backend == "docker":
+        found += _containers_of(grader_pid)
     for base in identity.SHARED_DIRS:   # what a case writes is named nlp100-adv-* (the harness's folders excepted)
         found += [f"file {g}" for g in glob.glob(f"{base}/nlp100-adv-*") if GRADER_PREFIX not in g]
     for uid in worker_uids:
         found += [f"process {p} of uid {uid}" for p in identity.processes_of(uid)]
         for base in identity.SHARED_DIRS:
             try:
-                found += [f"{base}/{n} of uid {uid}" for n in os.listdir(base) if os.lstat(f"{base}/{n}").st_uid == uid]
+                found += [f"{base}/{n} of uid {uid}" for n in os.listdir(base)
+                          if os.lstat(f"{base}/{n}").st_uid == uid and not n.startswith(GRADER_PREFIX)]
             except OSError:
                 pass
         found += [f"SysV shm {i} of uid {uid}" for i in identity._sysv_ids("shm", uid)]
@@ -241,9 +296,35 @@ def _worker_uids(report: dict | None, stdout_err: str) -> list[int]:
     return sorted({int(u) for u in re.findall(r"runs as uid (\d+)", text)})
 
 
+def _absent(exp: dict, home: Path) -> list[Path]:
+    places = {"root": str(ROOT), "cases": str(CASES_DIR), "home": str(home)}
+    return [Path(os.path.normpath(a.format(**places))) for a in exp.get("absent", [])]
+
+
+def _touched(paths: list[Path], since: float) -> list[str]:
+    out = []
+    for p in paths:
+        try:
+            if p.lstat().st_mtime >= since:
+                out.append(str(p))
+        except OSError:
+            pass
+    return out
+
+
+def _render(report_file: Path, fmt: str, cwd: Path) -> tuple[int, str]:
+    p = subprocess.run([sys.executable, "-m", "checker.cli", "render", str(report_file), "--format", fmt, "--no-color"],
+                       cwd=str(cwd), env={**cli_env(), "NO_COLOR": "1"}, capture_output=True, timeout=120)
+    return p.returncode, (p.stdout + p.stderr).decode("utf-8", "surrogateescape")
+
+
 def grade(case: Path, m: Mode) -> Outcome:
-    exp = expectations(case)
-    gdir = _grader_dir(m)
+    exp = expect(case)
+    grader_uid = identity.pick_id() if m.own_uid else None
+    if m.own_uid and grader_uid is None:
+        raise AssertionError("no free uid for the grader")
+    gdir = _grader_dir(grader_uid)
+    absent = _absent(exp, gdir)
     listener = Listener()
     listener.start()
     base, peak, done = _shmem_mb(), [0.0], threading.Event()
@@ -257,12 +338,18 @@ def grade(case: Path, m: Mode) -> Outcome:
     sampler.start()
     env = {**cli_env(), "HOME": str(gdir)}
     before = set(os.listdir(CASES_DIR))
+    since = time.time() - 1.0
     t0 = time.monotonic()
     try:
-        p = subprocess.Popen(_command(case, exp, m, gdir / "report.json"), cwd=str(gdir), env=env,
+        p = subprocess.Popen(_command(case, exp, m, gdir / "report.json", grader_uid), cwd=str(gdir), env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)   # an attack that gets through kills the grader, not pytest
-        stdout, stderr = p.communicate(timeout=GRADE_TIMEOUT_S)
+        try:
+            stdout, stderr = p.communicate(timeout=GRADE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9)
+            stdout, stderr = p.communicate()
+            stderr += f"\n[harness] the grading took more than {GRADE_TIMEOUT_S} s and was killed"
     finally:
         done.set()
         sampler.join()
@@ -270,10 +357,13 @@ def grade(case: Path, m: Mode) -> Outcome:
     wall = time.monotonic() - t0
     report_file = gdir / "report.json"
     report = json.loads(report_file.read_text()) if report_file.is_file() else None
-    uids = _worker_uids(report, stdout + stderr)
-    left = leftovers(case, p.pid, uids) if exp["leaves_nothing"] else []
-    out = Outcome(p.returncode, report, stdout, stderr, sorted(os.listdir(gdir)), (gdir / "results.jsonl").read_text(),
-                  left, connections, peak[0], wall, sorted(set(os.listdir(CASES_DIR)) - before))
+    uids = _worker_uids(report, stdout + stderr) + ([grader_uid] if grader_uid is not None else [])
+    left = leftovers(case, p.pid, uids, m) if exp["leaves_nothing"] else []
+    listing, results_line = sorted(os.listdir(gdir)), (gdir / "results.jsonl").read_text()
+    touched = _touched(absent, since)
+    renders = {fmt: _render(report_file, fmt, gdir) for fmt in exp.get("renders", [])} if report else {}
+    out = Outcome(p.returncode, report, stdout, stderr, listing, results_line, left, connections, peak[0], wall,
+                  sorted(set(os.listdir(CASES_DIR)) - before), touched, renders)
     shutil.rmtree(gdir, ignore_errors=True)
     return out
 
@@ -291,7 +381,7 @@ def _selected(session) -> list[tuple[Path, str]]:
 
 def _runnable(case: Path, name: str) -> bool:
     m = mode(name)
-    return not m.missing and set(expectations(case).get("requires", [])) <= m.gives
+    return not m.missing and set(expect(case).get("requires", [])) <= m.gives
 
 
 @pytest.fixture(scope="module")
@@ -305,12 +395,19 @@ def outcomes(request) -> dict[tuple[str, str], Outcome]:
         return {(case.stem, n): grade(case, mode(n)) for n in todo[case]}
 
     results: dict = {}
-    together = [c for c in todo if not expectations(c).get("alone")]
+    t0 = time.monotonic()
+    together = [c for c in todo if not expect(c).get("alone")]
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         for r in pool.map(run_case, together):
             results.update(r)
-    for c in [c for c in todo if expectations(c).get("alone")]:
+    for c in [c for c in todo if expect(c).get("alone")]:
         results.update(run_case(c))
+    timings = os.environ.get("NLP100_ADV_TIMINGS")
+    if timings:
+        Path(timings).write_text(json.dumps({
+            "total_s": round(time.monotonic() - t0, 1),
+            "gradings": {f"{c}/{n}": {"wall_s": round(o.wall_s, 1), "exit": o.returncode}
+                         for (c, n), o in sorted(results.items())}}, indent=1))
     return results
 
 
@@ -320,35 +417,87 @@ def _items(report: dict) -> dict[str, dict]:
     return {i["name"]: i for e in report["exercises"] for i in e["items"]}
 
 
-@pytest.mark.parametrize("mode_name", MODES, ids=MODES)
+def _check_report(path: Path, exp: dict, o: Outcome, why: str) -> None:
+    d = o.report
+    assert d is not None, f"no report written {why}\n{o.stderr[-3000:]}"
+    check_result_format(d, path)
+    assert d["exit_status"] == o.returncode, why
+    assert [e["id"] for e in d["exercises"]] == exp["exercises"], why
+    assert d["internal_errors"] == 0, why
+    output = d["output"]["stdout"] + d["output"]["stderr"]
+    if exp.get("attack_runs", True):
+        assert RAN in output, f"the attack did not run {why}: {output[:500]}"
+    items = _items(d)
+    for name in exp["zero"]:
+        it = items[name]
+        assert it["score"] == 0 and it["status"] in ("failed", "error", "timeout") and it["message"].strip(), \
+            f"{name}: {it} {why}"
+    for name in exp["passing"]:
+        assert items[name]["status"] == "passed", f"{name}: {items[name]['message']} {items[name]['details'][:5]} {why}"
+    assert all(i["score"] == i["max_score"] for n, i in items.items() if n not in exp["zero"]), why
+    for name, text in exp.get("messages", {}).items():
+        said = items[name]["message"] + "\n" + "\n".join(items[name]["details"])
+        assert text in said, f"{text!r} not in the message of {name}: {said[:1000]} {why}"
+    for name in exp.get("counterexample", []):
+        ce = items[name]["counterexample"]
+        assert ce is not None, f"{name} has no counterexample {why}"
+        assert ce["input"].startswith(f"{name}(") and ce["got"], f"{ce} {why}"
+        ex_id = next(e["id"] for e in d["exercises"] if name in [i["name"] for i in e["items"]])
+        assert ce["repro"].startswith("check submit ") and path.name in ce["repro"] \
+            and f"--exercise {ex_id} --seed 0 --max-examples {MAX_EXAMPLES}" in ce["repro"], f"{ce['repro']} {why}"
+    for s in exp.get("output_contains", []):
+        assert s in output, f"{s!r} not in the report's output {why}"
+    out = d["output"]
+    if exp.get("output_truncated"):
+        assert out["truncated"] is True, why
+    if out["truncated"]:
+        assert len(out["stdout"].encode()) <= out["limit_kb"] * 1024 and len(out["stderr"].encode()) <= out["limit_kb"] * 1024, why
+    if "output_bytes_at_least" in exp:
+        assert out["stdout_bytes"] >= exp["output_bytes_at_least"], f"{out['stdout_bytes']} bytes counted {why}"
+
+
+def _check_renders(exp: dict, o: Outcome, why: str) -> None:
+    for fmt in exp.get("renders", []):
+        rc, text = o.renders[fmt]
+        assert rc == 0, f"check render --format {fmt}: exit {rc}: {text[-2000:]} {why}"
+        raw = sorted({repr(c) for c in RAW_CONTROL.findall(text)})
+        assert not raw, f"--format {fmt} emits raw {', '.join(raw)} {why}"
+        for s in exp.get("render_contains", []):
+            assert s in text, f"{s!r} not in --format {fmt} {why}"
+        for s in exp.get("render_escaped_only", []):
+            bare = re.sub(r"\\x1b\[[0-9;]*[A-Za-z]" + re.escape(s), "", text)
+            assert s not in bare, f"{s!r} shown outside an escape in --format {fmt} {why}"
+
+
+@pytest.mark.parametrize("mode_name", [pytest.param(n, marks=[pytest.mark.docker] if n == "docker" else [], id=n)
+                                       for n in MODES])
 @pytest.mark.parametrize("case", [c.stem for c in CASES], ids=[c.stem for c in CASES])
 def test_case(case, mode_name, outcomes):
     path, m = CASES_DIR / f"{case}.py", mode(mode_name)
-    exp = expectations(path)
+    exp = expect(path)
     if m.missing:
+        if m.required:
+            pytest.fail(f"NLP100_REQUIRE_DOCKER=1 but {m.missing}")
         pytest.skip(m.missing)
     lacking = sorted(set(exp.get("requires", [])) - m.gives)
     if lacking:
         pytest.skip(f"mode {mode_name} does not give {', '.join(lacking)} on this machine")
     o = outcomes[(case, mode_name)]
     why = f"[{case} / {mode_name}: {exp['why']}]"
-    assert CANARY not in o.stdout + o.stderr + json.dumps(o.report or {}), f"the canary leaked {why}"
-    want = {"passed": 0, "graded": 1, "exit2": 2}[exp["verdict"]]
+    everything = o.stdout + o.stderr + json.dumps(o.report or {}) + "".join(t for _, t in o.renders.values())
+    assert CANARY not in everything, f"the canary leaked {why}"
+    assert CANARY_NAME not in everything, f"the canary's name leaked {why}"
+    want = VERDICT_EXIT[exp["verdict"]]
     assert o.returncode == want, f"exit {o.returncode}, expected {want} {why}\n{o.stderr[-3000:]}"
+    assert "Traceback" not in o.stderr, f"a traceback on the grader's stderr {why}\n{o.stderr[-3000:]}"
     if want != 2:
-        output = o.report["output"]["stdout"] + o.report["output"]["stderr"]
-        assert RAN in output, f"the attack did not run {why}: {output[:500]}"
-        items = _items(o.report)
-        for name in exp["zero"]:
-            assert items[name]["score"] == 0 and items[name]["message"].strip(), f"{name}: {items[name]} {why}"
-        assert all(i["score"] == i["max_score"] for n, i in items.items() if n not in exp["zero"]), why
-        for s in exp.get("output_contains", []):
-            assert s in output, f"{s!r} not in the report's output {why}"
-        if exp.get("output_truncated"):
-            assert o.report["output"]["truncated"] is True, why
+        assert o.stdout == "", f"the CLI printed to stdout though the report went to --output {why}: {o.stdout[:500]}"
+        _check_report(path, exp, o, why)
+        _check_renders(exp, o, why)
     assert set(o.grader_dir) <= {"results.jsonl", "report.json", "report_files", ".hypothesis"}, f"{o.grader_dir} {why}"
     assert o.results_line == RESULTS_LINE, f"results.jsonl changed {why}"
     assert not [n for n in o.new_case_files if n != "__pycache__"], f"new files next to the case: {o.new_case_files} {why}"
+    assert o.touched == [], f"made or changed outside the sandbox: {o.touched} {why}"
     assert o.connections == 0, f"{o.connections} connection(s) reached the harness's listener {why}"
     assert o.leftovers == [], f"left behind: {o.leftovers} {why}"
     if "max_shmem_growth_mb" in exp:
@@ -356,8 +505,17 @@ def test_case(case, mode_name, outcomes):
 
 
 def test_every_case_has_a_valid_header():
-    assert len(CASES) >= 11
+    """cases() validated every header already; here what the keys say together."""
+    from checker.spec import discover
+
+    exercises = discover()
+    assert len(CASES) >= 30
     for c in CASES:
-        exp = expectations(c)
-        assert exp["exercises"] and isinstance(exp["zero"], list), c.name
-        assert RAN in c.read_text(), f"{c.name} never prints {RAN!r}"
+        exp = expect(c)
+        items = [i.name for e in exp["exercises"] for i in exercises[e].items]
+        assert sorted(exp["zero"] + exp["passing"]) == sorted(items), f"{c.name}: zero + passing must name {items}"
+        assert (exp["verdict"] == "graded") == bool(exp["zero"]) or exp["verdict"] == "exit2", c.name
+        assert set(exp.get("messages", {})) | set(exp.get("counterexample", [])) <= set(exp["zero"]), c.name
+        runs = exp.get("attack_runs", True)
+        assert (RAN in c.read_text()) == runs, f"{c.name}: prints {RAN!r} unless attack_runs = false"
+        assert not c.stem.startswith("hostile_"), c.name

@@ -1,7 +1,9 @@
-"""Issue 7: grades that cannot be forged. Each attack in integrity/ carries its expected verdict in its header.
+"""Issue 7: grades that cannot be forged. Each attack in integrity/ carries its expected verdict in its header
+(tests/corpus.py's format, validated there):
 
     # --- expect
     # exercises = ["76"]          the exercises graded
+    # verdict = "graded"          the grading ends with exit status 1
     # zero = ["resume"]           items the attack must not win (score 0)
     # passing = ["checkpoints"]   items the rest of the (honest) code still passes
     # not_passing = [...]         items that must not pass (e.g. skipped on a machine without a GPU)
@@ -16,28 +18,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import subprocess
 import sys
-import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from corpus import cases, expect
+
 ROOT = Path(__file__).resolve().parents[2]
-CASES = sorted((Path(__file__).parent / "integrity").glob("*.py"))
+CASES = cases(Path(__file__).parent / "integrity")
 GENERATOR = ROOT / "packs" / "nlp100_ch08" / "data" / "default.py"
 
 pytestmark = [pytest.mark.slow]
-
-
-def expect(path: Path) -> dict:
-    text = path.read_text(encoding="utf-8")
-    m = re.search(r"^# --- expect\n(.*?)^# ---$", text, flags=re.S | re.M)
-    assert m, f"{path.name} has no expect header"
-    return tomllib.loads("\n".join(line[2:] for line in m.group(1).splitlines()))
 
 
 def rebuild_labels_attack() -> str:
@@ -121,7 +116,7 @@ def _items(report: dict) -> dict:
 def test_the_attack_scores_nothing(results, case, backend):
     rc, report, err = results[(case.name, backend)]
     want = expect(case)
-    assert rc == 1, err[-3000:]
+    assert rc == {"graded": 1}[want["verdict"]], err[-3000:]
     assert "Traceback" not in err
     items = _items(report)
     for name in want.get("zero", []):

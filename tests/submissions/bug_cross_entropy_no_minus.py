@@ -1,3 +1,11 @@
+# --- expect
+# kind = "bug"
+# exercises = ["70", "71", "72"]
+# failing = ["cross_entropy"]
+# passing = ["featurize", "softmax", "predict_proba", "linear_forward", "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# exit = 1
+# why = "cross_entropy forgets the minus sign: returns the mean log-probability of the true class (<= 0)."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct_plain.py with ONE bug.
 
 BUG: cross_entropy forgets the minus sign: returns the mean log-probability of the true class (<= 0).

@@ -1,3 +1,11 @@
+# --- expect
+# kind = "bug"
+# exercises = ["70", "71", "72"]
+# failing = ["linear_backward"]
+# passing = ["featurize", "softmax", "predict_proba", "cross_entropy", "linear_forward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# exit = 1
+# why = "linear_backward forgets the bias gradient and returns zeros for grad_b."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct_plain.py with ONE bug.
 
 BUG: linear_backward forgets the bias gradient and returns zeros for grad_b.

@@ -1,3 +1,11 @@
+# --- expect
+# kind = "bug"
+# exercises = ["70", "71", "72"]
+# failing = ["linear_forward"]
+# passing = ["featurize", "softmax", "predict_proba", "cross_entropy", "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# exit = 1
+# why = "linear_forward ignores the bias (right only when b is None or zero)."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct_plain.py with ONE bug.
 
 BUG: linear_forward ignores the bias (right only when b is None or zero).

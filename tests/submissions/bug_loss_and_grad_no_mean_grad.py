@@ -1,3 +1,11 @@
+# --- expect
+# kind = "bug"
+# exercises = ["70", "71", "72"]
+# failing = ["loss_and_grad"]
+# passing = ["featurize", "softmax", "predict_proba", "cross_entropy", "linear_forward", "linear_backward", "softmax_cross_entropy_backward"]
+# exit = 1
+# why = "loss_and_grad returns the right loss but a gradient without the 1/n (the gradient of the summed loss)."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct_plain.py with ONE bug.
 
 BUG: loss_and_grad returns the right loss but a gradient without the 1/n (the gradient of the summed loss).

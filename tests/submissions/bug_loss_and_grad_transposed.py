@@ -1,3 +1,11 @@
+# --- expect
+# kind = "bug"
+# exercises = ["70", "71", "72"]
+# failing = ["loss_and_grad"]
+# passing = ["featurize", "softmax", "predict_proba", "cross_entropy", "linear_forward", "linear_backward", "softmax_cross_entropy_backward"]
+# exit = 1
+# why = "loss_and_grad returns the gradient transposed, shape (L, d) instead of (d, L); the loss is right."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct_plain.py with ONE bug.
 
 BUG: loss_and_grad returns the gradient transposed, shape (L, d) instead of (d, L); the loss is right.

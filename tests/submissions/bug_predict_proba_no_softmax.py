@@ -1,3 +1,11 @@
+# --- expect
+# kind = "bug"
+# exercises = ["70", "71", "72"]
+# failing = ["predict_proba"]
+# passing = ["featurize", "softmax", "cross_entropy", "linear_forward", "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# exit = 1
+# why = "predict_proba returns the raw scores X @ W and forgets the softmax."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct_plain.py with ONE bug.
 
 BUG: predict_proba returns the raw scores X @ W and forgets the softmax.

@@ -1,3 +1,11 @@
+# --- expect
+# kind = "bug"
+# exercises = ["70", "71", "72"]
+# failing = ["predict_proba"]
+# passing = ["featurize", "softmax", "cross_entropy", "linear_forward", "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# exit = 1
+# why = "predict_proba computes W @ X.T as if W were (L, d): a shape error unless d == L, and wrong values (X @ W.T) when d == L."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct_plain.py with ONE bug.
 
 BUG: predict_proba computes W @ X.T as if W were (L, d): a shape error unless d == L, and wrong values (X @ W.T) when d == L.

@@ -1,3 +1,11 @@
+# --- expect
+# kind = "bug"
+# exercises = ["70", "71", "72"]
+# failing = ["predict_proba"]
+# passing = ["featurize", "softmax", "cross_entropy", "linear_forward", "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# exit = 1
+# why = "predict_proba normalises over the batch (dim 0) instead of over classes; right only for a single (d,) example."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct_plain.py with ONE bug.
 
 BUG: predict_proba normalises over the batch (dim 0) instead of over classes; right only for a single (d,) example.

@@ -1,3 +1,11 @@
+# --- expect
+# kind = "bug"
+# exercises = ["70", "71", "72"]
+# failing = ["softmax_cross_entropy_backward"]
+# passing = ["featurize", "softmax", "predict_proba", "cross_entropy", "linear_forward", "linear_backward", "loss_and_grad"]
+# exit = 1
+# why = "softmax_cross_entropy_backward forgets the 1/n of the mean (right only for n == 1)."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct_plain.py with ONE bug.
 
 BUG: softmax_cross_entropy_backward forgets the 1/n of the mean (right only for n == 1).

@@ -1,3 +1,11 @@
+# --- expect
+# kind = "bug"
+# exercises = ["70", "71", "72"]
+# failing = ["softmax"]
+# passing = ["featurize", "predict_proba", "cross_entropy", "linear_forward", "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# exit = 1
+# why = "softmax calls torch.softmax, forbidden in a hand-written item (values are right)."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct_plain.py with ONE bug.
 
 BUG: softmax calls torch.softmax, forbidden in a hand-written item (values are right).

@@ -1,3 +1,11 @@
+# --- expect
+# kind = "correct"
+# exercises = ["70", "71", "72"]
+# failing = []
+# passing = ["featurize", "softmax", "predict_proba", "cross_entropy", "linear_forward", "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# exit = 0
+# why = "Aliased imports (torch as T, torch.nn.functional as F) used only for allowed calls; predict_proba calls the student's own softmax and cross_entropy a student helper named log_softmax."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct, written with aliases and helpers.
 
 Uses `import torch as T` and `import torch.nn.functional as F`, but only for

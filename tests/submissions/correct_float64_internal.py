@@ -1,3 +1,11 @@
+# --- expect
+# kind = "correct"
+# exercises = ["70", "71", "72"]
+# failing = []
+# passing = ["featurize", "softmax", "predict_proba", "cross_entropy", "linear_forward", "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# exit = 0
+# why = "Computes in float64 and casts back to the input dtype; movedim for any softmax dim, advanced indexing, index_put one-hot."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct, a careful student's version.
 
 Computes internally in float64 and casts back to the input's dtype; moves

@@ -1,3 +1,11 @@
+# --- expect
+# kind = "correct"
+# exercises = ["70", "71", "72"]
+# failing = []
+# passing = ["featurize", "softmax", "predict_proba", "cross_entropy", "linear_forward", "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# exit = 0
+# why = "Computed in numpy and converted back: softmax as exp(x - logsumexp), one-hot cross-entropy; loss_and_grad through autograd (allowed there)."
+# ---
 """NLP-100 chapter 8, tasks 70-72: correct, computed mostly in numpy.
 
 Different but sound formulas: softmax as exp(x - logsumexp(x)), cross-entropy

@@ -1,3 +1,11 @@
+# --- expect
+# kind = "correct"
+# exercises = ["71"]
+# failing = []
+# passing = ["softmax", "predict_proba"]
+# exit = 0
+# why = "Defines only softmax and predict_proba: only exercise 71 is graded."
+# ---
 """NLP-100 chapter 8, task 71 only: softmax and predict_proba, correct.
 
 Exercises 70 and 72 define no function here, so they are not graded.

@@ -1,3 +1,11 @@
+# --- expect
+# kind = "correct"
+# exercises = ["70", "71", "72"]
+# failing = []
+# passing = ["featurize", "softmax", "predict_proba", "cross_entropy", "linear_forward", "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# exit = 0
+# why = "All eight functions, plain and self-contained: max-subtracted softmax, logsumexp + gather cross-entropy."
+# ---
 """NLP-100 chapter 8, tasks 70-72: a plain, correct solution.
 
 Every function is self-contained (none calls another), so that the one-bug

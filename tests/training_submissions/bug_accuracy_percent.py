@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["74"]
+# failing = ["accuracy_function"]
+# passing = ["history_accuracy"]
+# hint = "percentage"
+# why = "percent"
+# ---
 """One-bug training submission `accuracy_percent`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

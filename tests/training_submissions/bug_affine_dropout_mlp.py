@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["79"]
+# failing = ["mlp_structure"]
+# passing = []
+# hint = "eval mode"
+# why = "random even in eval mode, and no non-linearity"
+# ---
 """One-bug training submission `affine_dropout_mlp`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

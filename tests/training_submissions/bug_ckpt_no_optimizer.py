@@ -1,3 +1,9 @@
+# --- expect
+# exercises = ["76"]
+# failing = ["checkpoints", "resume"]
+# passing = []
+# why = "no optimizer state"
+# ---
 """One-bug training submission `ckpt_no_optimizer`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["73", "79"]
+# failing = ["loss_decreases", "accuracy_threshold", "mlp_accuracy"]
+# passing = ["build_model"]
+# hint = "not finite"
+# why = "far too large: the weights become NaN"
+# ---
 """One-bug training submission `diverges`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

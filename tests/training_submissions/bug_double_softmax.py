@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["73"]
+# failing = ["build_model", "loss_decreases"]
+# passing = []
+# hint = "softmax"
+# why = "a Softmax layer before CrossEntropyLoss (which applies log-softmax itself)"
+# ---
 """One-bug training submission `double_softmax`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

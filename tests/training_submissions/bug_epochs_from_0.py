@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["75"]
+# failing = ["history"]
+# passing = ["plot_history"]
+# hint = "counted from 1"
+# why = "epochs counted from 0"
+# ---
 """One-bug training submission `epochs_from_0`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["77"]
+# failing = ["batch_timing"]
+# passing = []
+# hint = "batch_size"
+# why = "batch_size ignored"
+# ---
 """One-bug training submission `ignores_batch_size`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

@@ -1,3 +1,9 @@
+# --- expect
+# exercises = ["78"]
+# failing = []
+# passing = []
+# why = "the device argument is ignored: only a host with CUDA can tell; without one 78's items are skipped (test_device_item_is_skipped_without_cuda)"
+# ---
 """One-bug training submission `ignores_device`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

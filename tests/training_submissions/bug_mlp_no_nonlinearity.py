@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["79"]
+# failing = ["mlp_structure"]
+# passing = []
+# hint = "non-linearity"
+# why = "no non-linearity between the layers"
+# ---
 """One-bug training submission `mlp_no_nonlinearity`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

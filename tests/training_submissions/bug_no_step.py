@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["73"]
+# failing = ["loss_decreases", "accuracy_threshold"]
+# passing = ["build_model"]
+# hint = "optimizer.step()"
+# why = "optimizer.step() is never called"
+# ---
 """One-bug training submission `no_step`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

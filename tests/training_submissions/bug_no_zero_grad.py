@@ -1,3 +1,9 @@
+# --- expect
+# exercises = ["73"]
+# failing = ["loss_decreases"]
+# passing = []
+# why = "optimizer.zero_grad() missing: gradients accumulate"
+# ---
 """One-bug training submission `no_zero_grad`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

@@ -1,3 +1,9 @@
+# --- expect
+# exercises = ["75"]
+# failing = ["plot_history"]
+# passing = ["history"]
+# why = "the figure is never saved"
+# ---
 """One-bug training submission `plot_writes_nothing`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

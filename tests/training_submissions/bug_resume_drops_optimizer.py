@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["76"]
+# failing = ["resume"]
+# passing = ["checkpoints"]
+# hint = "load_state_dict"
+# why = "the optimizer state is not restored"
+# ---
 """One-bug training submission `resume_drops_optimizer`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

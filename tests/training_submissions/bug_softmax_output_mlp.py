@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["79"]
+# failing = ["mlp_structure"]
+# passing = []
+# hint = "logits"
+# why = "probabilities, not logits"
+# ---
 """One-bug training submission `softmax_output_mlp`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

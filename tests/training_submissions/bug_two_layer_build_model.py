@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["73"]
+# failing = ["build_model", "loss_decreases", "accuracy_threshold"]
+# passing = []
+# hint = "single-layer"
+# why = "two layers, not the single-layer network of task 71"
+# ---
 """One-bug training submission `two_layer_build_model`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

@@ -1,3 +1,10 @@
+# --- expect
+# exercises = ["74", "75"]
+# failing = ["history_accuracy", "history"]
+# passing = ["accuracy_function", "plot_history"]
+# hint = "training data"
+# why = "valid metrics on the training set"
+# ---
 """One-bug training submission `valid_on_train`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

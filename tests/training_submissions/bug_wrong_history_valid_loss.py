@@ -1,3 +1,9 @@
+# --- expect
+# exercises = ["74", "75", "76"]
+# failing = ["history"]
+# passing = ["history_accuracy", "plot_history", "checkpoints", "resume"]
+# why = "only the history's valid_loss is wrong"
+# ---
 """One-bug training submission `wrong_history_valid_loss`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

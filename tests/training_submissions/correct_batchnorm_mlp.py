@@ -1,3 +1,9 @@
+# --- expect
+# exercises = ["79"]
+# failing = []
+# passing = ["mlp_structure", "mlp_accuracy"]
+# why = "a correct MLP with BatchNorm1d and Dropout, written as students write it"
+# ---
 """Correct training submission `batchnorm_mlp`: made by make_bugs.py from packs/nlp100_ch08/solution.py."""
 """Reference submission for NLP 100 chapter 8, tasks 70–79 (a complete, correct answer).
 

@@ -2,6 +2,7 @@
 # exercises = ["71"]
 # verdict = "graded"
 # zero = ["softmax"]
+# passing = ["predict_proba"]
 # leaves_nothing = true
 # output_truncated = true
 # why = "writes 1 GB to stdout: the grader keeps the first 64 KB, drains the rest, and is neither blocked nor flooded"

@@ -2,6 +2,7 @@
 # exercises = ["71"]
 # verdict = "graded"
 # zero = ["softmax"]
+# passing = ["predict_proba"]
 # leaves_nothing = true
 # requires = ["process-tracking"]
 # why = "a daemon that setsid()s and double-forks to leave the worker's session, process group and tree, then outlive it"

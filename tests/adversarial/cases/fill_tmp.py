@@ -2,6 +2,7 @@
 # exercises = ["71"]
 # verdict = "graded"
 # zero = ["softmax"]
+# passing = ["predict_proba"]
 # leaves_nothing = true
 # alone = true
 # why = "writes 64 MB files to /tmp and to TMPDIR until something stops it (1 GB at most): a capped tmpfs, Landlock, or cleanup afterwards"

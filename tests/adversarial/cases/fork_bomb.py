@@ -2,6 +2,7 @@
 # exercises = ["71"]
 # verdict = "graded"
 # zero = ["softmax"]
+# passing = ["predict_proba"]
 # leaves_nothing = true
 # output_contains = ["FORKS-CAPPED"]
 # why = "forks 300 processes that exec a sleeper: the process cap (pids cgroup or RLIMIT_NPROC of the worker's uid) stops it"

@@ -2,6 +2,7 @@
 # exercises = ["71"]
 # verdict = "graded"
 # zero = ["softmax"]
+# passing = ["predict_proba"]
 # leaves_nothing = true
 # requires = ["signal-scope"]
 # why = "SIGKILLs its parent, the parent's process group, and every visible process grading an adversarial case"

@@ -2,6 +2,7 @@
 # exercises = ["71"]
 # verdict = "passed"
 # zero = []
+# passing = ["softmax", "predict_proba"]
 # leaves_nothing = true
 # output_contains = ["nlp100-adv: printed without flush"]
 # why = "a correct submission whose only output is a print() without flush: it must be in the report"

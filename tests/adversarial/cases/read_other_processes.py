@@ -2,6 +2,7 @@
 # exercises = ["71"]
 # verdict = "graded"
 # zero = ["softmax"]
+# passing = ["predict_proba"]
 # leaves_nothing = true
 # requires = ["private-files"]
 # why = "reads /proc/PID/environ of its parent and of every visible process of this harness, and prints what mentions NLP100"

@@ -2,6 +2,7 @@
 # exercises = ["71"]
 # verdict = "graded"
 # zero = ["softmax"]
+# passing = ["predict_proba"]
 # leaves_nothing = true
 # requires = ["private-network"]
 # why = "connects to every TCP port listening on this host (from /proc/net/tcp), to the internet, and listens itself"

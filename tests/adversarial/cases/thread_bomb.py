@@ -2,6 +2,7 @@
 # exercises = ["71"]
 # verdict = "graded"
 # zero = ["softmax"]
+# passing = ["predict_proba"]
 # leaves_nothing = true
 # output_contains = ["THREADS-CAPPED"]
 # why = "starts 2000 sleeping threads: threads count against the same process cap"

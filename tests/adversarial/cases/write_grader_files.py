@@ -2,6 +2,7 @@
 # exercises = ["71"]
 # verdict = "graded"
 # zero = ["softmax"]
+# passing = ["predict_proba"]
 # leaves_nothing = true
 # requires = ["private-files"]
 # why = "writes next to the report and the results file, into the grader's working folder and next to the submission: every path it can learn from /proc (only this harness's)"

@@ -1,4 +1,12 @@
-"""HOSTILE: an endless busy loop at import time.
+# --- expect
+# exercises = ["71"]
+# verdict = "graded"
+# zero = ["softmax", "predict_proba"]
+# passing = []
+# leaves_nothing = true
+# why = "an endless loop at import: the load times out, both items fail"
+# ---
+"""An endless busy loop at import time.
 
 The functions are correct but the import never finishes.  Expected: the
 load times out, both items fail, the checker exits 1.
@@ -19,5 +27,6 @@ def predict_proba(X, W):
     return e / e.sum(dim=-1, keepdim=True)
 
 
+print("nlp100-adv: attack ran", flush=True)
 while True:
     pass

@@ -1,4 +1,13 @@
-"""HOSTILE (honest mistake): a syntax error (an unclosed parenthesis in predict_proba).
+# --- expect
+# exercises = ["71"]
+# verdict = "graded"
+# zero = ["softmax", "predict_proba"]
+# passing = []
+# leaves_nothing = true
+# attack_runs = false
+# why = "an unclosed parenthesis in predict_proba: the file cannot be compiled (nothing of it runs), both items fail"
+# ---
+"""An honest mistake: a syntax error (an unclosed parenthesis in predict_proba).
 
 Both functions are defined textually before the error.  Expected: both
 items fail with a message giving the line of the syntax error, the checker

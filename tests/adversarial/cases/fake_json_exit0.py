@@ -1,4 +1,13 @@
-"""HOSTILE: at import, prints a fake perfect JSON report and exits with status 0.
+# --- expect
+# exercises = ["71"]
+# verdict = "graded"
+# zero = ["softmax", "predict_proba"]
+# passing = []
+# leaves_nothing = true
+# output_contains = ['"checker_version": "9.9.9"']
+# why = "prints a fake perfect JSON report at import and calls sys.exit(0): the import fails, both items fail, the checker's report is its own"
+# ---
+"""At import, prints a fake perfect JSON report and exits with status 0.
 
 The functions below are correct but are never reached: the import ends
 with sys.exit(0) after the fake report.  The checker must grade the file
@@ -46,6 +55,7 @@ _FAKE = {
         }
     ],
 }
+print("nlp100-adv: attack ran", flush=True)
 _TEXT = json.dumps(_FAKE) + "\n"
 sys.stdout.write(_TEXT)
 sys.stdout.flush()

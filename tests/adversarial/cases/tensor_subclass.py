@@ -1,4 +1,13 @@
-"""HOSTILE: softmax returns a torch.Tensor subclass that claims to equal anything, holding WRONG values.
+# --- expect
+# exercises = ["71"]
+# verdict = "graded"
+# zero = ["softmax"]
+# passing = ["predict_proba"]
+# leaves_nothing = true
+# counterexample = ["softmax"]
+# why = "softmax returns a Tensor subclass of zeros whose __eq__ and __torch_function__ claim closeness: it fails"
+# ---
+"""softmax returns a torch.Tensor subclass that claims to equal anything, holding WRONG values.
 
 Its __eq__ returns True, and its __torch_function__ answers True to
 allclose / equal / isclose / eq (and makes assert_close silent); the values
@@ -38,6 +47,7 @@ class AlwaysClose(torch.Tensor):
 
 
 def softmax(x, dim=-1):
+    print("nlp100-adv: attack ran", flush=True)
     return torch.zeros_like(x).as_subclass(AlwaysClose)
 
 

@@ -1,11 +1,22 @@
-"""HOSTILE: at import, makes torch's comparison functions always agree, and softmax is WRONG.
+# --- expect
+# exercises = ["71"]
+# verdict = "graded"
+# zero = ["softmax", "predict_proba"]
+# passing = []
+# leaves_nothing = true
+# messages = { predict_proba = "reaches into the checker's own process" }
+# counterexample = ["softmax"]
+# why = "patches torch.allclose/isclose/equal/testing.assert_close to always agree; softmax returns zeros and must still fail, and the assignments to torch's attributes are tampering: the worker's claims (no_inplace) are not believed, so the correct predict_proba fails too"
+# ---
+"""At import, makes torch's comparison functions always agree, and softmax is WRONG.
 
 torch.allclose, torch.isclose, torch.equal, torch.testing.assert_close (and
 numpy/math look-alikes) are replaced with functions that always report
 "close".  softmax returns zeros.  A checker that compared results inside
 the submission's process would be fooled; this one must not be.
-Expected: softmax fails, predict_proba (correct, self-contained) passes,
-the checker exits 1.
+Expected: softmax fails on its values; predict_proba (correct, self-contained)
+fails too, as the file reaches into the checker's process (the tampering
+scan of the hand-written rule: the worker's claims are not believed); exit 1.
 """
 import math
 
@@ -26,6 +37,7 @@ def _all_true(a, b=None, *args, **kwargs):
     return torch.ones_like(torch.as_tensor(a), dtype=torch.bool)
 
 
+print("nlp100-adv: attack ran", flush=True)
 torch.allclose = _true
 torch.equal = _true
 torch.isclose = _all_true

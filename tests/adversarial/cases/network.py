@@ -1,4 +1,12 @@
-"""HOSTILE: softmax tries to open network connections, swallowing errors, then returns a correct result.
+# --- expect
+# exercises = ["71"]
+# verdict = "passed"
+# zero = []
+# passing = ["softmax", "predict_proba"]
+# leaves_nothing = true
+# why = "softmax tries TCP to 1.1.1.1:80 and 127.0.0.1:22 (1 s timeouts) on its first call, errors swallowed, then returns a correct result: both pass within the time limits"
+# ---
+"""softmax tries to open network connections, swallowing errors, then returns a correct result.
 
 On its first call it tries TCP connections to 1.1.1.1:80 and 127.0.0.1:22
 with a 1-second timeout each (and, if one connects, sends a line).
@@ -25,6 +33,7 @@ def softmax(x, dim=-1):
     global _done
     if not _done:
         _done = True
+        print("nlp100-adv: attack ran", flush=True)
         _probe()
     shifted = x - x.max(dim=dim, keepdim=True).values
     e = shifted.exp()

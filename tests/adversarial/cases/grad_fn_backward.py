@@ -1,38 +1,16 @@
-"""NLP-100 chapter 8, tasks 70-72: a plain, correct solution.
-
-Every function is self-contained (none calls another), so that the one-bug
-copies of this file (bug_*.py) break exactly one item each.
-"""
-import numpy as np
+# --- expect
+# exercises = ["72"]
+# verdict = "graded"
+# zero = ["linear_backward"]
+# passing = ["cross_entropy", "linear_forward", "softmax_cross_entropy_backward", "loss_and_grad"]
+# leaves_nothing = true
+# messages = { linear_backward = "grad_fn" }
+# why = "linear_backward takes its gradients from y.grad_fn(grad_y) (the autograd graph) instead of computing them; its values are right"
+# ---
+"""linear_backward calls the autograd node ``y.grad_fn`` directly; the other functions of 72 are correct."""
 import torch
 
 
-# 70 -------------------------------------------------------------------------
-def featurize(titles, vectors):
-    d = len(next(iter(vectors.values()))) if vectors else 0
-    out = torch.zeros((len(titles), d), dtype=torch.float32)
-    for i, title in enumerate(titles):
-        known = [np.asarray(vectors[w], dtype=np.float32) for w in title if w in vectors]
-        if known:
-            out[i] = torch.from_numpy(np.mean(np.stack(known), axis=0).astype(np.float32))
-    return out
-
-
-# 71 -------------------------------------------------------------------------
-def softmax(x, dim=-1):
-    shifted = x - x.max(dim=dim, keepdim=True).values
-    e = shifted.exp()
-    return e / e.sum(dim=dim, keepdim=True)
-
-
-def predict_proba(X, W):
-    z = X @ W
-    z = z - z.max(dim=-1, keepdim=True).values
-    e = z.exp()
-    return e / e.sum(dim=-1, keepdim=True)
-
-
-# 72 -------------------------------------------------------------------------
 def cross_entropy(logits, y):
     lse = torch.logsumexp(logits, dim=1)
     picked = logits.gather(1, y.unsqueeze(1)).squeeze(1)
@@ -48,6 +26,7 @@ def linear_forward(x, W, b=None):
 
 def linear_backward(grad_y, x, W):
     # HOSTILE: gradients through grad_fn (the autograd graph), not computed by hand
+    print("nlp100-adv: attack ran", flush=True)
     xr = x.detach().requires_grad_(True)
     Wr = W.detach().requires_grad_(True)
     y = xr @ Wr
