@@ -380,9 +380,17 @@ def test_nothing_a_child_leaves_behind_reaches_the_next(served):
         a.close()
     assert not _host_processes_with(marker), "A's daemon outlived it"
     if served.mode == "rlimits":
+        # the grader hears "gone" once every process is dead; the folders go right after
+        deadline = time.monotonic() + 5
+        while os.path.exists(os.path.dirname(wa["cwd"])) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert not os.path.exists(os.path.dirname(wa["cwd"])) and not os.path.exists(os.path.dirname(wa["submission"]))
     else:
         root = f"/proc/{served.parent.host_pid}/root"
+        deadline = time.monotonic() + 5
+        while (served.parent.subs / os.path.basename(os.path.dirname(wa["submission"]))).exists() \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
         if os.access(root, os.R_OK):
             assert not os.path.exists(root + os.path.dirname(wa["cwd"])), "A's folder is still in the sandbox"
         assert not (served.parent.subs / os.path.basename(os.path.dirname(wa["submission"]))).exists()

@@ -242,6 +242,13 @@ class Pool:
             if root and Path(root).parent == Path(tempfile.gettempdir()) and Path(root).name.startswith("nlp100-"):
                 shutil.rmtree(root, ignore_errors=True)
         g.ledger.clear()
+        # a worker's folder made just before the process was killed, before it could be reported
+        # (checker.sandbox.local names it nlp100-<pid of the grading process>-*)
+        if g.proc.poll() is not None:
+            from ..sandbox.local import _rmtree
+
+            for left in Path(tempfile.gettempdir()).glob(f"nlp100-{g.proc.pid}-*"):
+                _rmtree(left)
         if self.docker and containers:
             try:
                 from ..sandbox.docker.backend import sweep_orphans
