@@ -53,7 +53,7 @@ def bench_gradcheck(threads: int, repeat: int = 50) -> None:
     import torch
 
     from checker.grading.context import ItemContext
-    from checker.grading.registry import installed_registry
+    from checker.grading.installed import installed_registry
     from checker.grading.plan import Options, Submission
     from checker.sandbox.limits import Limits
     from checker.sandbox.local import launch_local

@@ -46,7 +46,7 @@ spec = importlib.util.spec_from_file_location("submission", sys.argv[1])
 sub = importlib.util.module_from_spec(spec); spec.loader.exec_module(sub)
 from nlp100_ch08.data import load_dataset
 from checker.spec import discover
-from checker.grading.registry import installed_registry
+from checker.grading.installed import installed_registry
 from hypothesis import given, settings, strategies as st, HealthCheck
 cfg = json.loads(sys.argv[2])
 d = load_dataset("default")

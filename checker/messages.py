@@ -236,7 +236,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                       "ja": "`schema` が {got} ですが、このチェッカーが読めるのは schema {supported} です (別のバージョンの nlp100-checker で作られたファイルですか?)"},
     "json_at": {"en": "line {line}, column {column}: {error}", "ja": "{line} 行 {column} 列: {error}"},
     # --- end of saved results -----------------------------------------------------
-    # --- grade-batch (checker/commands/batch.py, checker/grading/batch*.py): the gradebook's error column, CLI errors
+    # --- grade-batch (checker/commands/batch.py, checker/batch/): the gradebook's error column, CLI errors
     "batch_link": {"en": "cannot grade {path}: it is a symbolic link; only regular files and folders inside your submission are graded (links are not followed): submit the file itself",
                    "ja": "{path} を採点できません: シンボリックリンクです。採点するのは提出物の中の通常のファイルとフォルダだけです (リンクはたどりません)。ファイルそのものを提出してください"},
     "batch_hard_link": {"en": "cannot grade {path}: the file has {links} hard links; only a file with a single link is graded: submit a copy of it",

@@ -35,7 +35,7 @@ def _class(tmp_path: Path, n: int) -> Path:
 
 
 def test_the_secret_plugin_shows_nothing():
-    from checker.grading.batch_dask import DataSecret
+    from checker.batch.cluster import DataSecret
 
     d = DataSecret(SECRET)
     assert SECRET.decode() not in repr(d) and SECRET.decode() not in str(d) and d.secret == SECRET
@@ -43,7 +43,7 @@ def test_the_secret_plugin_shows_nothing():
 
 def test_cluster_arguments_are_checked():
     from checker.errors import UsageError
-    from checker.grading.batch_dask import parse_cluster
+    from checker.batch.cluster import parse_cluster
 
     assert parse_cluster("local:2") == 2
     for bad in ("local", "local:0", "remote:2", "local:x"):
@@ -59,7 +59,7 @@ def test_cluster_arguments_are_checked():
 def test_a_local_cluster_of_two_grades_every_submission_once_though_a_worker_is_killed(tmp_path):
     from distributed import Client, LocalCluster
 
-    from checker.grading.batch_dask import run_dask_batch
+    from checker.batch.cluster import run_dask_batch
     from checker.grading.plan import Options
 
     c = _class(tmp_path, 6)

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from checker import cli
-from checker.commands.batch import resolve_isolation, run_batch
+from checker.batch.run import resolve_isolation, run_batch
 from checker.errors import SandboxError, UsageError
-from checker.grading.batch import batch_key, grade_bytes, key_of
-from checker.grading.batch_files import Entry, find_submissions, read_entry, shown
-from checker.grading.batch_child import TEST_HOOK
+from checker.batch.results import batch_key, grade_bytes, key_of
+from checker.batch.files import Entry, find_submissions, read_entry, shown
+from checker.batch.child import TEST_HOOK
 from checker.grading.plan import Options
 from checker.grading.source import SourceError
 from checker.sandbox.local import bwrap_path
@@ -246,11 +246,11 @@ def test_a_dead_grading_process_is_retried_once_then_a_checker_fault(tmp_path, m
     (hook / "eve").write_text("2")      # dies twice: a checker fault, graded by the next run
     monkeypatch.setenv(TEST_HOOK, str(hook))
     # run from the class folder, which holds a student's "checker" package: the grading processes must not import it
-    fake = c / "checker" / "grading"
+    fake = c / "checker" / "batch"
     fake.mkdir(parents=True)
     (fake.parent / "__init__.py").write_text("")
     (fake / "__init__.py").write_text("")
-    (fake / "batch_pool.py").write_text(f"open({str(tmp_path / 'hijacked')!r}, 'w').close()\n")
+    (fake / "child.py").write_text(f"open({str(tmp_path / 'hijacked')!r}, 'w').close()\n")
     monkeypatch.chdir(c)
     out, book = tmp_path / "r.jsonl", tmp_path / "g.csv"
     log: list[str] = []

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from checker.grading.registry import installed_registry
+from checker.grading.installed import installed_registry
 from conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.slow

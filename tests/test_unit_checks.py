@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from checker.grading.context import ItemContext
-from checker.grading.registry import installed_registry
+from checker.grading.installed import installed_registry
 from checker.grading.outcome import CheckFailure
 from checker.grading.plan import Options, Submission
 from checker.sandbox import wire

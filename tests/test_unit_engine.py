@@ -36,7 +36,7 @@ class FakeSession:
         self.calls.append("start")
         self.alive = True
 
-    def load(self, source, seed=0):
+    def load(self, source, seed=0, cells=None):
         self.calls.append("load")
         return {"functions": ["f", "g", "h"]}
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from checker.errors import SpecError
-from checker.grading.registry import installed_registry
+from checker.grading.installed import installed_registry
 from checker.strategies import Case, make_tensor
 from nlp100_ch08 import hints
 from nlp100_ch08 import references as ch08

@@ -521,3 +521,26 @@ def test_v1_layout_prefers_the_graders_own_cgroup(tmp_path):
     assert lay.version == "v1" and lay.memory == mount / "memory/job" and lay.pids == mount / "pids"
     lay = cgroups.layout(mount, "4:memory:/elsewhere\n")      # not visible here (a container): the hierarchy's root
     assert lay.memory == mount / "memory"
+
+
+def test_sweep_stale_removes_only_old_empty_cgroups_of_graders_that_are_gone(tmp_path):
+    # a grader killed with SIGKILL (a double Ctrl-C, the OOM killer) leaves empty nlp100-<pid>-* folders behind
+    import os
+    import time
+
+    from checker.sandbox import cgroups
+
+    base = tmp_path / "pids"
+    base.mkdir()
+    gone, alive, young, busy = (base / n for n in ("nlp100-999999999-aa", f"nlp100-{os.getpid()}-bb",
+                                                   "nlp100-999999998-cc", "nlp100-999999997-dd"))
+    for d in (gone, alive, young, busy):
+        d.mkdir()
+    (busy / "cgroup.procs").write_text(f"{os.getpid()}\n")
+    old = time.time() - 3600
+    for d in (gone, alive, busy):
+        os.utime(d, (old, old))
+    lay = cgroups.Layout("v1", ("pids",), pids=base)
+    assert cgroups.sweep_stale(lay) == 1
+    assert not gone.exists()
+    assert alive.exists() and young.exists() and busy.exists()

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from checker.grading.records import Status
-from checker.grading.registry import installed_registry
+from checker.grading.installed import installed_registry
 from checker.messages import LANGS, placeholders, render
 
 CATALOG = installed_registry().catalog          # the engine's table and every installed pack's, merged

@@ -231,7 +231,7 @@ def space_signed():
 
 
 def test_a_known_equivalent_mutant_is_detected_and_a_different_one_is_not(tmp_path):
-    from checker.grading.registry import installed_registry
+    from checker.grading.installed import installed_registry
 
     make_exercise(tmp_path, "91", RELU_SPEC, {"solution.py": RELU_SOLUTION, "checks.py": RELU_CHECKS})
     ex = discover(tmp_path)["91"]
@@ -247,7 +247,7 @@ def test_a_known_equivalent_mutant_is_detected_and_a_different_one_is_not(tmp_pa
 
 
 def test_equivalence_looks_at_dtype_and_in_place_changes(tmp_path):
-    from checker.grading.registry import installed_registry
+    from checker.grading.installed import installed_registry
 
     make_exercise(tmp_path, "91", RELU_SPEC, {"solution.py": RELU_SOLUTION, "checks.py": RELU_CHECKS})
     ex = discover(tmp_path)["91"]

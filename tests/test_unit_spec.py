@@ -9,7 +9,8 @@ import pytest
 
 from checker.errors import SpecError
 from checker.grading.plan import Options, make_plan
-from checker.grading.registry import installed_registry, is_per_case, resolve_reference
+from checker.grading.installed import installed_registry
+from checker.grading.registry import is_per_case, resolve_reference
 from checker.spec import discover, exercise_roots, load_exercise
 
 from conftest import ROOT

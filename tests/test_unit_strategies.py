@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from checker import strategies
 from checker.errors import SpecError
-from checker.grading.registry import installed_registry
+from checker.grading.installed import installed_registry
 from checker.strategies import FLOATS, MAX_COLS, MAX_ELEMENTS, MAX_MAGNITUDE, MAX_ROWS, Case, make_tensor
 from nlp100_ch08 import references as ch08
 

@@ -218,7 +218,7 @@ def _mutation(ex, ref: Path, args, reference_status: str | None) -> bool:
         o = by_id[m.id]
         if o.status == "survived" and ex.kind == "functions":
             if registry is None:
-                from ..grading.registry import installed_registry
+                from ..grading.installed import installed_registry
 
                 registry = installed_registry().extended(ex.plugin())
             same, n, _ = mutation_run.equivalent_by_results(ex, registry, source, m, seed=args.seed, filename=str(ref))

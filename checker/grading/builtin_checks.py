@@ -14,8 +14,7 @@ from ..numerics import compare
 from ..numerics.tolerances import tolerance
 from . import handwritten, values
 from .context import at_line
-from .outcome import CheckFailure, Msg
-from .registry import per_case
+from .outcome import CheckFailure, Msg, per_case
 
 
 def _input_dtype(case) -> torch.dtype:

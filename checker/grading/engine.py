@@ -29,7 +29,8 @@ from .context import ItemContext, at_line, gone_failure, student_failure
 from .outcome import CheckFailure, Skip, WorkerFatal
 from .plan import DEFAULT_MAX_EXAMPLES, MAX_SOURCE_BYTES, Options, Submission
 from .records import ExerciseRecord, ItemRecord, Report, Status
-from .registry import Registry, installed_registry, is_per_case
+from .installed import installed_registry
+from .registry import Registry, is_per_case
 
 
 class Resources:

@@ -6,6 +6,8 @@ which the worker is gone (a crash or a timeout): the item ends there.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from ..messages import Msg
 from .records import Status
 
@@ -53,3 +55,13 @@ class Skip(Exception):
     def __init__(self, key: str, params: dict | None = None):
         super().__init__(key)
         self.msg = Msg(key, dict(params or {}))
+
+
+def per_case(fn: Callable) -> Callable:
+    """Marks a check that runs once per case (``check(ctx, case)``) instead of once per item (``check(ctx)``)."""
+    fn.per_case = True  # type: ignore[attr-defined]
+    return fn
+
+
+def is_per_case(fn: Callable) -> bool:
+    return bool(getattr(fn, "per_case", False))

@@ -20,17 +20,9 @@ from typing import Callable, Iterable, Mapping
 
 from ..errors import SpecError
 from ..messages import Catalog, MESSAGES, Msg
+from .outcome import is_per_case, per_case  # noqa: F401  (re-exported: the decorator checks use)
 
 KINDS = ("check", "space", "hint")
-
-
-def per_case(fn: Callable) -> Callable:
-    fn.per_case = True
-    return fn
-
-
-def is_per_case(fn: Callable) -> bool:
-    return bool(getattr(fn, "per_case", False))
 
 
 def _collect(mod: ModuleType, prefix: str) -> dict[str, Callable]:
@@ -90,17 +82,6 @@ class Registry:
             if m is not None:
                 out.append(m)
         return out
-
-
-def installed_registry() -> Registry:
-    """The engine's generic checks plus every installed pack's modules and messages."""
-    from ..spec.packs import installed
-    from . import builtin_checks
-
-    packs = installed()
-    modules = [builtin_checks] + [p.module(m) for p in packs for m in p.modules]
-    tables = [(p.name, p.message_table()) for p in packs]
-    return Registry.from_modules(modules, tables)
 
 
 def resolve_reference(ref: str, directory: Path | None = None):

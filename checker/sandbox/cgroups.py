@@ -238,6 +238,46 @@ def namesakes(cg: Path, where: Layout | None = None) -> WorkerCgroup:
     return WorkerCgroup(lay.version, tuple(dirs), None, None, None, None, None)
 
 
+def made_by(pid: int, where: Layout | None = None) -> list[WorkerCgroup]:
+    """The cgroups that the process ``pid`` made (named after it), found by name: for a grading process killed
+    before it could report the ones it had just made."""
+    lay = where or layout()
+    names: set[str] = set()
+    for base in dict.fromkeys((lay.memory, lay.pids, lay.cpu)):
+        if base is not None:
+            names |= {d.name for d in base.glob(f"{PREFIX}{pid}-*") if d.is_dir()}
+    out = []
+    for name in sorted(names):
+        dirs = [b / name for b in dict.fromkeys((lay.memory, lay.pids, lay.cpu)) if b is not None and (b / name).is_dir()]
+        out.append(WorkerCgroup(lay.version, tuple(dirs), None, None, None, None, None))
+    return out
+
+
+def sweep_stale(where: Layout | None = None) -> int:
+    """Remove the empty cgroups of graders that are gone (``nlp100-<pid>-*`` whose pid no longer runs), left by a
+    grader killed with SIGKILL; returns how many.  A cgroup with a process inside, or made in the last minute (by
+    a grader whose pid this process may not see, in another pid namespace), is never touched."""
+    lay = where or layout()
+    n = 0
+    for base in dict.fromkeys((lay.memory, lay.pids, lay.cpu)):
+        if base is None:
+            continue
+        for d in base.glob(f"{PREFIX}*-*"):
+            pid = d.name[len(PREFIX):].split("-", 1)[0]
+            try:
+                young = time.time() - d.stat().st_mtime < 60
+            except OSError:
+                continue
+            if young or not pid.isdigit() or _alive(int(pid)) or raw_procs([d]):
+                continue
+            try:
+                d.rmdir()
+                n += 1
+            except OSError:
+                pass
+    return n
+
+
 def raw_procs(dirs) -> set[int]:
     """Every pid listed in the folders, zombies included."""
     out: set[int] = set()

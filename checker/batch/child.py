@@ -1,8 +1,8 @@
-"""grade-batch's grading process: ``python -P -m checker.grading.batch_child IN OUT PARENT``.
+"""grade-batch's grading process: ``python -P -m checker.batch.child IN OUT PARENT``.
 
 It reads a config line (the options, the exercises, the data secret as hex) on the pipe IN, then
 one task line per submission (its name and its bytes, base64), grades each from those bytes
-(``checker.grading.batch.grade_bytes``) and answers on the pipe OUT with JSON lines: a
+(``checker.batch.results.grade_bytes``) and answers on the pipe OUT with JSON lines: a
 ``launched`` line for each sandbox worker it starts (its pids cgroup and temporary folder, so
 that the batch can remove them if this process dies), then the ``result``.  It gets SIGKILL when
 the batch dies (PR_SET_PDEATHSIG), and its workers die with it (``bwrap --die-with-parent``;
@@ -20,7 +20,7 @@ import signal
 import sys
 from pathlib import Path
 
-MODULE = "checker.grading.batch_child"
+MODULE = "checker.batch.child"
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 TEST_HOOK = "_NLP100_TEST_GRADER_DIES"
 
@@ -41,7 +41,7 @@ def _write(fd: int, obj: dict) -> None:
 
 
 def _options(config: dict):
-    from .plan import Options
+    from ..grading.plan import Options
 
     secret = config.get("secret")
     return Options(**config["options"], data_secret=bytes.fromhex(secret) if secret else None)
@@ -85,8 +85,8 @@ def child_main(argv: list[str]) -> int:
     _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
     if os.getppid() != parent:    # the batch died before we could ask
         return 1
-    from .batch import grade_bytes
-    from .plan import make_launcher
+    from .results import grade_bytes
+    from ..grading.plan import make_launcher
 
     with os.fdopen(in_fd, "rb") as tasks:
         config = json.loads(tasks.readline() or "null")

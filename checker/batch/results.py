@@ -27,8 +27,8 @@ import os
 from pathlib import Path
 
 from ..messages import render
-from .plan import Options, Submission
-from .source import SourceError
+from ..grading.plan import Options, Submission
+from ..grading.source import SourceError
 
 
 def batch_key(options: Options, exercises: list[str] | None) -> dict:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from .plan import MAX_SOURCE_BYTES
-from .source import ACCEPTED_SUFFIXES, MAX_NOTEBOOK_BYTES, SourceError
+from ..grading.plan import MAX_SOURCE_BYTES
+from ..grading.source import ACCEPTED_SUFFIXES, MAX_NOTEBOOK_BYTES, SourceError
 
 MAX_WALK = 20_000       # entries looked at inside one repository
 MAX_DEPTH = 16          # folder depth inside one repository
@@ -191,7 +191,7 @@ def _submission_in(folder: Path, pattern: str) -> tuple[tuple[str, ...] | None, 
 
 
 def _defines(entry: Entry, functions: set[str]) -> bool:
-    from .plan import Submission
+    from ..grading.plan import Submission
 
     try:
         return bool(Submission.from_bytes(Path(entry.name), read_entry(entry)).defined & functions)

@@ -1,6 +1,6 @@
 """grade-batch's grading processes: a pool that survives a dead process and leaves nothing behind.
 
-Each grading process (``checker.grading.batch_child``) grades one submission at a time.  It runs
+Each grading process (``checker.batch.child``) grades one submission at a time.  It runs
 in its own session and process group, so a Ctrl-C in the terminal reaches only the batch, which
 decides; it gets SIGKILL when the batch dies, and its sandbox workers die with it.
 
@@ -26,7 +26,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .batch_child import MODULE, PR_SET_CHILD_SUBREAPER, _prctl
+from .child import MODULE, PR_SET_CHILD_SUBREAPER, _prctl
 
 
 @dataclass
@@ -100,6 +100,7 @@ class Pool:
         self.queue: deque[Task] = deque()
         self.sel = selectors.DefaultSelector()
         self.known = set(_children())     # our children before the pool: never swept
+        self.removing: dict[int, Grader] = {}   # being killed by _remove (still cleaned by an emergency)
 
     def run(self, tasks: list[Task]) -> None:
         self.queue.extend(tasks)
@@ -174,6 +175,13 @@ class Pool:
 
     def _remove(self, g: Grader) -> int | None:
         """Kill a grading process and reap it; its leftovers are swept."""
+        self.removing[g.proc.pid] = g
+        try:
+            return self._kill_and_clean(g)
+        finally:
+            self.removing.pop(g.proc.pid, None)
+
+    def _kill_and_clean(self, g: Grader) -> int | None:
         if self.graders.pop(g.from_fd, None) is not None:
             self.sel.unregister(g.from_fd)
         g.ledger += _cgroups_of(_tree(_process_table(), g.proc.pid))
@@ -242,13 +250,18 @@ class Pool:
             if root and Path(root).parent == Path(tempfile.gettempdir()) and Path(root).name.startswith("nlp100-"):
                 shutil.rmtree(root, ignore_errors=True)
         g.ledger.clear()
-        # a worker's folder made just before the process was killed, before it could be reported
-        # (checker.sandbox.local names it nlp100-<pid of the grading process>-*)
-        if g.proc.poll() is not None:
+        # a worker's folder or cgroups made just before the process was killed, before it could report them
+        # (checker.sandbox.local and checker.sandbox.cgroups name them nlp100-<pid of the grading process>-*)
+        # (gone from /proc: reaped; Popen.poll() may answer None from a signal handler while another call waits)
+        if not os.path.exists(f"/proc/{g.proc.pid}"):
+            from ..sandbox import cgroups
             from ..sandbox.local import _rmtree
 
             for left in Path(tempfile.gettempdir()).glob(f"nlp100-{g.proc.pid}-*"):
                 _rmtree(left)
+            for cg in cgroups.made_by(g.proc.pid):
+                for d in cg.dirs:
+                    _remove_cgroup(d, _kill_cgroup)
         if self.docker and containers:
             try:
                 from ..sandbox.docker.backend import sweep_orphans
@@ -264,12 +277,15 @@ class Pool:
 
     def emergency(self) -> None:
         """From a signal handler (a second Ctrl-C): kill everything now, without waiting on locks."""
-        graders = list(self.graders.values())
+        graders = list(self.graders.values()) + [g for g in self.removing.values() if g not in self.graders.values()]
         table = _process_table()
         for g in graders:
             g.ledger += _cgroups_of(_tree(table, g.proc.pid))
             g.kill()
-            self._drain(g)
+            try:
+                self._drain(g)
+            except OSError:         # closed already by _remove
+                pass
         for g in graders:
             try:
                 os.waitpid(g.proc.pid, 0)    # SIGKILL: at once; its children are ours now

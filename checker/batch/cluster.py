@@ -1,6 +1,6 @@
 """`check grade-batch --scheduler tcp://HOST:PORT | --cluster local:N`: a class graded on a Dask cluster.
 
-The client (this process) plans the batch as the local batch does (``checker.commands.batch.BatchRun``: the
+The client (this process) plans the batch as the local batch does (``checker.batch.run.BatchRun``: the
 same results file, the same key, the same resume), reads each submission's bytes once, and submits one task
 per submission (``grade_task``, ``pure=False``, ``retries=1``).  Only the client writes the results file: one
 line per finished future, as it finishes, so a task that ran twice (its worker died, the scheduler ran it
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..messages import Msg
-from .plan import Options
+from ..grading.plan import Options
 
 SECRET_PLUGIN = "nlp100-data-secret"
 POOL_PLUGIN = "nlp100-warm-pool"
@@ -73,7 +73,7 @@ def _resolved(options: Options) -> tuple[str, str]:
     """This worker's backend and isolation for ``auto``: decided once, before its first submission."""
     with _STATE["lock"]:
         if _STATE["resolved"] is None:
-            from ..commands.batch import resolve_isolation
+            from .run import resolve_isolation
 
             probe = Options(backend=options.backend, isolation=options.isolation, image=options.image)
             resolve_isolation(probe)
@@ -108,7 +108,7 @@ def grade_task(name: str, raw: bytes, config: dict) -> dict:
     """One submission, graded on the Dask worker that runs this task (the result line's fields)."""
     from distributed import get_worker
 
-    from .batch import grade_bytes
+    from .results import grade_bytes
 
     worker = get_worker()
     plugin = worker.plugins.get(SECRET_PLUGIN)
@@ -164,10 +164,11 @@ def run_dask_batch(source: Path, out: Path, gradebook: Path, exercises=None, pat
                    options: Options | None = None, log=print, scheduler: str | None = None, cluster: str | None = None,
                    pool: bool = True, client=None) -> int:
     """Grade a class on a Dask cluster; the exit status as ``run_batch``'s.  ``client``: an existing client (tests)."""
-    from ..commands.batch import BatchRun, Interrupts, _child_options, _summary, find_submissions
-    from .batch import write_gradebook
-    from .batch_pool import Task
-    from .plan import select_exercises
+    from .files import find_submissions
+    from .run import BatchRun, Interrupts, child_options, summary
+    from .results import write_gradebook
+    from .procs import Task
+    from ..grading.plan import select_exercises
     from ..spec import discover
 
     options = options or Options()
@@ -196,19 +197,19 @@ def run_dask_batch(source: Path, out: Path, gradebook: Path, exercises=None, pat
                         owned_cluster.close()
         rows = run.rows(planned)
         write_gradebook(rows, gradebook)
-    return _summary(run, rows, stop.requested, out, gradebook, log)
+    return summary(run, rows, stop.requested, out, gradebook, log)
 
 
 def _grade_on(client, run, todo, options: Options, exercises, pool: bool, stop, log) -> None:
-    from ..grading.batch_files import read_entry
+    from .files import read_entry
     from ..grading.source import SourceError
-    from ..commands.batch import _child_options
-    from .batch_pool import Task
+    from .run import child_options
+    from .procs import Task
 
     _register(client, DataSecret(options.data_secret), SECRET_PLUGIN)
     if pool:
         _register(client, WarmPoolPlugin(), POOL_PLUGIN)
-    config = {"options": {**_child_options(options), "pool": None}, "exercises": exercises, "pool": pool}
+    config = {"options": {**child_options(options), "pool": None}, "exercises": exercises, "pool": pool}
     pending = {}
     for i, p in enumerate(todo):
         try:
