@@ -8,6 +8,7 @@ Prints, for the same run on the same machine:
 - the numerical gradient check of a (300, 4) weight across the pipe (goal: at most 10 ms),
   with 1 thread and with torch's default thread count.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,8 +69,16 @@ def bench_gradcheck(threads: int, repeat: int = 50) -> None:
     s.start()
     sub = Submission.read(SUB)
     s.load(SUB)
-    ctx = ItemContext(item=item, exercise=ex, session=s, submission=sub, options=Options(), defined=sub.defined, limits=limits,
-                      registry=installed_registry())
+    ctx = ItemContext(
+        item=item,
+        exercise=ex,
+        session=s,
+        submission=sub,
+        options=Options(),
+        defined=sub.defined,
+        limits=limits,
+        registry=installed_registry(),
+    )
     g = torch.Generator().manual_seed(0)
     X = torch.randn(64, 300, generator=g, dtype=torch.float64) * 0.1
     y = torch.randint(0, 4, (64,), generator=g)
@@ -84,9 +93,11 @@ def bench_gradcheck(threads: int, repeat: int = 50) -> None:
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
     s.close()
-    print(f"gradient check of a (300, 4) weight across the pipe, sandbox threads={threads}, grader threads={torch.get_num_threads()}: "
-          f"median wall {1000 * statistics.median(walls):.2f} ms, p90 {1000 * sorted(walls)[int(0.9 * repeat)]:.2f} ms, "
-          f"grader cpu {1000 * statistics.median(cpus):.2f} ms   goal <= 10 ms")
+    print(
+        f"gradient check of a (300, 4) weight across the pipe, sandbox threads={threads}, grader threads={torch.get_num_threads()}: "
+        f"median wall {1000 * statistics.median(walls):.2f} ms, p90 {1000 * sorted(walls)[int(0.9 * repeat)]:.2f} ms, "
+        f"grader cpu {1000 * statistics.median(cpus):.2f} ms   goal <= 10 ms"
+    )
     import torch.autograd
 
     def f(w):
@@ -96,7 +107,9 @@ def bench_gradcheck(threads: int, repeat: int = 50) -> None:
     for fast in (False, True):
         t0 = time.perf_counter()
         torch.autograd.gradcheck(f, (Wr,), fast_mode=fast)
-        print(f"  for comparison, torch.autograd.gradcheck(fast_mode={fast}) in-process: {1000 * (time.perf_counter() - t0):.1f} ms")
+        print(
+            f"  for comparison, torch.autograd.gradcheck(fast_mode={fast}) in-process: {1000 * (time.perf_counter() - t0):.1f} ms"
+        )
 
 
 def main() -> None:

@@ -10,15 +10,14 @@ Run:  .venv/bin/python benchmarks/bench_chapter.py
    and resume runs of 76, and one epoch per batch size of 77 (the batch sizes the checker measured).
 3. The ratio (goal: at most 1.15) and the goal of 90 s for the whole grading on 2 cores.
 """
+
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,15 +28,16 @@ REF = ROOT / "packs" / "nlp100_ch08" / "solution.py"
 def run_checker() -> tuple[float, float, dict]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "checker.cli", "submit", str(REF), "--format", "json"],
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "checker.cli", "submit", str(REF), "--format", "json"], capture_output=True, text=True
+    )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     report = json.loads(p.stdout)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), report
 
 
-OWN = r'''
+OWN = r"""
 import importlib.util, json, sys, tempfile, time, os
 t0 = time.perf_counter()
 import torch
@@ -84,7 +84,7 @@ for b in cfg["batches"]:
     m = fresh(); tr(m, epochs=1, batch_size=b)
 m = fresh("build_mlp"); tr(m, epochs=cfg["epochs"], batch_size=cfg["batch"])        # 79
 print(time.perf_counter() - t0)
-'''
+"""
 
 
 def run_own(cfg: dict) -> tuple[float, float]:
@@ -106,11 +106,20 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cpus, {os.uname().machine}, python {sys.version.split()[0]}")
     cw, cc, report = run_checker()
     assert report["score"] == report["max_score"], "the reference did not get full marks"
-    rows = next(i for e in report["exercises"] for i in e["items"] if i["name"] == "batch_timing")["data"]["batch_timing"]
-    cfg = {"max_examples": report["max_examples"], "epochs": p73["epochs"], "batch": p73["batch_size"],
-           "ck_epochs": p76["epochs"], "batches": [r["batch_size"] for r in rows]}
+    rows = next(i for e in report["exercises"] for i in e["items"] if i["name"] == "batch_timing")["data"][
+        "batch_timing"
+    ]
+    cfg = {
+        "max_examples": report["max_examples"],
+        "epochs": p73["epochs"],
+        "batch": p73["batch_size"],
+        "ck_epochs": p76["epochs"],
+        "batches": [r["batch_size"] for r in rows],
+    }
     ow, oc = run_own(cfg)
-    print(f"check submit reference (70–79, default data): wall {cw:.1f} s, cpu {cc:.1f} s   (goal: at most 90 s on 2 cores)")
+    print(
+        f"check submit reference (70–79, default data): wall {cw:.1f} s, cpu {cc:.1f} s   (goal: at most 90 s on 2 cores)"
+    )
     print(f"the reference's own run of the same work:      wall {ow:.1f} s, cpu {oc:.1f} s")
     print(f"ratio (wall): {cw / ow:.2f}x   goal <= 1.15x")
     for e in report["exercises"]:

@@ -16,6 +16,7 @@
    (the whole chapter), fresh (--no-pool) against pooled: submissions per minute.
 5. dask: `check grade-batch --cluster local:1` against `local:2` on the 71+72 copies.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,13 +56,20 @@ def load() -> str:
 def machine() -> dict:
     cpu = ""
     try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
+        text = Path("/proc/cpuinfo").read_text()
+        cpu = next(ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
     import torch
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
-            "kernel": platform.release(), "load_at_start": load()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "kernel": platform.release(),
+        "load_at_start": load(),
+    }
 
 
 class Pool:
@@ -105,7 +113,7 @@ def overhead(args, pool: Pool) -> None:
     cycle(fresh)
     cycle(pooled)
     f, w = [], []
-    for _ in range(args.repeat):          # alternated: both see the same machine
+    for _ in range(args.repeat):  # alternated: both see the same machine
         f.append(cycle(fresh))
         w.append(cycle(pooled))
     assert pooled.pooled >= args.repeat and pooled.disabled is None, pooled.disabled
@@ -113,14 +121,21 @@ def overhead(args, pool: Pool) -> None:
         "fresh_ms": {"median": med([x[0] for x in f]) * 1e3, "p90": p90([x[0] for x in f]) * 1e3},
         "pooled_ms": {"median": med([x[0] for x in w]) * 1e3, "p90": p90([x[0] for x in w]) * 1e3},
         "pooled_launch_to_ready_ms": med([x[1] for x in w]) * 1e3,
-        "pooled_fork_to_ready_ms": med([x[2] for x in w]) * 1e3, "pool_startup_s": pool.startup, "load": load()}
+        "pooled_fork_to_ready_ms": med([x[2] for x in w]) * 1e3,
+        "pool_startup_s": pool.startup,
+        "load": load(),
+    }
     o = RESULTS["overhead"]
     print(f"overhead per submission (launch, ready, load, one call, close; median of {args.repeat}):")
     print(f"  fresh worker  {o['fresh_ms']['median']:8.1f} ms  (p90 {o['fresh_ms']['p90']:.1f})")
-    print(f"  pooled child  {o['pooled_ms']['median']:8.1f} ms  (p90 {o['pooled_ms']['p90']:.1f}); launch to ready "
-          f"{o['pooled_launch_to_ready_ms']:.1f} ms, of which fork to ready in the child {o['pooled_fork_to_ready_ms']:.1f} ms")
-    print(f"  goal: pooled <= 50 ms -> {'met' if o['pooled_ms']['median'] <= 50 else 'missed'}; the pool started in "
-          f"{pool.startup:.1f} s (once)")
+    print(
+        f"  pooled child  {o['pooled_ms']['median']:8.1f} ms  (p90 {o['pooled_ms']['p90']:.1f}); launch to ready "
+        f"{o['pooled_launch_to_ready_ms']:.1f} ms, of which fork to ready in the child {o['pooled_fork_to_ready_ms']:.1f} ms"
+    )
+    print(
+        f"  goal: pooled <= 50 ms -> {'met' if o['pooled_ms']['median'] <= 50 else 'missed'}; the pool started in "
+        f"{pool.startup:.1f} s (once)"
+    )
 
 
 def timed(cmd, env=None) -> float:
@@ -154,19 +169,29 @@ def grading(args, pool: Pool) -> None:
     cli = [*CHECK, "submit", str(SUB), "-e", "71", "-e", "72", "--format", "json", "--isolation", args.isolation]
     cli_pooled = [timed(cli, env) for _ in range(3)]
     cli_fresh = [timed([*cli, "--no-pool"], env) for _ in range(3)]
-    g = RESULTS["grading"] = {"pooled_s": med(pooled), "fresh_s": med(fresh), "import_torch_s": med(torch_imp),
-                              "cli_pooled_s": med(cli_pooled), "cli_fresh_s": med(cli_fresh), "load": load()}
+    g = RESULTS["grading"] = {
+        "pooled_s": med(pooled),
+        "fresh_s": med(fresh),
+        "import_torch_s": med(torch_imp),
+        "cli_pooled_s": med(cli_pooled),
+        "cli_fresh_s": med(cli_fresh),
+        "load": load(),
+    }
     print("grading 71+72 of correct_plain.py (default cases) in a warm grading process:")
-    print(f"  pooled {g['pooled_s']:.2f} s, fresh {g['fresh_s']:.2f} s; python -c 'import torch' {g['import_torch_s']:.2f} s;"
-          f" pooled / import torch = {g['pooled_s'] / g['import_torch_s']:.2f}x (goal < 1)")
-    print(f"  `check submit` (a new process that imports torch itself): pooled {g['cli_pooled_s']:.2f} s, "
-          f"fresh {g['cli_fresh_s']:.2f} s")
+    print(
+        f"  pooled {g['pooled_s']:.2f} s, fresh {g['fresh_s']:.2f} s; python -c 'import torch' {g['import_torch_s']:.2f} s;"
+        f" pooled / import torch = {g['pooled_s'] / g['import_torch_s']:.2f}x (goal < 1)"
+    )
+    print(
+        f"  `check submit` (a new process that imports torch itself): pooled {g['cli_pooled_s']:.2f} s, "
+        f"fresh {g['cli_fresh_s']:.2f} s"
+    )
 
 
 def smaps(pid: int) -> dict:
     out = {}
     try:
-        for ln in open(f"/proc/{pid}/smaps_rollup"):
+        for ln in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             k, _, v = ln.partition(":")
             if k in ("Rss", "Pss", "Private_Clean", "Private_Dirty", "Shared_Clean", "Shared_Dirty"):
                 out[k] = int(v.split()[0]) / 1024
@@ -183,18 +208,22 @@ def memory(args, pool: Pool) -> None:
     from checker.sandbox.pooled import PoolLauncher, want_of
     from checker.sandbox.session import WorkerSession
 
-    src = REF.read_text() + ("\n\ndef _bench_train():\n    import torch\n    g = torch.Generator().manual_seed(0)\n"
-                             "    X = torch.randn(10000, 300, generator=g)\n    y = torch.randint(0, 4, (10000,), generator=g)\n"
-                             "    m = build_model(300, 4)\n    train(m, X, y, X[:1000], y[:1000], epochs=3, batch_size=32, device='cpu')\n"
-                             "    return 1\n")
+    src = REF.read_text() + (
+        "\n\ndef _bench_train():\n    import torch\n    g = torch.Generator().manual_seed(0)\n"
+        "    X = torch.randn(10000, 300, generator=g)\n    y = torch.randint(0, 4, (10000,), generator=g)\n"
+        "    m = build_model(300, 4)\n    train(m, X, y, X[:1000], y[:1000], epochs=3, batch_size=32, device='cpu')\n"
+        "    return 1\n"
+    )
     opts = Options(isolation=args.isolation)
     rows = {}
-    for name, launcher in (("pooled", PoolLauncher(pool.socket, lambda: fresh_launcher(opts), want_of(opts))),
-                           ("fresh", fresh_launcher(opts))):
+    for name, launcher in (
+        ("pooled", PoolLauncher(pool.socket, lambda: fresh_launcher(opts), want_of(opts))),
+        ("fresh", fresh_launcher(opts)),
+    ):
         s = WorkerSession(Limits(), launcher)
         s.load(src)
         pid = s.launch.proc.pid
-        if name == "fresh" and s.launch.backend == "local":      # bwrap: the worker is below the bwrap processes
+        if name == "fresh" and s.launch.backend == "local":  # bwrap: the worker is below the bwrap processes
             from checker.sandbox.local import _descendants
 
             pid = next((q for q in _descendants(pid) if b"worker.py" in Path(f"/proc/{q}/cmdline").read_bytes()), pid)
@@ -245,16 +274,31 @@ def batch(args, tmp: Path) -> None:
         klass = _copies(tmp / f"class-{what}", src, n)
         for mode in ("fresh", "pooled"):
             out = tmp / f"{what}-{mode}.jsonl"
-            cmd = [*CHECK, "grade-batch", str(klass), "-j", "2", "--public-data", *ex, "--isolation", args.isolation,
-                   "--out", str(out), "--gradebook", str(tmp / f"{what}-{mode}.csv")]
+            cmd = [
+                *CHECK,
+                "grade-batch",
+                str(klass),
+                "-j",
+                "2",
+                "--public-data",
+                *ex,
+                "--isolation",
+                args.isolation,
+                "--out",
+                str(out),
+                "--gradebook",
+                str(tmp / f"{what}-{mode}.csv"),
+            ]
             if mode == "fresh":
                 cmd.append("--no-pool")
             wall = timed(cmd)
             lines = [json.loads(x) for x in out.read_text().splitlines()]
             assert len(lines) == n and not any(d.get("checker_fault") for d in lines), [d.get("error") for d in lines]
             rows[f"{what} {mode}"] = {"n": n, "wall_s": wall, "per_min": n / wall * 60, "load": load()}
-            print(f"grade-batch -j 2, {n} x {what}, {mode:6s}: {wall:6.1f} s, {n / wall * 60:5.1f} submissions/min "
-                  f"(load {load()})")
+            print(
+                f"grade-batch -j 2, {n} x {what}, {mode:6s}: {wall:6.1f} s, {n / wall * 60:5.1f} submissions/min "
+                f"(load {load()})"
+            )
     RESULTS["batch"] = rows
 
 
@@ -270,14 +314,32 @@ def dask(args, tmp: Path) -> None:
     rows = {}
     for n in (1, 2):
         out = tmp / f"dask-{n}.jsonl"
-        cmd = [*CHECK, "grade-batch", str(klass), "--cluster", f"local:{n}", "--public-data", "-e", "71", "-e", "72",
-               "--isolation", args.isolation, "--out", str(out), "--gradebook", str(tmp / f"dask-{n}.csv")]
+        cmd = [
+            *CHECK,
+            "grade-batch",
+            str(klass),
+            "--cluster",
+            f"local:{n}",
+            "--public-data",
+            "-e",
+            "71",
+            "-e",
+            "72",
+            "--isolation",
+            args.isolation,
+            "--out",
+            str(out),
+            "--gradebook",
+            str(tmp / f"dask-{n}.csv"),
+        ]
         wall = timed(cmd)
         lines = [json.loads(x) for x in out.read_text().splitlines()]
         assert len(lines) == args.copies and not any(d.get("checker_fault") for d in lines)
         rows[f"local:{n}"] = {"n": args.copies, "wall_s": wall, "per_min": args.copies / wall * 60, "load": load()}
-        print(f"grade-batch --cluster local:{n}, {args.copies} x 71+72: {wall:6.1f} s, "
-              f"{args.copies / wall * 60:5.1f} submissions/min (cluster and pools started inside; load {load()})")
+        print(
+            f"grade-batch --cluster local:{n}, {args.copies} x 71+72: {wall:6.1f} s, "
+            f"{args.copies / wall * 60:5.1f} submissions/min (cluster and pools started inside; load {load()})"
+        )
     RESULTS["dask"] = rows
 
 

@@ -13,6 +13,7 @@ lr 0.1, 8 epochs: what exercises 73/79 run, with the usual student lr).
 Target: linear test accuracy 0.85-0.90, MLP >= linear + 0.02 for every seed.
 Runs in about three minutes on one CPU thread (the batch-size-1 recipe dominates).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,7 @@ def train(model, X, y, *, epochs, batch_size, lr, seed, momentum=0.0):
         model.train()
         perm = torch.randperm(len(y), generator=g)
         for i in range(0, len(y), batch_size):
-            idx = perm[i:i + batch_size]
+            idx = perm[i : i + batch_size]
             opt.zero_grad()
             loss_fn(model(X[idx]), y[idx]).backward()
             opt.step()
@@ -63,32 +64,53 @@ RECIPES = {
 
 
 def run_recipe(ds, name, r, seeds, hidden, curve):
-    print(f"\nrecipe {name}: SGD lr={r['lr']} momentum={r['momentum']} batch={r['batch_size']} "
-          f"epochs={r['epochs']}, MLP hidden={hidden}")
+    print(
+        f"\nrecipe {name}: SGD lr={r['lr']} momentum={r['momentum']} batch={r['batch_size']} "
+        f"epochs={r['epochs']}, MLP hidden={hidden}"
+    )
     Xtr = ds.X_train
     if curve:
         for kind, m in models(seeds[0], ds.d, len(ds.classes), hidden).items():
             accs = []
             for _ in range(r["epochs"]):
-                train(m, Xtr, ds.y_train, epochs=1, batch_size=r["batch_size"], lr=r["lr"], seed=len(accs),
-                      momentum=r["momentum"])
+                train(
+                    m,
+                    Xtr,
+                    ds.y_train,
+                    epochs=1,
+                    batch_size=r["batch_size"],
+                    lr=r["lr"],
+                    seed=len(accs),
+                    momentum=r["momentum"],
+                )
                 accs.append(accuracy(m, ds.X_test, ds.y_test))
             print(f"  {kind:6s} test acc per epoch:", " ".join(f"{x:.3f}" for x in accs))
     res = {"linear": [], "mlp": []}
     for seed in seeds:
         row = []
         for kind, m in models(seed, ds.d, len(ds.classes), hidden).items():
-            train(m, Xtr, ds.y_train, epochs=r["epochs"], batch_size=r["batch_size"], lr=r["lr"], seed=seed,
-                  momentum=r["momentum"])
-            te, va, tr = (accuracy(m, X, y) for X, y in ((ds.X_test, ds.y_test), (ds.X_valid, ds.y_valid),
-                                                         (Xtr, ds.y_train)))
+            train(
+                m,
+                Xtr,
+                ds.y_train,
+                epochs=r["epochs"],
+                batch_size=r["batch_size"],
+                lr=r["lr"],
+                seed=seed,
+                momentum=r["momentum"],
+            )
+            te, va, tr = (
+                accuracy(m, X, y) for X, y in ((ds.X_test, ds.y_test), (ds.X_valid, ds.y_valid), (Xtr, ds.y_train))
+            )
             res[kind].append(te)
             row.append(f"{kind} test {te:.4f} valid {va:.4f} train {tr:.4f}")
         print(f"  seed {seed}: " + " | ".join(row) + f" | gap {res['mlp'][-1] - res['linear'][-1]:+.4f}")
     lin, mlp = res["linear"], res["mlp"]
-    gaps = [m - l for l, m in zip(lin, mlp)]
-    print(f"  linear test mean {statistics.mean(lin):.4f} (min {min(lin):.4f}, max {max(lin):.4f}); "
-          f"mlp mean {statistics.mean(mlp):.4f}; gap min {min(gaps):+.4f}")
+    gaps = [m - one for one, m in zip(lin, mlp)]
+    print(
+        f"  linear test mean {statistics.mean(lin):.4f} (min {min(lin):.4f}, max {max(lin):.4f}); "
+        f"mlp mean {statistics.mean(mlp):.4f}; gap min {min(gaps):+.4f}"
+    )
     ok = all(0.85 <= x <= 0.90 for x in lin) and min(gaps) >= 0.02
     print(f"  {name}:", "OK" if ok else "OFF TARGET")
     return ok
@@ -115,16 +137,20 @@ def main(argv=None):
         t0 = time.perf_counter()
         make_default()
         times.append(time.perf_counter() - t0)
-    print(f"generation: first call {gen_s * 1000:.0f} ms, then {min(times) * 1000:.0f} ms; "
-          f"sizes {ds.sizes()}, checksum {ds.checksum()[:16]}")
+    print(
+        f"generation: first call {gen_s * 1000:.0f} ms, then {min(times) * 1000:.0f} ms; "
+        f"sizes {ds.sizes()}, checksum {ds.checksum()[:16]}"
+    )
     Xtr = ds.X_train
-    print(f"features: mean {Xtr.mean():+.3f}, std {Xtr.std():.3f}, |x| 99th pct {Xtr.abs().quantile(0.99):.3f}, "
-          f"row norm {Xtr.norm(dim=1).mean():.2f}")
+    print(
+        f"features: mean {Xtr.mean():+.3f}, std {Xtr.std():.3f}, |x| 99th pct {Xtr.abs().quantile(0.99):.3f}, "
+        f"row norm {Xtr.norm(dim=1).mean():.2f}"
+    )
     counts = torch.bincount(ds.y_train, minlength=4).tolist()
     print("train balance:", {c: round(n / len(ds.y_train), 3) for c, n in zip(ds.classes, counts)})
 
     ok = True
-    for name in (RECIPES if a.recipe == "all" else [a.recipe]):
+    for name in RECIPES if a.recipe == "all" else [a.recipe]:
         r = dict(RECIPES[name])
         for k in ("epochs", "batch_size", "lr", "momentum"):
             if getattr(a, k) is not None:

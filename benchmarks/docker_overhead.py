@@ -10,6 +10,7 @@ In one run, alternating the backends so that both see the same machine state:
      submissions per minute.
 Needs a Docker engine and the image (.ci/docker-setup.sh); without one it measures local only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,9 @@ CHECK = [sys.executable, "-m", "checker.cli"]
 
 def _submit(path: Path, backend: str, extra: list[str]) -> tuple[float, int]:
     t0 = time.perf_counter()
-    p = subprocess.run([*CHECK, "submit", str(path), "--backend", backend, "--format", "json", *extra],
-                       cwd=ROOT, capture_output=True)
+    p = subprocess.run(
+        [*CHECK, "submit", str(path), "--backend", backend, "--format", "json", *extra], cwd=ROOT, capture_output=True
+    )
     return time.perf_counter() - t0, p.returncode
 
 
@@ -114,9 +116,26 @@ def main(argv=None) -> int:
         for b in backends:
             t0 = time.perf_counter()
             # results and gradebook per backend: grade-batch resumes from its results file
-            p = subprocess.run([*CHECK, "grade-batch", str(tmp / "subs"), "--backend", b, "--jobs", str(args.jobs),
-                                "--out", str(tmp / f"{b}.jsonl"), "--gradebook", str(tmp / f"{b}.csv"), "--public-data", *extra],
-                               cwd=ROOT, capture_output=True, text=True)
+            p = subprocess.run(
+                [
+                    *CHECK,
+                    "grade-batch",
+                    str(tmp / "subs"),
+                    "--backend",
+                    b,
+                    "--jobs",
+                    str(args.jobs),
+                    "--out",
+                    str(tmp / f"{b}.jsonl"),
+                    "--gradebook",
+                    str(tmp / f"{b}.csv"),
+                    "--public-data",
+                    *extra,
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
             dt = time.perf_counter() - t0
             if p.returncode not in (0, 1):
                 print(f"  {b:<7} exited {p.returncode}: {p.stderr.strip()[-300:]}")

@@ -17,6 +17,7 @@ The corpus directory (default: a temporary one) is seeded with valid frames from
 the encoder, and a dictionary of the format's tokens is passed to libFuzzer, so
 that mutations reach the tagged values quickly.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,10 +38,47 @@ import torch  # noqa: E402
 MESSAGE_LIMIT = 16 << 20
 SUBMISSION_LIMIT = 64 << 20
 
-TOKENS = ['"$tensor"', '"$ndarray"', '"$tuple"', '"$dict"', '"$float"', '"$handle"', '"$object"', '"values"',
-          '"dtype"', '"shape"', '"offset"', '"nbytes"', '"float32"', '"float64"', '"bool"', '"uint8"', '"int64"',
-          '"bfloat16"', '"nan"', '"inf"', "[[", "]]", "{", "}", "[", "]", ",", ":", "null", "true", "0", "-1",
-          "1099511627775", "4294967296", "18446744073709551615", "1e999", "NaN", "Infinity", '"\\ud800"']
+TOKENS = [
+    '"$tensor"',
+    '"$ndarray"',
+    '"$tuple"',
+    '"$dict"',
+    '"$float"',
+    '"$handle"',
+    '"$object"',
+    '"values"',
+    '"dtype"',
+    '"shape"',
+    '"offset"',
+    '"nbytes"',
+    '"float32"',
+    '"float64"',
+    '"bool"',
+    '"uint8"',
+    '"int64"',
+    '"bfloat16"',
+    '"nan"',
+    '"inf"',
+    "[[",
+    "]]",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "null",
+    "true",
+    "0",
+    "-1",
+    "1099511627775",
+    "4294967296",
+    "18446744073709551615",
+    "1e999",
+    "NaN",
+    "Infinity",
+    '"\\ud800"',
+]
 
 
 def _seeds() -> list[bytes]:
@@ -49,10 +87,14 @@ def _seeds() -> list[bytes]:
         wire.encode_frame({"op": "ready", "ok": True, "pid": 1}),
         wire.encode_frame({"id": 1, "ok": True}, {"result": t}),
         wire.encode_frame({"id": 2, "ok": True}, {"result": (t, [torch.zeros(0), 1.5, None], {"k": np.arange(3)})}),
-        wire.encode_frame({"id": 3, "ok": True}, {"results": [torch.ones(2, dtype=torch.bool), float("nan"), "x" * 40]}),
+        wire.encode_frame(
+            {"id": 3, "ok": True}, {"results": [torch.ones(2, dtype=torch.bool), float("nan"), "x" * 40]}
+        ),
         wire.encode_frame({"id": 4, "ok": False, "error": {"type": "ValueError", "message": "m"}}),
         wire.encode_frame({"id": 5, "ok": True}, {"h": wire.Handle(3), "big": 2**70, "d": {1: 2}}),
-        wire.encode_frame({"id": 6, "ok": True}, {"e": [torch.zeros(0, 2, 3), np.zeros((2, 0, 4)), torch.ones(1, 2, 1, 2)]}),
+        wire.encode_frame(
+            {"id": 6, "ok": True}, {"e": [torch.zeros(0, 2, 3), np.zeros((2, 0, 4)), torch.ones(1, 2, 1, 2)]}
+        ),
     ]
 
 

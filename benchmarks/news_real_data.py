@@ -10,6 +10,7 @@ vectors trained on ~100k tokens are weaker.
 
     python benchmarks/news_real_data.py [--split-dir /work/shared/data/news-ch06] [--work /tmp/nlp100-news]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,11 +40,14 @@ def main(argv=None):
     t0 = time.perf_counter()
     corpus = read_split_dir(a.split_dir)
     sentences = [tokenize(t) for t in corpus.splits["train"].titles]
-    w2v = Word2Vec(sentences, vector_size=300, window=5, min_count=2, sg=1, negative=5, epochs=a.w2v_epochs,
-                   workers=1, seed=1)
+    w2v = Word2Vec(
+        sentences, vector_size=300, window=5, min_count=2, sg=1, negative=5, epochs=a.w2v_epochs, workers=1, seed=1
+    )
     w2v.wv.save_word2vec_format(str(vec_path), binary=True)
-    print(f"word2vec: {len(w2v.wv)} words from {sum(map(len, sentences))} training tokens, "
-          f"{time.perf_counter() - t0:.1f} s -> {vec_path}")
+    print(
+        f"word2vec: {len(w2v.wv)} words from {sum(map(len, sentences))} training tokens, "
+        f"{time.perf_counter() - t0:.1f} s -> {vec_path}"
+    )
 
     t0 = time.perf_counter()
     path = build_news(a.split_dir, vec_path, cache_dir=a.work / "cache")
@@ -58,17 +62,18 @@ def main(argv=None):
     for epoch in range(1, a.epochs + 1):
         perm = torch.randperm(len(ds.y_train), generator=g)
         for i in range(0, len(perm), a.batch_size):
-            idx = perm[i:i + a.batch_size]
+            idx = perm[i : i + a.batch_size]
             opt.zero_grad()
             nn.functional.cross_entropy(model(ds.X_train[idx]), ds.y_train[idx]).backward()
             opt.step()
         if epoch % 5 == 0 or epoch == a.epochs:
             with torch.no_grad():
-                acc = {s: (model(getattr(ds, f"X_{s}")).argmax(1) == getattr(ds, f"y_{s}")).float().mean().item()
-                       for s in ("train", "valid", "test")}
+                acc = {
+                    s: (model(getattr(ds, f"X_{s}")).argmax(1) == getattr(ds, f"y_{s}")).float().mean().item()
+                    for s in ("train", "valid", "test")
+                }
             print(f"epoch {epoch:3d}: " + ", ".join(f"{s} {v:.4f}" for s, v in acc.items()))
-    print(f"single-layer test accuracy: {acc['test']:.4f} "
-          f"(SGD lr {a.lr}, batch {a.batch_size}, {a.epochs} epochs)")
+    print(f"single-layer test accuracy: {acc['test']:.4f} (SGD lr {a.lr}, batch {a.batch_size}, {a.epochs} epochs)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ Public API::
 
 ``grade`` raises only ``checker.errors.CheckerError`` (and its subclasses) when it cannot grade.
 """
+
 from ._version import __version__
 from .api import Options, grade  # noqa: E402
 from .errors import CheckerError, SandboxError, UsageError  # noqa: E402

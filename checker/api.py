@@ -1,4 +1,5 @@
 """The small public API: ``grade(path, exercises, options) -> Report``."""
+
 from __future__ import annotations
 
 import time
@@ -10,8 +11,13 @@ from .grading.plan import Options, Submission, WarmLauncher, make_launcher, make
 __all__ = ["grade", "Options", "Submission"]
 
 
-def grade(path: Path | str, exercises: list[str] | None = None, options: Options | None = None, *,
-          submission: Submission | None = None):
+def grade(
+    path: Path | str,
+    exercises: list[str] | None = None,
+    options: Options | None = None,
+    *,
+    submission: Submission | None = None,
+):
     """Grade one submission file. Raises ``CheckerError`` (UsageError, SandboxError, ...) when it cannot grade.
 
     ``submission``: the file already read (``Submission.from_bytes``, as ``grade-batch`` does): it is
@@ -28,7 +34,7 @@ def grade(path: Path | str, exercises: list[str] | None = None, options: Options
             raise SandboxError(str(e)) from e
     from .grading import engine  # imports torch
 
-    failures = getattr(base, "failures", 0)    # a warm pool's launcher: breaks of the pool while it served
+    failures = getattr(base, "failures", 0)  # a warm pool's launcher: breaks of the pool while it served
     try:
         report = engine.run(plan, warm or base, t0)
     finally:

@@ -8,6 +8,7 @@ Exit status: 0 all graded items passed, 1 something did not pass, 2 the checker 
 grade (bad arguments, a missing file, a sandbox that cannot start: every ``CheckerError``);
 see ../shared/spec/result-format.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_status
     except KeyboardInterrupt:
         print(f"check: {render('cli_interrupted', lang)}", file=sys.stderr)
-        return 2      # `check submit`: the checker could not grade (result-format: 0, 1 or 2)
+        return 2  # `check submit`: the checker could not grade (result-format: 0, 1 or 2)
 
 
 if __name__ == "__main__":

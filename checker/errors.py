@@ -4,6 +4,7 @@ A wrong submission is never one of these: it is graded, and its faults become
 ``CheckFailure`` records (``checker.grading.outcome``).  These say that the
 *checker* could not do its job, and what the user can do about it.
 """
+
 from __future__ import annotations
 
 from .messages import ENGINE, Msg
@@ -17,7 +18,7 @@ class CheckerError(Exception):
     """
 
     exit_status = 2
-    kind = "error"                 # the English label; ``label(lang)`` gives it from the message table
+    kind = "error"  # the English label; ``label(lang)`` gives it from the message table
 
     def __init__(self, message: str = "", *, hint: str = "", msg: Msg | None = None):
         self.msg = msg

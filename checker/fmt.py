@@ -1,4 +1,5 @@
 """Short, copy-pasteable text for values shown to students."""
+
 from __future__ import annotations
 
 import math
@@ -75,7 +76,11 @@ def value(v, recipe: str | None = None) -> str:
         desc += ">"
         return recipe or desc
     if isinstance(v, np.ndarray):
-        return f"np.array({v.tolist()!r}, dtype=np.{v.dtype})" if v.size <= SMALL else f"<ndarray of shape {v.shape}, {v.dtype}>"
+        return (
+            f"np.array({v.tolist()!r}, dtype=np.{v.dtype})"
+            if v.size <= SMALL
+            else f"<ndarray of shape {v.shape}, {v.dtype}>"
+        )
     if isinstance(v, tuple):
         return "(" + ", ".join(value(x) for x in v) + ("," if len(v) == 1 else "") + ")"
     if isinstance(v, list):

@@ -1,4 +1,5 @@
 """A progress bar on stderr for long gradings (rich); used only in text mode on a terminal."""
+
 from __future__ import annotations
 
 
@@ -7,8 +8,13 @@ class Progress:
         from rich.console import Console
         from rich.progress import Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        self._p = RichProgress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                               console=Console(stderr=True), transient=True)
+        self._p = RichProgress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self._task = self._p.add_task("starting", total=None)
         self._p.start()
 
@@ -16,7 +22,9 @@ class Progress:
         if event == "item":
             self._p.update(self._task, description=f"[{info.get('exercise')}] {info.get('item')}")
         elif event == "step":
-            self._p.update(self._task, description=f"[{info.get('exercise')}] {info.get('item')}: {info.get('text', '')}")
+            self._p.update(
+                self._task, description=f"[{info.get('exercise')}] {info.get('item')}: {info.get('text', '')}"
+            )
 
     def close(self) -> None:
         self._p.stop()

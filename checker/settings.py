@@ -18,6 +18,7 @@ NLP100_POOL_SOCKET       the socket of a running warm pool (``check pool start``
 Exercise *ids* are never read from the environment by the checker; the Gradescope
 script's ``NLP100_GRADE_EXERCISES`` is a shell variable of that script only.
 """
+
 from __future__ import annotations
 
 import os

@@ -11,12 +11,12 @@ small shape, integer values, scale 1 and seed 0.  Every tensor is capped at
 
     from checker.strategies import make_tensor
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Callable
 
-import numpy as np
 import torch
 from hypothesis import strategies as st
 
@@ -33,20 +33,30 @@ FLOATS = (torch.float32, torch.float64)
 class Case:
     args: tuple
     kwargs: dict = field(default_factory=dict)
-    magnitude: float = 1.0        # size of the intermediate values: scales the float tolerance
-    recipes: dict = field(default_factory=dict)   # arg position / kwarg name -> make_tensor(...) text
+    magnitude: float = 1.0  # size of the intermediate values: scales the float tolerance
+    recipes: dict = field(default_factory=dict)  # arg position / kwarg name -> make_tensor(...) text
     label: str = ""
 
     def float64(self) -> "Case":
         """The same case with every floating tensor in float64 (gradient checks)."""
         conv = lambda a: a.to(torch.float64) if isinstance(a, torch.Tensor) and a.is_floating_point() else a  # noqa: E731
-        return Case(tuple(conv(a) for a in self.args), {k: conv(v) for k, v in self.kwargs.items()},
-                    self.magnitude, {}, self.label)
+        return Case(
+            tuple(conv(a) for a in self.args),
+            {k: conv(v) for k, v in self.kwargs.items()},
+            self.magnitude,
+            {},
+            self.label,
+        )
 
     def clone(self) -> "Case":
         cl = lambda a: a.clone() if isinstance(a, torch.Tensor) else a  # noqa: E731
-        return Case(tuple(cl(a) for a in self.args), {k: cl(v) for k, v in self.kwargs.items()},
-                    self.magnitude, dict(self.recipes), self.label)
+        return Case(
+            tuple(cl(a) for a in self.args),
+            {k: cl(v) for k, v in self.kwargs.items()},
+            self.magnitude,
+            dict(self.recipes),
+            self.label,
+        )
 
 
 @dataclass
@@ -77,7 +87,9 @@ def make_tensor(shape, dtype=torch.float32, kind: str = "normal", scale: float =
 
 
 def recipe(shape, dtype, kind, scale, seed) -> str:
-    return f"make_tensor({tuple(shape)}, torch.{str(dtype).split('.')[-1]}, kind={kind!r}, scale={scale:g}, seed={seed})"
+    return (
+        f"make_tensor({tuple(shape)}, torch.{str(dtype).split('.')[-1]}, kind={kind!r}, scale={scale:g}, seed={seed})"
+    )
 
 
 def labels_for(n: int, classes: int, seed: int) -> torch.Tensor:

@@ -3,6 +3,7 @@
 Grade it with:  check submit examples/exercise.py
 (or one exercise:  check submit examples/exercise.py --exercise 71)
 """
+
 import os
 
 import numpy as np
@@ -77,8 +78,9 @@ def _measure(model, X, y, loss_fn):
         return loss_fn(out, y).item(), (out.argmax(1) == y).float().mean().item()
 
 
-def train(model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, device,
-          checkpoint_dir=None, resume_from=None):
+def train(
+    model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, device, checkpoint_dir=None, resume_from=None
+):
     model = model.to(device)
     X_train, y_train = X_train.to(device), y_train.to(device)
     X_valid, y_valid = X_valid.to(device), y_valid.to(device)
@@ -101,11 +103,14 @@ def train(model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, devi
             opt.step()
         train_loss, train_acc = _measure(model, X_train, y_train, loss_fn)
         valid_loss, valid_acc = _measure(model, X_valid, y_valid, loss_fn)
-        history.append(dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc,
-                            valid_loss=valid_loss, valid_acc=valid_acc))
+        history.append(
+            dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, valid_loss=valid_loss, valid_acc=valid_acc)
+        )
         if checkpoint_dir:
-            torch.save({"epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict()},
-                       os.path.join(checkpoint_dir, f"epoch_{epoch}.pt"))
+            torch.save(
+                {"epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict()},
+                os.path.join(checkpoint_dir, f"epoch_{epoch}.pt"),
+            )
     return history
 
 

@@ -5,6 +5,7 @@ The canary variable is planted in this process's environment at import time, bef
 worker is launched, so that every sandboxed worker and every `check submit` subprocess
 started by the suite has it in its parent's environment: no output may ever show it.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -22,7 +23,7 @@ from corpus import cases, expect
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "tests" / "submissions"
-EXPECTED = {p.name: expect(p) for p in cases(SUBMISSIONS)}   # file name -> its header
+EXPECTED = {p.name: expect(p) for p in cases(SUBMISSIONS)}  # file name -> its header
 
 CANARY_NAME = "NLP100_TEST_CANARY"
 CANARY = os.environ.get(CANARY_NAME) or f"canary-{uuid.uuid4().hex}"
@@ -53,8 +54,14 @@ class CliRun:
 
 
 def run_cli(*args: str, timeout: float = CLI_TIMEOUT_S) -> CliRun:
-    p = subprocess.run([sys.executable, "-m", "checker.cli", *args], cwd=str(ROOT), env=cli_env(),
-                       capture_output=True, text=True, timeout=timeout)
+    p = subprocess.run(
+        [sys.executable, "-m", "checker.cli", *args],
+        cwd=str(ROOT),
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     return CliRun(tuple(args), p.returncode, p.stdout, p.stderr)
 
 

@@ -23,6 +23,7 @@ The corpora and the keys each allows (``CORPORA``; a key's type is checked, and 
 ``cases(folder)`` lists the files of a corpus, each of which must have a header; ``header(data, corpus)``
 writes one.  Every problem is a ``CorpusError`` whose message starts with the file's path.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,10 +53,10 @@ class Key:
 
 @dataclass(frozen=True)
 class Corpus:
-    folder: str                                  # relative to tests/
+    folder: str  # relative to tests/
     required: dict = field(default_factory=dict)  # name -> Key
     optional: dict = field(default_factory=dict)
-    exclude: tuple = ()                          # files of the folder that are not corpus files
+    exclude: tuple = ()  # files of the folder that are not corpus files
 
     @property
     def keys(self) -> dict:
@@ -65,26 +66,59 @@ class Corpus:
 STRS = Key("list[str]")
 EXERCISES = Key("list[str]", tuple(str(i) for i in range(70, 80)))
 
-CORPORA = {c.folder: c for c in (
-    Corpus("submissions", required={
-        "kind": Key("str", ("correct", "bug")),
-        "exercises": EXERCISES, "failing": STRS, "passing": STRS, "exit": Key("int"), "why": Key("str")}),
-    Corpus("training_submissions", exclude=("make_bugs.py",), required={
-        "exercises": EXERCISES, "failing": STRS, "passing": STRS},
-        optional={"hint": Key("str"), "why": Key("str")}),
-    Corpus("adversarial/cases", required={
-        "exercises": EXERCISES, "verdict": Key("str", ("graded", "passed", "exit2")), "zero": STRS,
-        "passing": STRS, "leaves_nothing": Key("bool"), "why": Key("str")},
-        optional={
-        "requires": Key("list[str]", CAPABILITIES), "alone": Key("bool"), "attack_runs": Key("bool"),
-        "output_contains": STRS, "output_truncated": Key("bool"), "output_bytes_at_least": Key("int"),
-        "max_shmem_growth_mb": Key("number"), "messages": Key("table[str]"), "counterexample": STRS,
-        "absent": STRS, "renders": Key("list[str]", ("text", "github", "junit", "gradescope")),
-        "render_contains": STRS, "render_escaped_only": STRS}),
-    Corpus("adversarial/integrity", required={
-        "exercises": EXERCISES, "verdict": Key("str", ("graded",)), "zero": STRS, "why": Key("str")},
-        optional={"passing": STRS, "not_passing": STRS}),
-)}
+CORPORA = {
+    c.folder: c
+    for c in (
+        Corpus(
+            "submissions",
+            required={
+                "kind": Key("str", ("correct", "bug")),
+                "exercises": EXERCISES,
+                "failing": STRS,
+                "passing": STRS,
+                "exit": Key("int"),
+                "why": Key("str"),
+            },
+        ),
+        Corpus(
+            "training_submissions",
+            exclude=("make_bugs.py",),
+            required={"exercises": EXERCISES, "failing": STRS, "passing": STRS},
+            optional={"hint": Key("str"), "why": Key("str")},
+        ),
+        Corpus(
+            "adversarial/cases",
+            required={
+                "exercises": EXERCISES,
+                "verdict": Key("str", ("graded", "passed", "exit2")),
+                "zero": STRS,
+                "passing": STRS,
+                "leaves_nothing": Key("bool"),
+                "why": Key("str"),
+            },
+            optional={
+                "requires": Key("list[str]", CAPABILITIES),
+                "alone": Key("bool"),
+                "attack_runs": Key("bool"),
+                "output_contains": STRS,
+                "output_truncated": Key("bool"),
+                "output_bytes_at_least": Key("int"),
+                "max_shmem_growth_mb": Key("number"),
+                "messages": Key("table[str]"),
+                "counterexample": STRS,
+                "absent": STRS,
+                "renders": Key("list[str]", ("text", "github", "junit", "gradescope")),
+                "render_contains": STRS,
+                "render_escaped_only": STRS,
+            },
+        ),
+        Corpus(
+            "adversarial/integrity",
+            required={"exercises": EXERCISES, "verdict": Key("str", ("graded",)), "zero": STRS, "why": Key("str")},
+            optional={"passing": STRS, "not_passing": STRS},
+        ),
+    )
+}
 
 
 def corpus_of(path: Path) -> Corpus:
@@ -165,8 +199,10 @@ def expect(path: Path) -> dict:
         raise CorpusError(f"{shown}: the header is not valid TOML: {e}") from None
     unknown = sorted(set(data) - set(corpus.keys))
     if unknown:
-        raise CorpusError(f"{shown}: unknown key(s) {', '.join(unknown)} in the header; "
-                          f"a file of tests/{corpus.folder}/ may have: {', '.join(corpus.keys)}")
+        raise CorpusError(
+            f"{shown}: unknown key(s) {', '.join(unknown)} in the header; "
+            f"a file of tests/{corpus.folder}/ may have: {', '.join(corpus.keys)}"
+        )
     missing = [k for k in corpus.required if k not in data]
     if missing:
         raise CorpusError(f"{shown}: the header lacks {', '.join(missing)}")
@@ -191,7 +227,7 @@ def _toml(value) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)   # a JSON string is a valid TOML basic string
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     if isinstance(value, dict):

@@ -6,6 +6,7 @@ command prefix that runs the rest in a private mount namespace where that folder
 way to the interpreter (bound from the real one): nothing on the host changes.  ``[]`` where nothing is needed,
 None where it cannot be done (not root, no ``unshare``).
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = r'''
+SCRIPT = r"""
 set -e
 closed="$1"; keep="$2"; shift 2
 orig=$(mktemp -d /tmp/nlp100-hostview.XXXXXX)
@@ -26,7 +27,7 @@ mount --bind "$orig/$keep" "$closed/$keep"
 umount -l "$orig"
 rmdir "$orig"
 exec "$@"
-'''
+"""
 
 
 def closed_dir() -> tuple[str, str] | None:
@@ -47,7 +48,7 @@ def prefix() -> list[str] | None:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return None
     cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", SCRIPT, "hostview", *closed]
-    try:   # a container without CAP_SYS_ADMIN cannot make a mount namespace
+    try:  # a container without CAP_SYS_ADMIN cannot make a mount namespace
         ok = subprocess.run([*cmd, "true"], capture_output=True, timeout=30).returncode == 0
     except (OSError, subprocess.SubprocessError):
         ok = False

@@ -13,6 +13,7 @@ The guide marks what this test uses:
 Run as a script (``python tests/test_authoring_guide.py FOLDER``) it follows the guide in FOLDER and prints
 each block's real output, to paste into the guide after a change.
 """
+
 from __future__ import annotations
 
 import os
@@ -72,8 +73,14 @@ def follow(folder: Path, guide: str, echo=None) -> list[tuple[Block, subprocess.
             path.write_text(b.text, encoding="utf-8")
         elif "test" in b.attrs:
             script = "\n".join(exports + [b.text])
-            r = subprocess.run(["bash", "-c", script], cwd=str(folder), env=env_for(folder), capture_output=True,
-                               text=True, timeout=1200)
+            r = subprocess.run(
+                ["bash", "-c", script],
+                cwd=str(folder),
+                env=env_for(folder),
+                capture_output=True,
+                text=True,
+                timeout=1200,
+            )
             ran.append((b, r))
             if echo is not None:
                 echo(b, r)
@@ -111,11 +118,23 @@ def test_the_guide_marks_its_commands_outputs_and_files():
     for c in MUST_RUN:
         assert c in commands, c
     files = {b.attrs["file"] for b in blocks(TEXT) if "file" in b.attrs}
-    assert {"exercises/80/spec.toml", "exercises/80/solution.py", "exercises/80/template.py", "exercises/80/checks.py",
-            "student.py", "hidden/80/spec.toml"} <= files
+    assert {
+        "exercises/80/spec.toml",
+        "exercises/80/solution.py",
+        "exercises/80/template.py",
+        "exercises/80/checks.py",
+        "student.py",
+        "hidden/80/spec.toml",
+    } <= files
     assert sum(1 for _, out in expected_stdout(TEXT) if out is not None) >= 6
-    for topic in ("## Choosing tolerances", "## Input spaces", "## Hidden checks", "## Typed parameters",
-                  "## Reading the mutation report", "## Equivalent mutants"):
+    for topic in (
+        "## Choosing tolerances",
+        "## Input spaces",
+        "## Hidden checks",
+        "## Typed parameters",
+        "## Reading the mutation report",
+        "## Equivalent mutants",
+    ):
         assert topic in TEXT, topic
 
 
@@ -149,8 +168,9 @@ def test_following_the_guide_gives_what_it_promises(tmp_path):
     validate = [r for b, r in ran if "check validate" in b.text]
     assert validate[0].returncode == 0 and "mutation score 100.0 %" in validate[0].stdout
     assert validate[-1].returncode == 0 and re.search(r"^80  mutation score \d+\.\d % ", validate[-1].stdout, re.M)
-    assert (tmp_path / "exercises" / "80" / "solution.py").read_text() == \
-        next(b.text for b in blocks(TEXT) if b.attrs.get("file") == "exercises/80/solution.py")
+    assert (tmp_path / "exercises" / "80" / "solution.py").read_text() == next(
+        b.text for b in blocks(TEXT) if b.attrs.get("file") == "exercises/80/solution.py"
+    )
 
 
 def refreshed(guide: str, ran: list[tuple[Block, subprocess.CompletedProcess]]) -> str:
@@ -164,7 +184,7 @@ def refreshed(guide: str, ran: list[tuple[Block, subprocess.CompletedProcess]]) 
         if nxt is None or "stdout" not in (nxt.group(3) or ""):
             continue
         text = r.stdout if r.stdout.endswith("\n") else r.stdout + "\n"
-        out.append(guide[pos:nxt.start(4)] + text)
+        out.append(guide[pos : nxt.start(4)] + text)
         pos = nxt.end(4)
     return "".join(out) + guide[pos:]
 
@@ -176,7 +196,9 @@ if __name__ == "__main__":
     where.mkdir(parents=True, exist_ok=True)
 
     def show(b, r):
-        print(f"$ {b.text.strip()}\n[exit {r.returncode}]\n{r.stdout}\n--- stderr ---\n{r.stderr}\n=========", flush=True)
+        print(
+            f"$ {b.text.strip()}\n[exit {r.returncode}]\n{r.stdout}\n--- stderr ---\n{r.stderr}\n=========", flush=True
+        )
 
     ran = follow(where, TEXT, echo=show)
     if "--write" in sys.argv[2:]:

@@ -1,4 +1,5 @@
 """grade-batch: one line per submission, resumable, gradebook; and hidden items from an instructor's folder."""
+
 from __future__ import annotations
 
 import csv
@@ -52,8 +53,24 @@ def test_read_results_drops_a_torn_line(tmp_path):
 def test_grade_batch_end_to_end_and_resume(tmp_path):
     c = _class(tmp_path)
     out, book = tmp_path / "results.jsonl", tmp_path / "grades.csv"
-    cmd = [sys.executable, "-m", "checker.cli", "grade-batch", str(c), "-j", "2", "-e", "71", "--max-examples", "5",
-           "--public-data", "--out", str(out), "--gradebook", str(book)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "checker.cli",
+        "grade-batch",
+        str(c),
+        "-j",
+        "2",
+        "-e",
+        "71",
+        "--max-examples",
+        "5",
+        "--public-data",
+        "--out",
+        str(out),
+        "--gradebook",
+        str(book),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     lines = [json.loads(x) for x in out.read_text().splitlines()]
@@ -83,7 +100,8 @@ def test_hidden_items_are_added_and_marked_hidden(tmp_path, monkeypatch):
     h.mkdir(parents=True)
     (h / "spec.toml").write_text(
         '[[items]]\nname = "softmax_hidden"\nfunction = "softmax"\npoints = 1\nreference = "nlp100_ch08.references:softmax"\n'
-        'inputs = "softmax"\noutputs = ["p"]\nchecks = ["matches_reference"]\nvisibility = "public"\n')
+        'inputs = "softmax"\noutputs = ["p"]\nchecks = ["matches_reference"]\nvisibility = "public"\n'
+    )
     monkeypatch.setenv("NLP100_HIDDEN", str(tmp_path / "hidden"))
     ex = discover()["71"]
     extra = [i for i in ex.items if i.name == "softmax_hidden"]

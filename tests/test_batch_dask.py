@@ -3,6 +3,7 @@
 Each Dask worker grades with its own warm pool; the client alone writes the results file, one line per finished
 future, so a submission whose worker died is graded again elsewhere and written exactly once.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,9 +50,24 @@ def test_cluster_arguments_are_checked():
     for bad in ("local", "local:0", "remote:2", "local:x"):
         with pytest.raises(UsageError):
             parse_cluster(bad)
-    r = subprocess.run([sys.executable, "-m", "checker.cli", "grade-batch", str(SUBS), "--public-data",
-                        "--scheduler", "tcp://127.0.0.1:1", "--cluster", "local:2"], capture_output=True, text=True,
-                       env=cli_env(), timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "checker.cli",
+            "grade-batch",
+            str(SUBS),
+            "--public-data",
+            "--scheduler",
+            "tcp://127.0.0.1:1",
+            "--cluster",
+            "local:2",
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=120,
+    )
     assert r.returncode == 2 and "not both" in r.stderr
 
 
@@ -65,15 +81,14 @@ def test_a_local_cluster_of_two_grades_every_submission_once_though_a_worker_is_
     c = _class(tmp_path, 6)
     out, book = tmp_path / "results.jsonl", tmp_path / "grades.csv"
     log: list[str] = []
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
     client = Client(cluster)
     try:
         opts = Options(max_examples=5, data_secret=SECRET)
         killed: list[str] = []
         done = threading.Event()
 
-        def killer():          # a worker busy on a task once the first result is in: SIGKILL its process
+        def killer():  # a worker busy on a task once the first result is in: SIGKILL its process
             while not done.is_set():
                 if out.exists() and out.read_text().count("\n") >= 1:
                     busy = [a for a, keys in client.processing().items() if keys]
@@ -112,8 +127,24 @@ def test_a_local_cluster_of_two_grades_every_submission_once_though_a_worker_is_
 def test_grade_batch_cluster_local_writes_the_same_file_and_resumes(tmp_path):
     c = _class(tmp_path, 2)
     out, book = tmp_path / "results.jsonl", tmp_path / "grades.csv"
-    cmd = [sys.executable, "-m", "checker.cli", "grade-batch", str(c), "--cluster", "local:2", "-e", "71",
-           "--max-examples", "5", "--public-data", "--out", str(out), "--gradebook", str(book)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "checker.cli",
+        "grade-batch",
+        str(c),
+        "--cluster",
+        "local:2",
+        "-e",
+        "71",
+        "--max-examples",
+        "5",
+        "--public-data",
+        "--out",
+        str(out),
+        "--gradebook",
+        str(book),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, env=cli_env(), cwd=str(tmp_path), timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "LocalCluster of 2" in r.stderr

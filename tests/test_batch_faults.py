@@ -1,5 +1,6 @@
 """grade-batch when things go wrong: links and odd files, a grading process that dies, Ctrl-C,
 changed options, a missing path, the data secret.  Tiny submissions, exercise 71, few examples."""
+
 from __future__ import annotations
 
 import csv
@@ -33,8 +34,10 @@ GOOD = SUBS / "correct_partial_71.py"
 BUGGY = SUBS / "bug_softmax_inplace.py"
 FAST = Options(max_examples=2)
 # a submission whose import forks a child into a new session that outlives the import, then takes its time
-FORKER = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(120)\n    os._exit(0)\n"
-          "time.sleep(20)\n\n" + GOOD.read_text())
+FORKER = (
+    "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(120)\n    os._exit(0)\n"
+    "time.sleep(20)\n\n" + GOOD.read_text()
+)
 
 
 @pytest.fixture(autouse=True)
@@ -63,6 +66,7 @@ def _lines(out: Path) -> list[dict]:
 
 # -- 1. links: only regular files inside the submission are graded -------------------------------
 
+
 def test_a_symlinked_file_or_folder_is_refused_and_a_hard_link_too(tmp_path):
     outside = tmp_path / "reference"
     (outside / "src").mkdir(parents=True)
@@ -70,12 +74,12 @@ def test_a_symlinked_file_or_folder_is_refused_and_a_hard_link_too(tmp_path):
     shutil.copy(GOOD, outside / "src" / "exercise.py")
     c = _class(tmp_path, **{"bob.py": BUGGY})
     (c / "carol").mkdir()
-    (c / "carol" / "exercise.py").symlink_to(outside / "exercise.py")        # the file is a link
+    (c / "carol" / "exercise.py").symlink_to(outside / "exercise.py")  # the file is a link
     (c / "dave").mkdir()
-    (c / "dave" / "src").symlink_to(outside / "src")                          # a folder inside is a link
-    (c / "erin").symlink_to(outside)                                          # the repository is a link
+    (c / "dave" / "src").symlink_to(outside / "src")  # a folder inside is a link
+    (c / "erin").symlink_to(outside)  # the repository is a link
     (c / "frank").mkdir()
-    os.link(outside / "exercise.py", c / "frank" / "exercise.py")             # a hard link to a file outside
+    os.link(outside / "exercise.py", c / "frank" / "exercise.py")  # a hard link to a file outside
     entries, problems = find_submissions(c)
     by = {e.student: e for e in entries}
     assert set(by) == {"bob", "carol", "frank"}
@@ -113,18 +117,26 @@ def test_refused_files_are_the_students_zero_in_the_gradebook(tmp_path):
 
 # -- 2. discovery: odd entries are skipped with one escaped line each -----------------------------
 
+
 def test_discovery_skips_odd_entries_with_escaped_names(tmp_path):
-    c = _class(tmp_path, **{"alice.py": GOOD, "odd.py/readme.txt": "not code",
-                            "carol/exercise.py/notes.txt": "a folder named like the file",
-                            "carol/src/exercise.py": GOOD, "notes.txt": "hello"})
+    c = _class(
+        tmp_path,
+        **{
+            "alice.py": GOOD,
+            "odd.py/readme.txt": "not code",
+            "carol/exercise.py/notes.txt": "a folder named like the file",
+            "carol/src/exercise.py": GOOD,
+            "notes.txt": "hello",
+        },
+    )
     (c / "dangling.py").symlink_to(tmp_path / "nowhere.py")
     (c / "zero.py").symlink_to("/dev/zero")
     (c / "dave").mkdir()
-    (c / "dave" / "exercise.py").symlink_to("/dev/zero")       # refused when read, without reading
+    (c / "dave" / "exercise.py").symlink_to("/dev/zero")  # refused when read, without reading
     os.mkfifo(c / "fifo.py")
     (c / "gina").mkdir()
     os.mkfifo(c / "gina" / "exercise.py")
-    bad = os.fsencode(c) + b"/h\xffns\x1b[31m"                 # not UTF-8, and an escape sequence
+    bad = os.fsencode(c) + b"/h\xffns\x1b[31m"  # not UTF-8, and an escape sequence
     os.mkdir(bad)
     shutil.copy(GOOD, bad + b"/exercise.py")
     entries, problems = find_submissions(c)
@@ -133,7 +145,7 @@ def test_discovery_skips_odd_entries_with_escaped_names(tmp_path):
     assert by["carol"].rel == ("carol", "src", "exercise.py")
     assert sorted(p.split(":")[0] for p in problems) == ["dangling.py", "fifo.py", "notes.txt", "odd.py", "zero.py"]
     for text in problems + [e.student for e in entries]:
-        text.encode("utf-8")                                   # no lone surrogates
+        text.encode("utf-8")  # no lone surrogates
         assert not any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
     for name in ("dave", "gina"):
         with pytest.raises(SourceError) as e:
@@ -144,6 +156,7 @@ def test_discovery_skips_odd_entries_with_escaped_names(tmp_path):
 
 
 # -- 6. a path that does not exist is a usage error -------------------------------------------------
+
 
 def test_a_missing_path_is_a_usage_error(tmp_path):
     with redirect_stderr(io.StringIO()) as err:
@@ -157,6 +170,7 @@ def test_a_missing_path_is_a_usage_error(tmp_path):
 
 
 # -- 8. the data secret -------------------------------------------------------------------------------
+
 
 def test_grade_batch_needs_a_secret_unless_public_data(tmp_path):
     c = _class(tmp_path, **{"alice.py": GOOD})
@@ -173,16 +187,23 @@ def test_grade_batch_needs_a_secret_unless_public_data(tmp_path):
 
 # -- 4. the options key ---------------------------------------------------------------------------------
 
+
 def test_every_option_that_changes_a_grade_changes_the_key(tmp_path, monkeypatch):
     base = key_of(batch_key(Options(), ["71"]))
-    changed = [batch_key(Options(seed=1), ["71"]), batch_key(Options(max_examples=3), ["71"]),
-               batch_key(Options(data="news"), ["71"]), batch_key(Options(data_secret=b"s" * 32), ["71"]),
-               batch_key(Options(), ["72"]), batch_key(Options(), None)]
+    changed = [
+        batch_key(Options(seed=1), ["71"]),
+        batch_key(Options(max_examples=3), ["71"]),
+        batch_key(Options(data="news"), ["71"]),
+        batch_key(Options(data_secret=b"s" * 32), ["71"]),
+        batch_key(Options(), ["72"]),
+        batch_key(Options(), None),
+    ]
     h = tmp_path / "hidden" / "71"
     h.mkdir(parents=True)
     (h / "spec.toml").write_text(
         '[[items]]\nname = "softmax_hidden"\nfunction = "softmax"\npoints = 1\nreference = "nlp100_ch08.references:softmax"\n'
-        'inputs = "softmax"\noutputs = ["p"]\nchecks = ["matches_reference"]\n')
+        'inputs = "softmax"\noutputs = ["p"]\nchecks = ["matches_reference"]\n'
+    )
     monkeypatch.setenv("NLP100_HIDDEN", str(tmp_path / "hidden"))
     changed.append(batch_key(Options(), ["71"]))
     keys = [key_of(k) for k in changed]
@@ -208,9 +229,9 @@ def test_changed_options_regrade_and_the_gradebook_uses_the_current_key(tmp_path
     lines = _lines(out)
     assert len(lines) == 3 and len({d["key"] for d in lines}) == 3
     assert [r["sha256"] for r in _rows(book).values()] == [lines[-1]["sha256"]]
-    with out.open("a") as fh:                         # the latest line, but of other options: never in the gradebook
+    with out.open("a") as fh:  # the latest line, but of other options: never in the gradebook
         fh.write(json.dumps({**lines[0], "key": "0" * 16, "score": 99.0}) + "\n")
-    log = grade(max_examples=2)                       # the first options again: their line still counts
+    log = grade(max_examples=2)  # the first options again: their line still counts
     assert "1 already graded, 0 to grade" in log and len(_lines(out)) == 4
     assert _rows(book)["alice"]["score"] == "5.0"
     raw = out.read_bytes() + log.encode()
@@ -220,9 +241,14 @@ def test_changed_options_regrade_and_the_gradebook_uses_the_current_key(tmp_path
 
 # -- 7. whose fault -------------------------------------------------------------------------------------
 
+
 def test_a_bad_file_is_the_students_zero_and_a_sandbox_failure_a_checker_fault(monkeypatch):
-    for name, raw in (("a.py", "x = 'é'\n".encode("cp1252")), ("a.py", b""), ("a.txt", b"def softmax(x): pass\n"),
-                      ("a.ipynb", b'{"cells": [')):
+    for name, raw in (
+        ("a.py", "x = 'é'\n".encode("cp1252")),
+        ("a.py", b""),
+        ("a.txt", b"def softmax(x): pass\n"),
+        ("a.ipynb", b'{"cells": ['),
+    ):
         d = grade_bytes(name, raw, ["71"], Options())
         assert d["score"] == 0.0 and d["error"].startswith(f"cannot grade {name}") and not d.get("checker_fault")
 
@@ -236,14 +262,15 @@ def test_a_bad_file_is_the_students_zero_and_a_sandbox_failure_a_checker_fault(m
 
 # -- 3. a grading process that dies ----------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_a_dead_grading_process_is_retried_once_then_a_checker_fault(tmp_path, monkeypatch):
     c = _class(tmp_path, **{"alice.py": GOOD, "bob.py": GOOD, "eve.py": BUGGY, "zoe.py": "x = 'é'\n"})
     (c / "zoe.py").write_bytes("x = 'é'\n".encode("cp1252"))
     hook = tmp_path / "hook"
     hook.mkdir()
-    (hook / "bob").write_text("1")      # its grading process dies once: the retry grades it
-    (hook / "eve").write_text("2")      # dies twice: a checker fault, graded by the next run
+    (hook / "bob").write_text("1")  # its grading process dies once: the retry grades it
+    (hook / "eve").write_text("2")  # dies twice: a checker fault, graded by the next run
     monkeypatch.setenv(TEST_HOOK, str(hook))
     # run from the class folder, which holds a student's "checker" package: the grading processes must not import it
     fake = c / "checker" / "batch"
@@ -259,11 +286,13 @@ def test_a_dead_grading_process_is_retried_once_then_a_checker_fault(tmp_path, m
     assert options.isolation in ("bwrap", "rlimits")
     assert run_batch(c, out, book, jobs=2, exercises=["71"], options=options, log=log.append) == 2
     assert not (tmp_path / "hijacked").exists()
-    assert len({d["isolation"] for d in _lines(out) if "isolation" in d}) == 1     # one isolation for everyone
+    assert len({d["isolation"] for d in _lines(out) if "isolation" in d}) == 1  # one isolation for everyone
     last = {d["student"]: d for d in _lines(out)}
     assert last["alice"]["score"] == 5.0 and last["alice"]["attempts"] == 1
     assert last["bob"]["score"] == 5.0 and last["bob"]["attempts"] == 2
-    assert last["eve"]["checker_fault"] is True and last["eve"]["score"] is None and "died 2 times" in last["eve"]["error"]
+    assert (
+        last["eve"]["checker_fault"] is True and last["eve"]["score"] is None and "died 2 times" in last["eve"]["error"]
+    )
     assert last["zoe"]["score"] == 0.0 and "UTF-8" in last["zoe"]["error"] and not last["zoe"].get("checker_fault")
     assert sum("retrying in a fresh process" in x for x in log) == 2
     rows = _rows(book)
@@ -276,6 +305,7 @@ def test_a_dead_grading_process_is_retried_once_then_a_checker_fault(tmp_path, m
 
 
 # -- 5. Ctrl-C ------------------------------------------------------------------------------------------------
+
 
 def _table() -> dict[int, tuple[int, str]]:
     out = {}
@@ -356,11 +386,28 @@ def _left_behind(before: set[int]) -> list[str]:
 def _start(c: Path, tmp_path: Path, out: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
     (tmp_path / "tmp").mkdir(exist_ok=True)
-    cmd = [sys.executable, "-m", "checker.cli", "grade-batch", str(c), "-j", "2", "-e", "71", "--max-examples", "2",
-           "--public-data", "--out", str(out), "--gradebook", str(out.with_suffix(".csv")), *extra]
-    if "--pool" in extra:       # the warm pool's variant of these tests (tests/test_pool_cli.py)
+    cmd = [
+        sys.executable,
+        "-m",
+        "checker.cli",
+        "grade-batch",
+        str(c),
+        "-j",
+        "2",
+        "-e",
+        "71",
+        "--max-examples",
+        "2",
+        "--public-data",
+        "--out",
+        str(out),
+        "--gradebook",
+        str(out.with_suffix(".csv")),
+        *extra,
+    ]
+    if "--pool" in extra:  # the warm pool's variant of these tests (tests/test_pool_cli.py)
         cmd.remove("--pool")
-    else:                       # fresh workers: the processes these tests look for are worker.py's
+    else:  # fresh workers: the processes these tests look for are worker.py's
         cmd.append("--no-pool")
     return subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
 

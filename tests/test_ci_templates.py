@@ -21,6 +21,7 @@ Gradings use ``--exercise 71`` and a few generated inputs, through the template'
 variables (``NLP100_GRADE_EXERCISES``, ``NLP100_MAX_EXAMPLES`` on GitHub;
 ``GRADE_EXERCISES``, ``MAX_EXAMPLES`` on GitLab).
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -49,7 +50,7 @@ GITHUB = TEMPLATES / "github-actions.yml"
 GITLAB = TEMPLATES / "gitlab-ci.yml"
 SUBMISSIONS = ROOT / "tests" / "submissions"
 CORRECT = SUBMISSIONS / "correct_partial_71.py"
-BUGGY = SUBMISSIONS / "bug_softmax_ignores_dim.py"      # softmax fails, predict_proba passes
+BUGGY = SUBMISSIONS / "bug_softmax_ignores_dim.py"  # softmax fails, predict_proba passes
 VENV_BIN = Path(sys.executable).parent
 STEP_TIMEOUT_S = 300
 
@@ -63,6 +64,7 @@ def _load(path: Path) -> dict:
 
 
 # --- linters ----------------------------------------------------------------------------------
+
 
 def _tool(name: str) -> str:
     found = shutil.which(name, path=str(VENV_BIN)) or shutil.which(name)
@@ -95,12 +97,27 @@ def test_the_templates_match_their_schemas(schema, path):
     assert p.returncode == 0, p.stdout + p.stderr
 
 
-@pytest.mark.parametrize("lint, path, old, new, says", [
-    ("actionlint", GITHUB, "steps.grade.outputs.status", "steps.grad.outputs.status", 'property "grad" is not defined'),
-    ("actionlint", GITHUB, 'check submit "$SUBMISSION"', "check submit $SUBMISSION", "SC2086"),
-    ("vendor.github-workflows", GITHUB, "runs-on:", "run-on:", "'runs-on' is a required property"),
-    ("vendor.gitlab-ci", GITLAB, '- if: $NLP100_INSTALL == "pip"', '- iff: $NLP100_INSTALL == "pip"', "'iff' was unexpected"),
-])
+@pytest.mark.parametrize(
+    "lint, path, old, new, says",
+    [
+        (
+            "actionlint",
+            GITHUB,
+            "steps.grade.outputs.status",
+            "steps.grad.outputs.status",
+            'property "grad" is not defined',
+        ),
+        ("actionlint", GITHUB, 'check submit "$SUBMISSION"', "check submit $SUBMISSION", "SC2086"),
+        ("vendor.github-workflows", GITHUB, "runs-on:", "run-on:", "'runs-on' is a required property"),
+        (
+            "vendor.gitlab-ci",
+            GITLAB,
+            '- if: $NLP100_INSTALL == "pip"',
+            '- iff: $NLP100_INSTALL == "pip"',
+            "'iff' was unexpected",
+        ),
+    ],
+)
 def test_the_linters_catch_a_broken_template(tmp_path, lint, path, old, new, says):
     """Controls: the same checks fail on a copy with one mistake, so a pass above means something."""
     text = path.read_text(encoding="utf-8")
@@ -112,6 +129,7 @@ def test_the_linters_catch_a_broken_template(tmp_path, lint, path, old, new, say
 
 
 # --- the templates' shape -----------------------------------------------------------------------
+
 
 def _run_steps(job: dict) -> dict[str, dict]:
     return {s["name"]: s for s in job["steps"] if "run" in s}
@@ -129,8 +147,9 @@ def test_github_template_shape():
     # the container job runs as root (images that end with USER 10001 cannot write the runner's files)
     assert re.search(r"--user[ =](root|0)\b", image["container"]["options"])
     # both jobs run the same grading steps
-    assert {k: v["run"] for k, v in _run_steps(image).items()} == \
-        {k: v["run"] for k, v in _run_steps(pip).items() if v.get("id") != "install"}
+    assert {k: v["run"] for k, v in _run_steps(image).items()} == {
+        k: v["run"] for k, v in _run_steps(pip).items() if v.get("id") != "install"
+    }
     for job in (image, pip):
         for step in job["steps"]:
             # values reach scripts through env, never through ${{ }} pasted into the script
@@ -143,7 +162,11 @@ def test_github_template_shape():
 
 def test_gitlab_template_shape():
     gl = _load(GITLAB)
-    jobs = {k: _gitlab_job(gl, k) for k, v in gl.items() if isinstance(v, dict) and not k.startswith(".") and k != "variables"}
+    jobs = {
+        k: _gitlab_job(gl, k)
+        for k, v in gl.items()
+        if isinstance(v, dict) and not k.startswith(".") and k != "variables"
+    }
     assert set(jobs) == {"nlp100-check", "nlp100-check-pip"}
     for job in jobs.values():
         assert job["artifacts"]["reports"]["junit"] == "junit.xml" and job["artifacts"]["when"] == "always"
@@ -155,8 +178,14 @@ def test_gitlab_template_shape():
 
 def test_readme_documents_the_ci_situation():
     text = (TEMPLATES / "README.md").read_text(encoding="utf-8")
-    for words in ("kernel.apparmor_restrict_unprivileged_userns=0", "NLP100_ISOLATION", "--user root",
-                  "check render", "feedback, not the grade", "NLP100_FAIL_ON"):
+    for words in (
+        "kernel.apparmor_restrict_unprivileged_userns=0",
+        "NLP100_ISOLATION",
+        "--user root",
+        "check render",
+        "feedback, not the grade",
+        "NLP100_FAIL_ON",
+    ):
         assert words in text, words
 
 
@@ -177,7 +206,7 @@ def gh_eval(expr: str, ctx: dict):
     m = re.fullmatch(r"(.+?)\s*(==|!=)\s*(.+)", expr)
     if m:
         a, b = gh_eval(m.group(1), ctx), gh_eval(m.group(3), ctx)
-        same = str(a).lower() == str(b).lower()          # GitHub compares strings case-insensitively
+        same = str(a).lower() == str(b).lower()  # GitHub compares strings case-insensitively
         return same if m.group(2) == "==" else not same
     if expr in ("always()",):
         return True
@@ -200,7 +229,7 @@ def gh_substitute(value, ctx: dict) -> str:
 
 def gh_condition(cond, ctx: dict) -> bool:
     if cond is None:
-        return not ctx["failed"]                          # success()
+        return not ctx["failed"]  # success()
     cond = str(cond).strip()
     m = _EXPR.fullmatch(cond)
     return bool(gh_eval(m.group(1) if m else cond, ctx))
@@ -213,7 +242,7 @@ def parse_github_output(text: str) -> dict[str, str]:
         if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
             name, delim = line.split("<<", 1)
             j = lines.index(delim, i + 1)
-            out[name] = "\n".join(lines[i + 1:j])
+            out[name] = "\n".join(lines[i + 1 : j])
             i = j + 1
             continue
         if "=" in line:
@@ -271,7 +300,7 @@ def _workspace(tmp: Path, submission: Path | None, stale_result: bool = False) -
     ws.mkdir(parents=True)
     if submission is not None:
         shutil.copyfile(submission, ws / "exercise.py")
-    if stale_result:     # a result.json committed by the student: must never be reported
+    if stale_result:  # a result.json committed by the student: must never be reported
         (ws / "result.json").write_text(json.dumps({"submission": "exercise.py", "exercises": []}), encoding="utf-8")
     wrapper_dir = tmp / "wrapper"
     wrapper_dir.mkdir()
@@ -279,13 +308,20 @@ def _workspace(tmp: Path, submission: Path | None, stale_result: bool = False) -
     real_cmd = shlex.quote(str(real)) if real.exists() else f"{shlex.quote(sys.executable)} -m checker.cli"
     log = tmp / "check-calls.jsonl"
     wrapper = wrapper_dir / "check"
-    wrapper.write_text("#!/bin/sh\n"
-                       f"{shlex.quote(sys.executable)} -c 'import json, sys; print(json.dumps(sys.argv[1:]))' \"$@\" >> {shlex.quote(str(log))}\n"
-                       f"exec {real_cmd} \"$@\"\n", encoding="utf-8")
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f"{shlex.quote(sys.executable)} -c 'import json, sys; print(json.dumps(sys.argv[1:]))' \"$@\" >> {shlex.quote(str(log))}\n"
+        f'exec {real_cmd} "$@"\n',
+        encoding="utf-8",
+    )
     wrapper.chmod(0o755)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GITHUB_", "RUNNER_", "CI_", "GITLAB_")) and not (k.startswith("NLP100_") and "CANARY" not in k)
-           and k not in ("CI", "NO_COLOR")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "RUNNER_", "CI_", "GITLAB_"))
+        and not (k.startswith("NLP100_") and "CANARY" not in k)
+        and k not in ("CI", "NO_COLOR")
+    }
     env.update(PATH=os.pathsep.join([str(wrapper_dir), str(VENV_BIN), os.environ.get("PATH", "")]), CI="true")
     (tmp / "runner_temp").mkdir()
     return ws, {"env": env, "log": log, "temp": tmp / "runner_temp"}
@@ -297,11 +333,22 @@ def _calls(log: Path) -> list[list[str]]:
 
 def github_jobs_that_run(variables: dict) -> list[str]:
     wf = _load(GITHUB)
-    return [name for name, job in wf["jobs"].items() if gh_condition(job.get("if"), {"vars": variables, "steps": {}, "failed": False})]
+    return [
+        name
+        for name, job in wf["jobs"].items()
+        if gh_condition(job.get("if"), {"vars": variables, "steps": {}, "failed": False})
+    ]
 
 
-def run_github_job(tmp: Path, variables: dict, submission: Path | None = CORRECT, *, stale_result: bool = False,
-                   only: tuple[str, ...] | None = None, status: str | None = None) -> JobRun:
+def run_github_job(
+    tmp: Path,
+    variables: dict,
+    submission: Path | None = CORRECT,
+    *,
+    stale_result: bool = False,
+    only: tuple[str, ...] | None = None,
+    status: str | None = None,
+) -> JobRun:
     """Run the job the repository variables select, step by step; ``only`` runs just those steps."""
     wf = _load(GITHUB)
     names = github_jobs_that_run(variables)
@@ -311,8 +358,14 @@ def run_github_job(tmp: Path, variables: dict, submission: Path | None = CORRECT
     ctx = {"vars": variables, "steps": {}, "failed": False}
     if status is not None:
         ctx["steps"]["grade"] = {"status": status}
-    base = dict(rt["env"], GITHUB_WORKSPACE=str(ws), GITHUB_ACTIONS="true", RUNNER_TEMP=str(rt["temp"]),
-                RUNNER_OS="Linux", CHECK_LOG=str(rt["log"]))
+    base = dict(
+        rt["env"],
+        GITHUB_WORKSPACE=str(ws),
+        GITHUB_ACTIONS="true",
+        RUNNER_TEMP=str(rt["temp"]),
+        RUNNER_OS="Linux",
+        CHECK_LOG=str(rt["log"]),
+    )
     wf_env = {k: gh_substitute(v, ctx) for k, v in (wf.get("env") or {}).items()}
     job_env = {k: gh_substitute(v, ctx) for k, v in (job.get("env") or {}).items()}
     default_shell = ((job.get("defaults") or wf.get("defaults") or {}).get("run") or {}).get("shell")
@@ -326,7 +379,7 @@ def run_github_job(tmp: Path, variables: dict, submission: Path | None = CORRECT
                 artifacts += [p.strip() for p in step["with"]["path"].splitlines() if p.strip()]
             runs.append(StepRun(name, ran=False))
             continue
-        if step.get("id") == "install":          # the pip job's install: this environment has the checker
+        if step.get("id") == "install":  # the pip job's install: this environment has the checker
             runs.append(StepRun(name, ran=False))
             continue
         if not gh_condition(step.get("if"), ctx):
@@ -339,20 +392,36 @@ def run_github_job(tmp: Path, variables: dict, submission: Path | None = CORRECT
         out_file, sum_file = rt["temp"] / f"output{n}", rt["temp"] / f"summary{n}"
         out_file.touch()
         sum_file.touch()
-        env = dict(base, **wf_env, **job_env, **{k: gh_substitute(v, ctx) for k, v in (step.get("env") or {}).items()},
-                   GITHUB_OUTPUT=str(out_file), GITHUB_STEP_SUMMARY=str(sum_file))
-        p = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=ws, env=env,
-                           capture_output=True, text=True, timeout=STEP_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        env = dict(
+            base,
+            **wf_env,
+            **job_env,
+            **{k: gh_substitute(v, ctx) for k, v in (step.get("env") or {}).items()},
+            GITHUB_OUTPUT=str(out_file),
+            GITHUB_STEP_SUMMARY=str(sum_file),
+        )
+        p = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            cwd=ws,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=STEP_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+        )
         outputs = parse_github_output(out_file.read_text(encoding="utf-8"))
         if step.get("id"):
             ctx["steps"][step["id"]] = outputs
         if p.returncode != 0:
             ctx["failed"] = True
-        runs.append(StepRun(name, True, p.returncode, p.stdout, p.stderr, outputs, sum_file.read_text(encoding="utf-8")))
+        runs.append(
+            StepRun(name, True, p.returncode, p.stdout, p.stderr, outputs, sum_file.read_text(encoding="utf-8"))
+        )
     return JobRun(ws, runs, ctx["failed"], _calls(rt["log"]), artifacts)
 
 
 # --- a GitLab runner, smaller ------------------------------------------------------------------
+
 
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
@@ -375,7 +444,7 @@ def gitlab_rule(rules: list | None, variables: dict) -> bool:
     for rule in rules:
         m = re.fullmatch(r'\$(\w+)\s*(==|!=)\s*"([^"]*)"', rule["if"].strip())
         assert m, f"the test's rule evaluator does not know {rule['if']!r}"
-        value = variables.get(m.group(1))             # undefined is neither equal to nor ... a string
+        value = variables.get(m.group(1))  # undefined is neither equal to nor ... a string
         if (value == m.group(3)) == (m.group(2) == "=="):
             return rule.get("when", "on_success") != "never"
     return False
@@ -383,12 +452,25 @@ def gitlab_rule(rules: list | None, variables: dict) -> bool:
 
 def gitlab_jobs_that_run(variables: dict) -> list[str]:
     gl = _load(GITLAB)
-    return [k for k, v in gl.items() if isinstance(v, dict) and not k.startswith(".") and k != "variables"
-            and gitlab_rule(_gitlab_job(gl, k).get("rules"), variables)]
+    return [
+        k
+        for k, v in gl.items()
+        if isinstance(v, dict)
+        and not k.startswith(".")
+        and k != "variables"
+        and gitlab_rule(_gitlab_job(gl, k).get("rules"), variables)
+    ]
 
 
-def run_gitlab_job(tmp: Path, variables: dict, submission: Path | None = CORRECT, *, shell: str = "bash",
-                   last_only: bool = False, status: str | None = None) -> JobRun:
+def run_gitlab_job(
+    tmp: Path,
+    variables: dict,
+    submission: Path | None = CORRECT,
+    *,
+    shell: str = "bash",
+    last_only: bool = False,
+    status: str | None = None,
+) -> JobRun:
     """The selected job's script, in one shell as GitLab runs it (`set -eo pipefail` for bash, `set -e` for sh).
 
     ``last_only``: only the script's last entry (the verdict), with the shell variable
@@ -402,7 +484,7 @@ def run_gitlab_job(tmp: Path, variables: dict, submission: Path | None = CORRECT
     env = dict(rt["env"], CHECK_LOG=str(rt["log"]), GITLAB_CI="true", CI_PROJECT_DIR=str(ws))
     env.update({k: str(v) for k, v in (gl.get("variables") or {}).items()})
     env.update({k: str(v) for k, v in (job.get("variables") or {}).items()})
-    env.update(variables)                           # CI/CD variables win over the file's
+    env.update(variables)  # CI/CD variables win over the file's
     prologue = "set -eo pipefail\n" if shell == "bash" else "set -e\n"
     entries = job["script"][-1:] if last_only else job["script"]
     if status is not None:
@@ -410,7 +492,9 @@ def run_gitlab_job(tmp: Path, variables: dict, submission: Path | None = CORRECT
     script = rt["temp"] / "script.sh"
     script.write_text(prologue + "\n".join(entries) + "\n", encoding="utf-8")
     argv = ["bash", "--noprofile", "--norc", str(script)] if shell == "bash" else ["sh", str(script)]
-    p = subprocess.run(argv, cwd=ws, env=env, capture_output=True, text=True, timeout=STEP_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    p = subprocess.run(
+        argv, cwd=ws, env=env, capture_output=True, text=True, timeout=STEP_TIMEOUT_S, stdin=subprocess.DEVNULL
+    )
     step = StepRun("script", True, p.returncode, p.stdout, p.stderr)
     return JobRun(ws, [step], p.returncode != 0, _calls(rt["log"]), list(job["artifacts"]["paths"]))
 
@@ -439,6 +523,7 @@ SCENARIOS = {
 @pytest.fixture(scope="module")
 def jobs(tmp_path_factory) -> dict[str, JobRun]:
     """Every scenario run once, two at a time (each is one grading of exercise 71)."""
+
     def one(name):
         runner, variables, submission, kw = SCENARIOS[name]
         tmp = tmp_path_factory.mktemp(name)
@@ -450,16 +535,21 @@ def jobs(tmp_path_factory) -> dict[str, JobRun]:
 
 
 def _def_line(path: Path, function: str) -> int:
-    return next(n for n, ln in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if ln.startswith(f"def {function}("))
+    return next(
+        n for n, ln in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if ln.startswith(f"def {function}(")
+    )
 
 
 def _assert_graded_once(run: JobRun, submission: Path, expect_status: int) -> Report:
     assert len(run.submits) == 1, run.check_calls
     args = run.submits[0]
-    assert args[1] == "exercise.py" and ["--exercise", "71"] == args[args.index("--exercise"):args.index("--exercise") + 2]
+    assert args[1] == "exercise.py" and args[args.index("--exercise") : args.index("--exercise") + 2] == [
+        "--exercise",
+        "71",
+    ]
     assert "--max-examples" in args and "--format" in args and args[args.index("--format") + 1] == "json"
     d = run.result()
-    report = Report.from_dict(d)                       # valid, by the reader `check render` uses
+    report = Report.from_dict(d)  # valid, by the reader `check render` uses
     assert d["exit_status"] == report.exit_status == expect_status
     assert d["submission"] == "exercise.py" and [e["id"] for e in d["exercises"]] == ["71"]
     assert d["sha256"] == hashlib.sha256(submission.read_bytes()).hexdigest()
@@ -494,9 +584,11 @@ def test_github_buggy_submission_fails_with_annotations(jobs):
     feedback = run.step("Feedback").stdout
     line = _def_line(BUGGY, "softmax")
     assert f"::error file=exercise.py,line={line},title=71 softmax%3A failed::" in feedback
-    assert "predict_proba" not in feedback                    # it passed: no annotation
+    assert "predict_proba" not in feedback  # it passed: no annotation
     assert all(ln.startswith("::") for ln in feedback.splitlines())
-    assert "| Exercise | Item | Status | Points |" in run.summary and "❌" in run.summary and "### Details" in run.summary
+    assert (
+        "| Exercise | Item | Status | Points |" in run.summary and "❌" in run.summary and "### Details" in run.summary
+    )
     assert "grading status 1; the job fails on: 1 2" in run.step("Pass or fail").stdout
     assert "result.json" in run.artifacts and (run.workspace / "result.json").is_file()
 
@@ -519,17 +611,27 @@ def test_github_could_not_grade_fails_and_never_reports_a_stale_result(jobs):
     assert len(run.submits) == 1 and run.renders == []
     assert "::error title=nlp100-checker::the checker could not grade missing.py" in run.step("Feedback").stdout
     assert "there is no such file" in run.step("Grade").stderr
-    assert not (run.workspace / "result.json").exists()     # the committed one was removed, not rendered
+    assert not (run.workspace / "result.json").exists()  # the committed one was removed, not rendered
     assert run.summary == ""
 
 
-@pytest.mark.parametrize("status, fail_on, fails", [
-    ("0", None, False), ("1", None, True), ("2", None, True),      # unset: the default "1 2"
-    ("0", "2", False), ("1", "2", False), ("2", "2", True),
-    ("1", "1", True), ("2", "1", False),
-    ("", None, True), ("", "2", True),                            # no status: the Grade step did not finish
-    ("1", "12", False), ("1", " 1  2 ", True),
-])
+@pytest.mark.parametrize(
+    "status, fail_on, fails",
+    [
+        ("0", None, False),
+        ("1", None, True),
+        ("2", None, True),  # unset: the default "1 2"
+        ("0", "2", False),
+        ("1", "2", False),
+        ("2", "2", True),
+        ("1", "1", True),
+        ("2", "1", False),
+        ("", None, True),
+        ("", "2", True),  # no status: the Grade step did not finish
+        ("1", "12", False),
+        ("1", " 1  2 ", True),
+    ],
+)
 def test_github_pass_or_fail_follows_fail_on(tmp_path, status, fail_on, fails):
     """The last step alone, with the status the Grade step would have written."""
     variables = {} if fail_on is None else {"NLP100_FAIL_ON": fail_on}
@@ -562,11 +664,21 @@ def test_gitlab_buggy_submission_fails_under_posix_sh(jobs):
     assert "grading status 1; the job fails on: 1 2" in run.log
 
 
-@pytest.mark.parametrize("status, fail_on, fails", [
-    ("0", None, False), ("1", None, True), ("2", None, True),      # the file's default "1 2"
-    ("0", "2", False), ("1", "2", False), ("2", "2", True),
-    ("1", "1", True), ("2", "1", False), ("1", "12", False), ("1", " 1  2 ", True),
-])
+@pytest.mark.parametrize(
+    "status, fail_on, fails",
+    [
+        ("0", None, False),
+        ("1", None, True),
+        ("2", None, True),  # the file's default "1 2"
+        ("0", "2", False),
+        ("1", "2", False),
+        ("2", "2", True),
+        ("1", "1", True),
+        ("2", "1", False),
+        ("1", "12", False),
+        ("1", " 1  2 ", True),
+    ],
+)
 @pytest.mark.parametrize("shell", ["bash", "sh"])
 def test_gitlab_verdict_follows_fail_on(tmp_path, shell, status, fail_on, fails):
     """The script's last entry alone, after the grading entry set `status`."""

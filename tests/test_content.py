@@ -3,6 +3,7 @@ statements that refer to those numbers instead of writing them, and the labels a
 
 Fast (no grading; a few `check show` subprocesses).
 """
+
 from __future__ import annotations
 
 import ast
@@ -38,7 +39,7 @@ NEW = {
     "73": {"build_model", "train"},
     "74": {"accuracy"},
     "75": {"plot_history"},
-    "76": {"save_checkpoint", "load_checkpoint"},        # optional helpers: the checker never calls them
+    "76": {"save_checkpoint", "load_checkpoint"},  # optional helpers: the checker never calls them
     "77": set(),
     "78": set(),
     "79": {"build_mlp"},
@@ -56,8 +57,13 @@ def without_docstrings(source: str) -> str:
     tree = ast.parse(source)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                and isinstance(body[0].value.value, str):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             node.body = body[1:] or [ast.Pass()]
     return ast.dump(tree)
 
@@ -96,14 +102,20 @@ def test_template_holds_only_what_is_new_and_every_stub_raises_not_implemented(e
         if isinstance(node, ast.FunctionDef):
             body = node.body[1:] if ast.get_docstring(node) is not None else node.body
             assert ast.get_docstring(node), f"{node.name} has no docstring"
-            assert len(body) == 1 and isinstance(body[0], ast.Raise) and ast.unparse(body[0]) == "raise NotImplementedError", node.name
+            assert (
+                len(body) == 1
+                and isinstance(body[0], ast.Raise)
+                and ast.unparse(body[0]) == "raise NotImplementedError"
+            ), node.name
         else:
-            assert isinstance(node, (ast.Expr, ast.Import, ast.ImportFrom)), ast.unparse(node)   # no other code at module level
+            assert isinstance(node, (ast.Expr, ast.Import, ast.ImportFrom)), ast.unparse(
+                node
+            )  # no other code at module level
 
 
 def test_the_templates_define_the_student_api_once():
     defined = Counter(f for ex_id in EXERCISES for f in functions(EXERCISES[ex_id].template()))
-    assert STUDENT_API <= set(defined)
+    assert set(defined) >= STUDENT_API
     assert [f for f, n in defined.items() if n > 1] == []
 
 
@@ -113,9 +125,15 @@ def test_train_of_73_has_the_full_signature(lang):
     train = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "train")
     assert [a.arg for a in train.args.args] == ["model", "X_train", "y_train", "X_valid", "y_valid"]
     assert [a.arg for a in train.args.kwonlyargs] == ["epochs", "batch_size", "device", "checkpoint_dir", "resume_from"]
-    assert [ast.unparse(d) if d is not None else None for d in train.args.kw_defaults] == [None, None, None, "None", "None"]
+    assert [ast.unparse(d) if d is not None else None for d in train.args.kw_defaults] == [
+        None,
+        None,
+        None,
+        "None",
+        "None",
+    ]
     comments = EXERCISES["73"].template(lang)
-    for later in ("74", "75", "76", "77", "78", "79"):       # which later exercise extends what
+    for later in ("74", "75", "76", "77", "78", "79"):  # which later exercise extends what
         assert re.search(rf"^\s+# +{later} ", comments, re.M), later
 
 
@@ -124,7 +142,9 @@ def test_each_template_appended_to_73_defines_no_function_twice(ex_id, lang):
     combined = EXERCISES["73"].template(lang) + "\n\n" + EXERCISES[ex_id].template(lang)
     compile(combined, "combined.py", "exec")
     assert duplicate_definitions(combined) == {}
-    assert "train" not in functions(EXERCISES[ex_id].template(lang)) and "build_model" not in functions(EXERCISES[ex_id].template(lang))
+    assert "train" not in functions(EXERCISES[ex_id].template(lang)) and "build_model" not in functions(
+        EXERCISES[ex_id].template(lang)
+    )
 
 
 @pytest.mark.parametrize("ex_id, lang", TEMPLATES)
@@ -154,17 +174,19 @@ def test_chapter_template_is_one_valid_file_with_every_function_once(tmp_path, l
     tree = ast.parse(source)
     assert ast.get_docstring(tree) == CATALOG.render("show_chapter_docstring", lang).strip()
     strings = [n for n in tree.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)]
-    assert len(strings) == 1                                                # one docstring
+    assert len(strings) == 1  # one docstring
     defined = Counter(functions(source))
-    assert STUDENT_API <= set(defined) and max(defined.values()) == 1
+    assert set(defined) >= STUDENT_API and max(defined.values()) == 1
     imports = [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert len(imports) == len(set(imports)) and "import torch" in imports and "import numpy as np" in imports
     first_code = next(i for i, n in enumerate(tree.body) if not isinstance(n, (ast.Expr, ast.Import, ast.ImportFrom)))
-    assert all(not isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body[first_code:])  # imports only at the top
+    assert all(
+        not isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body[first_code:]
+    )  # imports only at the top
     banners = re.findall(r"^# --- (\d+)\. (.+) ---$", source, re.M)
     assert [b[0] for b in banners] == list(EXERCISES)
     assert [b[1] for b in banners] == [ex.title.get(lang) for ex in EXERCISES.values()]
-    for ex in EXERCISES.values():                                           # each exercise's own code, after its banner
+    for ex in EXERCISES.values():  # each exercise's own code, after its banner
         _, _, body = split_template(ex.template(lang))
         assert body in source
     path = tmp_path / "chapter.py"
@@ -192,7 +214,7 @@ def test_show_notebooks_to_stdout_and_to_a_file(tmp_path):
     nbformat.validate(nb)
     assert nb.cells[0].source.startswith("# " + CATALOG.render("show_chapter_title", "en"))
     sf = read_submission(out)
-    assert sf.notes == () and STUDENT_API <= handwritten.defined_functions(sf.text)
+    assert sf.notes == () and handwritten.defined_functions(sf.text) >= STUDENT_API
     # every banner in order (template_notebook puts a section of comments only, 77 and 78, in the next code cell)
     banners = [ln for c in nb.cells for ln in c.source.splitlines() if ln.startswith("# --- ")]
     assert banners == [f"# --- {ex.id}. {ex.title.en} ---" for ex in EXERCISES.values()]
@@ -230,11 +252,13 @@ def test_numbers_section_shows_every_number_of_the_spec_with_an_explanation(ex_i
     ex = EXERCISES[ex_id]
     text = numbers_section(ex, lang, CATALOG)
     assert text.startswith("## " + CATALOG.render("show_numbers_heading", lang))
-    assert CATALOG.render("show_no_explanation", lang) not in text         # every number has its line in the table
+    assert CATALOG.render("show_no_explanation", lang) not in text  # every number has its line in the table
     for it in ex.items:
         assert f"`{it.name}`" in text
         for k, v in it.params.items():
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):   # None, inf: no number to show
+            if (
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            ):  # None, inf: no number to show
                 assert f"`{k}` = {v:g}: " in text, k
     for k, v in ex.accuracy.items():
         assert f"`{k}` = {v:g}" in text
@@ -255,9 +279,11 @@ def test_statement_refers_to_numbers_that_show_prints_and_writes_none(ex_id, lan
     # `epochs` and `batch_size` are also `train`'s arguments: a statement may name the argument where the spec has no number
     named -= {"epochs", "batch_size"} - set(spec_numbers(ex))
     for name in named:
-        assert f"`{name}` = " in shown, f"the statement of {ex_id} refers to `{name}`, which `check show {ex_id}` does not print"
-    assert CATALOG.render("show_numbers_heading", lang) in statement       # "the numbers shown below, under ..."
-    for name, value in spec_numbers(ex).items():                            # no budget or threshold written out
+        assert f"`{name}` = " in shown, (
+            f"the statement of {ex_id} refers to `{name}`, which `check show {ex_id}` does not print"
+        )
+    assert CATALOG.render("show_numbers_heading", lang) in statement  # "the numbers shown below, under ..."
+    for name, value in spec_numbers(ex).items():  # no budget or threshold written out
         if isinstance(value, float) and not value.is_integer() or isinstance(value, (int, float)) and value >= 10:
             assert not re.search(rf"(?<![\w.]){re.escape(f'{value:g}')}(?![\w])", statement), (name, value)
     for it in ex.items:
@@ -276,8 +302,11 @@ def test_show_prints_statement_numbers_and_template(lang):
     assert run.returncode == 0, run.stderr
     ex = EXERCISES["76"]
     out = run.stdout
-    assert out.index(ex.statement(lang).strip().splitlines()[0]) < out.index("## " + CATALOG.render("show_numbers_heading", lang)) \
+    assert (
+        out.index(ex.statement(lang).strip().splitlines()[0])
+        < out.index("## " + CATALOG.render("show_numbers_heading", lang))
         < out.index(ex.template(lang).strip())
+    )
     assert numbers_section(ex, lang, CATALOG) in out
     assert "`resume_rtol` = 0.01" in out or "`resume_rtol` = " in out
 
@@ -286,16 +315,33 @@ def test_show_prints_statement_numbers_and_template(lang):
 
 
 def small_report(lang: str, names: list[str]) -> Report:
-    items = [ItemRecord(name, status, 0 if status != Status.PASSED else 1, 1, message="m")
-             for name, status in zip(names, list(Status) * 3)]
-    return Report(submission="exercise.py", sha256="0" * 64, checker_version="0.2.0", backend="local", isolation="bwrap",
-                  lang=lang, seed=0, max_examples=30, exercises=[ExerciseRecord("73", "確率的勾配降下法による学習", items)],
-                  duration_s=1.0, notes=[render("note_public_checks_only", lang)],
-                  output={"stdout": "x", "stderr": "y", "truncated": False, "stdout_bytes": 1, "stderr_bytes": 1, "limit_kb": 64})
+    items = [
+        ItemRecord(name, status, 0 if status != Status.PASSED else 1, 1, message="m")
+        for name, status in zip(names, list(Status) * 3)
+    ]
+    return Report(
+        submission="exercise.py",
+        sha256="0" * 64,
+        checker_version="0.2.0",
+        backend="local",
+        isolation="bwrap",
+        lang=lang,
+        seed=0,
+        max_examples=30,
+        exercises=[ExerciseRecord("73", "確率的勾配降下法による学習", items)],
+        duration_s=1.0,
+        notes=[render("note_public_checks_only", lang)],
+        output={"stdout": "x", "stderr": "y", "truncated": False, "stdout_bytes": 1, "stderr_bytes": 1, "limit_kb": 64},
+    )
 
 
 def test_display_width():
-    assert display_width("abc") == 3 and display_width("合格") == 4 and display_width("ｱ") == 1 and display_width("Ａ") == 2
+    assert (
+        display_width("abc") == 3
+        and display_width("合格") == 4
+        and display_width("ｱ") == 1
+        and display_width("Ａ") == 2
+    )
     assert display_width("e\u0301") == 1
     assert display_width(pad("不合格", 10)) == 10 and pad("toolong", 3) == "toolong"
 
@@ -306,11 +352,13 @@ def test_text_report_columns_align_with_full_width_characters(lang):
     text = render_report(small_report(lang, names), "text")
     rows = [ln for ln in text.splitlines() if re.match(r"^  [✔✘!⧗\-?] ", ln)]
     assert len(rows) == len(names)
-    starts = {display_width(re.match(r"^(.*?)\d+/\d+$", ln).group(1)) for ln in rows}     # the points column
+    starts = {display_width(re.match(r"^(.*?)\d+/\d+$", ln).group(1)) for ln in rows}  # the points column
     assert len(starts) == 1, rows
     labels = [render(f"status_{st.value}", lang) for st in list(Status) * 3][: len(names)]
-    status_starts = {display_width(ln[: ln.index(label, 4 + len(name))]) for ln, name, label in zip(rows, names, labels)}
-    assert len(status_starts) == 1, rows                                                 # names padded to one width
+    status_starts = {
+        display_width(ln[: ln.index(label, 4 + len(name))]) for ln, name, label in zip(rows, names, labels)
+    }
+    assert len(status_starts) == 1, rows  # names padded to one width
 
 
 def test_report_labels_come_from_the_table():
@@ -328,7 +376,9 @@ def test_report_labels_come_from_the_table():
 
 
 def test_counterexample_case_line_is_labelled():
-    it = ItemRecord("softmax", Status.FAILED, 0, 3, message="m", counterexample={"input": "f(x)", "case": "dim=0", "repro": "r"})
+    it = ItemRecord(
+        "softmax", Status.FAILED, 0, 3, message="m", counterexample={"input": "f(x)", "case": "dim=0", "repro": "r"}
+    )
     report = small_report("ja", ["a"])
     report.exercises[0].items = [it]
     for fmt in ("junit", "github", "gradescope", "html"):
@@ -339,10 +389,12 @@ def test_engine_notes_are_messages():
     ja = _isolation_notes("reduced (bubblewrap not found): rlimits only", "ja")
     assert ja == [render("note_isolation_no_bwrap", "ja")] and JAPANESE.search(ja[0])
     assert _isolation_notes("reduced (rlimits only, by request)", "en") == [render("note_isolation_by_request", "en")]
-    assert _isolation_notes("reduced somehow", "ja") == [render("note_isolation_reduced", "ja", description="reduced somehow")]
+    assert _isolation_notes("reduced somehow", "ja") == [
+        render("note_isolation_reduced", "ja", description="reduced somehow")
+    ]
     assert _isolation_notes("bubblewrap: read-only root", "ja") == []
     engine = (ROOT / "checker" / "grading" / "engine.py").read_text(encoding="utf-8")
-    assert not re.search(r'notes\.append\(\s*f?"', engine)                              # no literal English note left
+    assert not re.search(r'notes\.append\(\s*f?"', engine)  # no literal English note left
 
 
 def test_fixed_case_labels_are_messages_in_both_languages():

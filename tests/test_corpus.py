@@ -1,4 +1,5 @@
 """tests/corpus.py: the one header format of every test corpus, and its errors (fast, no grading)."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,8 +30,14 @@ def subs(tmp_path, monkeypatch):
     return folder
 
 
-GOOD = {"kind": "bug", "exercises": ["71"], "failing": ["softmax"], "passing": ["predict_proba"], "exit": 1,
-        "why": 'a "quoted" `why` with unicode: 例'}
+GOOD = {
+    "kind": "bug",
+    "exercises": ["71"],
+    "failing": ["softmax"],
+    "passing": ["predict_proba"],
+    "exit": 1,
+    "why": 'a "quoted" `why` with unicode: 例',
+}
 
 
 def _write(folder, name, text):
@@ -45,12 +52,15 @@ def test_header_round_trips(subs):
     assert cases(subs) == [p]
 
 
-@pytest.mark.parametrize("text, error", [
-    ("import torch\n", "does not begin with a '# --- expect' line"),
-    ("# --- expect\n# kind = \"bug\"\n", "no closing '# ---' line"),
-    ("# --- expect\nkind = \"bug\"\n# ---\n", "a header line must start with '# '"),
-    ("# --- expect\n# kind = \n# ---\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("import torch\n", "does not begin with a '# --- expect' line"),
+        ('# --- expect\n# kind = "bug"\n', "no closing '# ---' line"),
+        ('# --- expect\nkind = "bug"\n# ---\n', "a header line must start with '# '"),
+        ("# --- expect\n# kind = \n# ---\n", "not valid TOML"),
+    ],
+)
 def test_malformed_headers_name_the_file(subs, text, error):
     p = _write(subs, "broken.py", text)
     with pytest.raises(CorpusError) as e:
@@ -61,16 +71,19 @@ def test_malformed_headers_name_the_file(subs, text, error):
         cases(subs)
 
 
-@pytest.mark.parametrize("change, error", [
-    ({"failng": ["softmax"]}, "unknown key(s) failng"),
-    ({"exit": None}, "lacks exit"),
-    ({"exit": "1"}, "'exit' must be an integer"),
-    ({"kind": "hostile"}, "'kind' has 'hostile'; allowed: correct, bug"),
-    ({"exercises": ["7l"]}, "'exercises' has '7l'"),
-    ({"failing": "softmax"}, "'failing' must be a list of non-empty strings"),
-    ({"passing": ["predict_proba", "predict_proba"]}, "without repetitions"),
-    ({"why": ""}, "'why' must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        ({"failng": ["softmax"]}, "unknown key(s) failng"),
+        ({"exit": None}, "lacks exit"),
+        ({"exit": "1"}, "'exit' must be an integer"),
+        ({"kind": "hostile"}, "'kind' has 'hostile'; allowed: correct, bug"),
+        ({"exercises": ["7l"]}, "'exercises' has '7l'"),
+        ({"failing": "softmax"}, "'failing' must be a list of non-empty strings"),
+        ({"passing": ["predict_proba", "predict_proba"]}, "without repetitions"),
+        ({"why": ""}, "'why' must be a non-empty string"),
+    ],
+)
 def test_keys_are_checked_against_the_corpus(subs, change, error):
     data = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
     lines = ["# --- expect"] + [f"# {k} = {corpus._toml(v)}" for k, v in data.items()] + ["# ---", ""]

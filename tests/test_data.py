@@ -1,4 +1,5 @@
 """checker.data: the embedded default dataset, the real-data (news) path, the dataset files."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,6 +27,7 @@ def ds():
 
 
 # -- default data ------------------------------------------------------------------------
+
 
 def test_default_is_deterministic_in_process(ds):
     again = default_mod.make_default()
@@ -108,8 +110,9 @@ def test_checksum_covers_data_and_identity(ds):
     renamed = Dataset("other", ds.version, ds.X_train, ds.y_train, ds.X_valid, ds.y_valid, ds.X_test, ds.y_test)
     assert renamed.checksum() != base
     # meta is provenance, not data
-    same = Dataset(ds.name, ds.version, ds.X_train, ds.y_train, ds.X_valid, ds.y_valid, ds.X_test, ds.y_test,
-                   meta={"anything": 1})
+    same = Dataset(
+        ds.name, ds.version, ds.X_train, ds.y_train, ds.X_valid, ds.y_valid, ds.X_test, ds.y_test, meta={"anything": 1}
+    )
     assert same.checksum() == base
 
 
@@ -133,11 +136,12 @@ def test_dataset_rejects_bad_tensors(ds):
 
 # -- dataset files ---------------------------------------------------------------------
 
+
 def test_save_load_round_trip(ds, tmp_path):
     p = save_dataset(ds, tmp_path / "sub" / "d.pt")
     back = load_dataset(str(p))
     assert back.checksum() == ds.checksum() and back.describe() == ds.describe()
-    assert load_dataset(p).checksum() == ds.checksum()          # a Path works too
+    assert load_dataset(p).checksum() == ds.checksum()  # a Path works too
     assert not list((tmp_path / "sub").glob(".*tmp"))
 
 
@@ -189,15 +193,15 @@ def test_cache_dir_precedence(tmp_path, monkeypatch):
 # -- reading the ch.6 split ------------------------------------------------------------
 
 MESSY_SPLIT = (
-    "\ufeffb\tStocks rally as Fed holds rates\r\n"      # BOM + CRLF
+    "\ufeffb\tStocks rally as Fed holds rates\r\n"  # BOM + CRLF
     "e\tKanye West's new album\r\n"
-    "\r\n"                                              # blank line: ignored, not counted
-    "no tab in this line at all\n"                      # skipped
-    "x\tUnknown category here\n"                        # skipped
-    "t\t   \n"                                          # empty title: skipped
-    "m\tEbola\tspreads in West Africa\n"                # extra tab: title is everything after the first
-    "  T \t Google unveils glasses  \n"                 # category case / spaces tolerated
-    "\tno category\n"                                   # skipped
+    "\r\n"  # blank line: ignored, not counted
+    "no tab in this line at all\n"  # skipped
+    "x\tUnknown category here\n"  # skipped
+    "t\t   \n"  # empty title: skipped
+    "m\tEbola\tspreads in West Africa\n"  # extra tab: title is everything after the first
+    "  T \t Google unveils glasses  \n"  # category case / spaces tolerated
+    "\tno category\n"  # skipped
     "   \n"
     "b\tLast line without newline"
 )
@@ -208,8 +212,13 @@ def test_read_split_tolerates_malformed_rows(tmp_path):
     p.write_bytes(MESSY_SPLIT.encode("utf-8"))
     labels, titles, skipped = news.read_split(p)
     assert labels == ["b", "e", "m", "t", "b"]
-    assert titles == ["Stocks rally as Fed holds rates", "Kanye West's new album", "Ebola\tspreads in West Africa",
-                      "Google unveils glasses", "Last line without newline"]
+    assert titles == [
+        "Stocks rally as Fed holds rates",
+        "Kanye West's new album",
+        "Ebola\tspreads in West Africa",
+        "Google unveils glasses",
+        "Last line without newline",
+    ]
     assert skipped == 4
 
 
@@ -240,6 +249,7 @@ def test_read_split_dir(tmp_path):
 
 # -- reading the UCI corpus ------------------------------------------------------------
 
+
 def _corpus_rows(n_keep: int = 40) -> tuple[str, list[tuple[str, str]]]:
     """A tiny newsCorpora.csv: kept rows, rows of other publishers, malformed rows."""
     pubs = list(news.PUBLISHERS)
@@ -249,11 +259,11 @@ def _corpus_rows(n_keep: int = 40) -> tuple[str, list[tuple[str, str]]]:
         title = f"Headline number {i} about {['money', 'movies', 'phones', 'health'][i % 4]}"
         lines.append(f"{i}\t{title}\thttp://x/{i}\t{pubs[i % 5]}\t{cat}\tstory{i}\tx.com\t139{i:010d}")
         kept.append((cat, title))
-    for i in range(15):                                                  # other publishers: dropped
+    for i in range(15):  # other publishers: dropped
         lines.append(f"{100 + i}\tOther title {i}\thttp://y\tLos Angeles Times\tb\ts\ty.com\t1394000000000")
-    lines.append("200\tReuters row too short\tReuters\tb")                # malformed: skipped
-    lines.append("201\tBad category\thttp://z\tReuters\tq\ts\tz.com\t1394000000000")     # skipped
-    lines.append("202\t  \thttp://z\tReuters\tb\ts\tz.com\t1394000000000")              # empty title: skipped
+    lines.append("200\tReuters row too short\tReuters\tb")  # malformed: skipped
+    lines.append("201\tBad category\thttp://z\tReuters\tq\ts\tz.com\t1394000000000")  # skipped
+    lines.append("202\t  \thttp://z\tReuters\tb\ts\tz.com\t1394000000000")  # empty title: skipped
     lines.append("")
     lines.append("203\tTab\tinside title\thttp://z\tDaily Mail\tm\ts\tz.com\t1394000000000")  # rejoined
     kept.append(("m", "Tab\tinside title"))
@@ -313,10 +323,26 @@ def test_split_rows_sizes_match_ch06_counts():
 
 # -- tokens, vectors, features ---------------------------------------------------------
 
+
 def test_tokenize():
-    assert news.tokenize("Rosie O'Donnell Re-Joining 'The View' (UPDATED)") == \
-        ["Rosie", "O'Donnell", "Re", "Joining", "The", "View", "UPDATED"]
-    assert news.tokenize("Obama\u2019s plan: $3.5bn for 3D TVs...") == ["Obama's", "plan", "3", "5bn", "for", "3D", "TVs"]
+    assert news.tokenize("Rosie O'Donnell Re-Joining 'The View' (UPDATED)") == [
+        "Rosie",
+        "O'Donnell",
+        "Re",
+        "Joining",
+        "The",
+        "View",
+        "UPDATED",
+    ]
+    assert news.tokenize("Obama\u2019s plan: $3.5bn for 3D TVs...") == [
+        "Obama's",
+        "plan",
+        "3",
+        "5bn",
+        "for",
+        "3D",
+        "TVs",
+    ]
     assert news.tokenize("Beyoncé & Jay_Z") == ["Beyoncé", "Jay", "Z"]
     assert news.tokenize("  ...  ") == []
 
@@ -331,8 +357,12 @@ def test_lookup_order():
 
 
 WORDS = {
-    "Stocks": [1.0, 0.0, 0.0, 0.0], "rally": [0.0, 2.0, 0.0, 0.0], "fed": [0.0, 0.0, 3.0, 0.0],
-    "movie": [0.5, 0.5, 0.5, 0.5], "Ebola": [-1.0, 1.0, -1.0, 1.0], "phone": [0.25, -0.25, 0.125, 1.0],
+    "Stocks": [1.0, 0.0, 0.0, 0.0],
+    "rally": [0.0, 2.0, 0.0, 0.0],
+    "fed": [0.0, 0.0, 3.0, 0.0],
+    "movie": [0.5, 0.5, 0.5, 0.5],
+    "Ebola": [-1.0, 1.0, -1.0, 1.0],
+    "phone": [0.25, -0.25, 0.125, 1.0],
 }
 
 
@@ -349,8 +379,8 @@ def test_featurize_unknown_zero_and_repeats():
     X, stats = news.featurize_tokens(titles, kv)
     assert X.dtype == torch.float32 and X.shape == (5, 4)
     assert torch.allclose(X[0], torch.tensor([0.5, 1.0, 0.0, 0.0]))
-    assert torch.allclose(X[1], torch.tensor([2 / 3, 2 / 3, 0.0, 0.0]))     # repeats count
-    assert torch.allclose(X[2], torch.tensor([0.0, 0.0, 3.0, 0.0]))         # unknowns ignored; lowercase fallback
+    assert torch.allclose(X[1], torch.tensor([2 / 3, 2 / 3, 0.0, 0.0]))  # repeats count
+    assert torch.allclose(X[2], torch.tensor([0.0, 0.0, 3.0, 0.0]))  # unknowns ignored; lowercase fallback
     assert torch.equal(X[3], torch.zeros(4)) and torch.equal(X[4], torch.zeros(4))
     assert not torch.isnan(X).any()
     assert stats == {"tokens": 10, "known": 6, "empty_rows": 2}
@@ -414,7 +444,7 @@ def test_load_vectors_errors(tmp_path):
 
 SPLIT_ROWS = {
     "train": "b\tStocks rally as fed waits\ne\tA movie premiere\nt\tNew phone\nm\tEbola outbreak\nb\tStocks fall\n"
-             "junk line\nz\tunknown category\n",
+    "junk line\nz\tunknown category\n",
     "valid": "b\tFed holds\r\ne\tMovie stars\r\n\r\n",
     "test": "t\tPhone sales\nm\tEbola vaccine\nx\t\n",
 }
@@ -438,7 +468,7 @@ def test_build_and_load_round_trip(tmp_path, vectors_bin, monkeypatch):
     assert ds.sizes() == {"train": 5, "valid": 2, "test": 2}
     assert ds.d == 4 and ds.X_train.dtype == torch.float32 and ds.y_train.dtype == torch.int64
     assert ds.y_train.tolist() == [0, 1, 2, 3, 0] and ds.y_test.tolist() == [2, 3]
-    assert torch.allclose(ds.X_train[0], torch.tensor([1.0, 2.0, 3.0, 0.0]) / 3)   # "as", "waits" unknown
+    assert torch.allclose(ds.X_train[0], torch.tensor([1.0, 2.0, 3.0, 0.0]) / 3)  # "as", "waits" unknown
     s = ds.meta["summary"]
     assert s["rows"] == {"train": 5, "valid": 2, "test": 2}
     assert s["skipped"] == {"train": 2, "valid": 0, "test": 1} and s["skipped_total"] == 3
@@ -450,7 +480,7 @@ def test_build_and_load_round_trip(tmp_path, vectors_bin, monkeypatch):
     # "news" finds the latest build in the cache given by the environment
     monkeypatch.setenv("NLP100_CACHE", str(cache))
     assert load_dataset("news").checksum() == ds.checksum()
-    assert load_dataset(str(cache)).checksum() == ds.checksum()        # a cache directory works too
+    assert load_dataset(str(cache)).checksum() == ds.checksum()  # a cache directory works too
 
     # rebuilding the same inputs gives the same data and version; other inputs a new latest build
     again = news.build(src, vectors_bin, cache)
@@ -467,17 +497,23 @@ def test_build_from_corpus_zip_text_vectors(tmp_path):
     zpath = tmp_path / "NewsAggregatorDataset.zip"
     with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr("newsCorpora.csv", text)
-    words = {"Headline": [1, 0, 0, 0], "money": [0, 1, 0, 0], "movies": [0, 0, 1, 0], "health": [0, 0, 0, 1],
-             "phones": [1, 1, 0, 0]}
+    words = {
+        "Headline": [1, 0, 0, 0],
+        "money": [0, 1, 0, 0],
+        "movies": [0, 0, 1, 0],
+        "health": [0, 0, 0, 1],
+        "phones": [1, 1, 0, 0],
+    }
     vec = tmp_path / "vec.txt"
     _kv({k: [float(x) for x in v] for k, v in words.items()}).save_word2vec_format(str(vec), binary=False)
     res = news.build(zpath, vec, tmp_path / "cache")
     assert res.summary["kind"] == "news-corpus"
     assert res.summary["skipped"] == {"corpus": 3} and res.summary["dropped_publishers"] == 15
     assert sum(res.dataset.sizes().values()) == len(kept)
-    assert res.summary["empty_rows"] == 1          # "Tab inside title" has no known word: a zero row
-    assert (res.dataset.X_train.abs().sum(1) == 0).sum() + (res.dataset.X_valid.abs().sum(1) == 0).sum() \
-        + (res.dataset.X_test.abs().sum(1) == 0).sum() == 1
+    assert res.summary["empty_rows"] == 1  # "Tab inside title" has no known word: a zero row
+    assert (res.dataset.X_train.abs().sum(1) == 0).sum() + (res.dataset.X_valid.abs().sum(1) == 0).sum() + (
+        res.dataset.X_test.abs().sum(1) == 0
+    ).sum() == 1
 
 
 def test_load_news_before_build(tmp_path, monkeypatch):
@@ -496,7 +532,9 @@ def test_data_build_main(tmp_path, vectors_bin):
     assert "rows: train 5" in out.getvalue() and err.getvalue() == ""
     assert news.latest_build(tmp_path / "c") is not None
 
-    bad = p.parse_args(["--news", str(tmp_path / "nope"), "--vectors", str(vectors_bin), "--cache", str(tmp_path / "c")])
+    bad = p.parse_args(
+        ["--news", str(tmp_path / "nope"), "--vectors", str(vectors_bin), "--cache", str(tmp_path / "c")]
+    )
     out, err = io.StringIO(), io.StringIO()
     assert news.data_build_main(bad, out=out, err=err) == 2
     assert "no such file" in err.getvalue()
@@ -509,7 +547,9 @@ def test_data_build_main(tmp_path, vectors_bin):
 
 
 def test_gensim_not_imported_by_default_path():
-    code = ("import sys; from nlp100_ch08.data import load_dataset; load_dataset('default'); "
-            "import nlp100_ch08.data.news; print('gensim' in sys.modules)")
+    code = (
+        "import sys; from nlp100_ch08.data import load_dataset; load_dataset('default'); "
+        "import nlp100_ch08.data.news; print('gensim' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.strip() == "False"

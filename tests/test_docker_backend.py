@@ -5,6 +5,7 @@ Without them these tests are skipped with the reason, except where NLP100_REQUIR
 is set (CI): there they fail.  After every test no container labelled ``nlp100-checker=1``
 may remain.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,9 @@ from corpus import expect
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBS = ROOT / "tests" / "submissions"
-CASES = ROOT / "tests" / "adversarial" / "cases"   # hostile submissions (all of them run here too: test_cases.py's docker mode)
+CASES = (
+    ROOT / "tests" / "adversarial" / "cases"
+)  # hostile submissions (all of them run here too: test_cases.py's docker mode)
 CHECK = [sys.executable, "-m", "checker.cli"]
 LABEL = "nlp100-checker"
 
@@ -89,8 +92,14 @@ def no_leftovers(engine):
 
 def _submit(name_or_path, *extra, env=None, timeout=300):
     path = name_or_path if isinstance(name_or_path, Path) else SUBS / name_or_path
-    p = subprocess.run([*CHECK, "submit", str(path), "--backend", "docker", *extra],
-                       capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
+    p = subprocess.run(
+        [*CHECK, "submit", str(path), "--backend", "docker", *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+    )
     return p
 
 
@@ -101,7 +110,7 @@ def _statuses(report: dict) -> dict[str, str]:
 def _expected(path: Path) -> tuple[list, list, list, int]:
     """(exercises, items that must not pass, items that must pass, exit status) from the file's header."""
     e = expect(path)
-    if "exit" in e:        # the function corpus
+    if "exit" in e:  # the function corpus
         return e["exercises"], e["failing"], e["passing"], e["exit"]
     return e["exercises"], e["zero"], e["passing"], {"passed": 0, "graded": 1, "exit2": 2}[e["verdict"]]
 
@@ -126,6 +135,7 @@ def _check_against_header(name_or_path, p) -> dict:
 
 # -- grading through the docker backend -------------------------------------------------------------
 
+
 def test_correct_plain(no_leftovers):
     p = _submit("correct_plain.py", "--format", "json")
     report = _check_against_header("correct_plain.py", p)
@@ -134,15 +144,16 @@ def test_correct_plain(no_leftovers):
     assert "read-only root" in report["isolation"] and "cap-drop ALL" in report["isolation"]
 
 
-@pytest.mark.parametrize("name", [
-    "bug_softmax_no_max_subtraction.py",
-    "bug_linear_backward_autograd.py",
-    "bug_cross_entropy_sum.py",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bug_softmax_no_max_subtraction.py",
+        "bug_linear_backward_autograd.py",
+        "bug_cross_entropy_sum.py",
+    ],
+)
 def test_bug_files(no_leftovers, name):
     _check_against_header(name, _submit(name, "--format", "json"))
-
-
 
 
 def test_env_secrets_do_not_leak(no_leftovers, tmp_path):
@@ -166,8 +177,19 @@ def test_env_secrets_do_not_leak(no_leftovers, tmp_path):
 def test_write_outside_stays_inside(no_leftovers):
     import site
 
-    places = {Path("/tmp"), Path.home(), ROOT, ROOT / "checker", ROOT / "checker" / "sandbox", ROOT / "tests",
-              SUBS, Path("/opt/nlp100-worker"), Path("/submission"), Path("/sandbox"), Path("/")}
+    places = {
+        Path("/tmp"),
+        Path.home(),
+        ROOT,
+        ROOT / "checker",
+        ROOT / "checker" / "sandbox",
+        ROOT / "tests",
+        SUBS,
+        Path("/opt/nlp100-worker"),
+        Path("/submission"),
+        Path("/sandbox"),
+        Path("/"),
+    }
     places |= {Path(p) for p in site.getsitepackages()}
     markers = [d / "nlp100-adv-escape_marker" for d in places]
     stale = [m for m in markers if m.exists()]
@@ -179,7 +201,7 @@ def test_write_outside_stays_inside(no_leftovers):
 
 # -- what the container really enforces -------------------------------------------------------------
 
-PROBE = textwrap.dedent('''
+PROBE = textwrap.dedent("""
     import os, socket, time
 
     def _read(p):
@@ -244,7 +266,7 @@ PROBE = textwrap.dedent('''
         except OSError as e:
             return [done, type(e).__name__]
         return [done, "ok"]
-''')
+""")
 
 
 @pytest.fixture
@@ -281,7 +303,9 @@ def test_container_isolation_facts(session):
     assert not f["checker_files"], f"the reference solutions must not be visible: {f['checker_files']}"
     assert "worker.py" in f["proc1"] and "timeout" in f["proc1"], f["proc1"]
     # nothing of the grader's environment: only the sandbox's own variables and the image's
-    assert not [k for k in f["env"] if "CANARY" in k or "TOKEN" in k or "SECRET" in k or k.startswith("PYTEST")], f["env"]
+    assert not [k for k in f["env"] if "CANARY" in k or "TOKEN" in k or "SECRET" in k or k.startswith("PYTEST")], f[
+        "env"
+    ]
     assert "NLP100_THREADS" in f["env"]
 
 
@@ -300,7 +324,7 @@ def test_wall_clock_limit_removes_container(no_leftovers, monkeypatch):
     from checker.sandbox.limits import Limits
 
     limits = Limits(start_timeout_s=30.0, total_timeout_s=5.0)
-    monkeypatch.setattr(db, "DEADLINE_MARGIN_S", -27.0)   # the container's wall clock: 30 + 5 - 27 = 8 s
+    monkeypatch.setattr(db, "DEADLINE_MARGIN_S", -27.0)  # the container's wall clock: 30 + 5 - 27 = 8 s
     cfg = db.DockerConfig(image=db.image_name())
     launch = db.launch_docker(limits, cfg)
     s = _probe_session_class()(limits, lambda _l: launch)
@@ -318,34 +342,57 @@ def test_wall_clock_limit_removes_container(no_leftovers, monkeypatch):
 def test_orphans_are_swept(no_leftovers):
     from checker.sandbox.docker import backend as db
 
-    dead_pid = 2**22 + 12345   # above pid_max: never a live process
-    c = no_leftovers.create_container(db.image_name(), command=["true"], labels={
-        LABEL: "1", f"{LABEL}.host": db._HOST, f"{LABEL}.pid": str(dead_pid), f"{LABEL}.session": "gone",
-        f"{LABEL}.deadline": f"{time.time() + 3600:.0f}"})
-    mine = no_leftovers.create_container(db.image_name(), command=["true"], labels={
-        LABEL: "1", f"{LABEL}.host": db._HOST, f"{LABEL}.pid": str(os.getpid()), f"{LABEL}.session": "alive",
-        f"{LABEL}.deadline": f"{time.time() + 3600:.0f}"})
+    dead_pid = 2**22 + 12345  # above pid_max: never a live process
+    c = no_leftovers.create_container(
+        db.image_name(),
+        command=["true"],
+        labels={
+            LABEL: "1",
+            f"{LABEL}.host": db._HOST,
+            f"{LABEL}.pid": str(dead_pid),
+            f"{LABEL}.session": "gone",
+            f"{LABEL}.deadline": f"{time.time() + 3600:.0f}",
+        },
+    )
+    mine = no_leftovers.create_container(
+        db.image_name(),
+        command=["true"],
+        labels={
+            LABEL: "1",
+            f"{LABEL}.host": db._HOST,
+            f"{LABEL}.pid": str(os.getpid()),
+            f"{LABEL}.session": "alive",
+            f"{LABEL}.deadline": f"{time.time() + 3600:.0f}",
+        },
+    )
     try:
         assert db.sweep_orphans(no_leftovers) >= 1
         ids = {x["Id"] for x in _labelled(no_leftovers)}
-        assert c["Id"] not in ids and mine["Id"] in ids   # a live owner's container is left alone
+        assert c["Id"] not in ids and mine["Id"] in ids  # a live owner's container is left alone
     finally:
         no_leftovers.remove_container(mine["Id"], force=True)
 
 
 # -- interrupting the grader ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_grader_leaves_no_container(no_leftovers, sig):
-    p = subprocess.Popen([*CHECK, "submit", str(CASES / "infinite_loop_call.py"), "--backend", "docker", "--format", "json"],
-                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p = subprocess.Popen(
+        [*CHECK, "submit", str(CASES / "infinite_loop_call.py"), "--backend", "docker", "--format", "json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         t0 = time.monotonic()
         while not [c for c in _labelled(no_leftovers, pid=p.pid) if c["State"] == "running"]:
             assert p.poll() is None, p.communicate()
             assert time.monotonic() - t0 < 60, "no container started"
             time.sleep(0.1)
-        time.sleep(2.0)   # inside the grading (the worker is busy in softmax's endless loop); the grader overlaps its own start with the container's, so 4 s could already be past the end
+        time.sleep(
+            2.0
+        )  # inside the grading (the worker is busy in softmax's endless loop); the grader overlaps its own start with the container's, so 4 s could already be past the end
         p.send_signal(sig)
         out, err = p.communicate(timeout=60)
     finally:
@@ -367,8 +414,12 @@ def test_sigkilled_grader_is_swept(no_leftovers):
     from checker.grading.plan import Options
     from checker.sandbox.docker import backend as db
 
-    p = subprocess.Popen([*CHECK, "submit", str(CASES / "infinite_loop_call.py"), "--backend", "docker", "--format", "json"],
-                         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        [*CHECK, "submit", str(CASES / "infinite_loop_call.py"), "--backend", "docker", "--format", "json"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         t0 = time.monotonic()
         while not [c for c in _labelled(no_leftovers, pid=p.pid) if c["State"] == "running"]:
@@ -377,16 +428,17 @@ def test_sigkilled_grader_is_swept(no_leftovers):
     finally:
         p.kill()
         p.wait()
-    assert _labelled(no_leftovers, pid=p.pid)          # left behind, still running its endless loop
+    assert _labelled(no_leftovers, pid=p.pid)  # left behind, still running its endless loop
     dirs = list(Path(tempfile.gettempdir()).glob(f"nlp100-docker-{p.pid}-*"))
     assert dirs
     db._SWEPT = False
-    db.launcher(Options(backend="docker"))              # sweeps once per process
+    db.launcher(Options(backend="docker"))  # sweeps once per process
     assert not _labelled(no_leftovers, pid=p.pid)
     assert not [d for d in dirs if d.exists()]
 
 
 # -- when docker cannot be used: exit status 2 with a message, never a traceback ---------------------
+
 
 def test_no_engine_is_exit_2(tmp_path):
     env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"}
@@ -419,7 +471,7 @@ def test_missing_image_is_exit_2(no_leftovers):
 
 # -- the checker's installed packages are masked; the container's CPU time ---------------------------
 
-SECRETS_PROBE = textwrap.dedent('''
+SECRETS_PROBE = textwrap.dedent("""
     import hashlib, os, time
 
     SITE = "/opt/venv/lib/python3.11/site-packages"
@@ -453,12 +505,14 @@ SECRETS_PROBE = textwrap.dedent('''
         while time.process_time() - t0 < seconds:
             pass
         return time.process_time() - t0
-''')
+""")
 
 
 def _in_image(api, image, code: str) -> str:
     """Run python in the image as the grader would (no masks, no sandbox): what the image holds."""
-    c = api.create_container(image, command=["/opt/venv/bin/python", "-c", code], host_config=api.create_host_config(network_mode="none"))
+    c = api.create_container(
+        image, command=["/opt/venv/bin/python", "-c", code], host_config=api.create_host_config(network_mode="none")
+    )
     try:
         api.start(c["Id"])
         assert api.wait(c["Id"], timeout=120)["StatusCode"] == 0, api.logs(c["Id"]).decode()[-2000:]
@@ -489,16 +543,33 @@ def test_submission_cannot_read_the_installed_pack(secrets_session, no_leftovers
     from checker.sandbox.docker import backend as db
 
     image = db.image_name()
-    held = json.loads(_in_image(no_leftovers, image, (
-        "import json, os; s = '/opt/venv/lib/python3.11/site-packages'; "
-        "print(json.dumps([os.path.isfile(f'{s}/nlp100_ch08/{n}') for n in ('solution.py', 'references.py')]))")))
-    assert held == [True, True], (f"{image} does not hold the pack in site-packages: rebuild it (docker/build-image.sh)")
-    mine = {hashlib.sha256((ROOT / "packs" / "nlp100_ch08" / n).read_bytes()).hexdigest() for n in ("solution.py", "references.py")}
+    held = json.loads(
+        _in_image(
+            no_leftovers,
+            image,
+            (
+                "import json, os; s = '/opt/venv/lib/python3.11/site-packages'; "
+                "print(json.dumps([os.path.isfile(f'{s}/nlp100_ch08/{n}') for n in ('solution.py', 'references.py')]))"
+            ),
+        )
+    )
+    assert held == [True, True], f"{image} does not hold the pack in site-packages: rebuild it (docker/build-image.sh)"
+    mine = {
+        hashlib.sha256((ROOT / "packs" / "nlp100_ch08" / n).read_bytes()).hexdigest()
+        for n in ("solution.py", "references.py")
+    }
     f = secrets_session.call("read_grader_files", timeout=120).value
-    for rel in ("nlp100_ch08/solution.py", "nlp100_ch08/references.py", "nlp100_ch08/exercises/71/spec.toml", "checker/__init__.py"):
+    for rel in (
+        "nlp100_ch08/solution.py",
+        "nlp100_ch08/references.py",
+        "nlp100_ch08/exercises/71/spec.toml",
+        "checker/__init__.py",
+    ):
         assert not isinstance(f[rel], int), (rel, f[rel])
     assert all(v == [] for v in f["listing"].values()), f["listing"]
-    assert not mine & set(f["hashes"]), "a copy of the reference solution or the references is readable in the container"
+    assert not mine & set(f["hashes"]), (
+        "a copy of the reference solution or the references is readable in the container"
+    )
 
 
 def test_cpu_seconds_of_the_container(secrets_session):

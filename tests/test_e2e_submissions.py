@@ -5,6 +5,7 @@ The gradings run once per session, two at a time (conftest.gradings); the tests 
 the cached results.  Hostile submissions are graded by the adversarial harness (tests/adversarial/), under
 every isolation mode and the docker backend.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,7 @@ import pytest
 from checker.spec import discover
 
 from checker.sandbox.local import bwrap_path
-from conftest import (CANARY, CANARY_NAME, EXPECTED, MAX_EXAMPLES, SUBMISSIONS, check_result_format,
-                      run_cli)
+from conftest import CANARY, CANARY_NAME, EXPECTED, MAX_EXAMPLES, SUBMISSIONS, check_result_format, run_cli
 
 # Without bubblewrap the local backend runs with rlimits only ("reduced", and every report says so):
 # the worker can then read its parent's /proc/<pid>/environ and write anywhere the grader can.
@@ -81,7 +81,7 @@ def test_no_checker_traceback_and_no_internal_error(corpus, name):
 def test_every_file_of_the_corpus_has_a_header_that_lists_every_item():
     on_disk = {p.name for p in SUBMISSIONS.glob("*.py")}
     assert on_disk == set(EXPECTED)
-    assert {e["kind"] for e in EXPECTED.values()} == {"correct", "bug"}   # hostile files: tests/adversarial/cases
+    assert {e["kind"] for e in EXPECTED.values()} == {"correct", "bug"}  # hostile files: tests/adversarial/cases
     for name, entry in EXPECTED.items():
         expected = [i.name for e in entry["exercises"] for i in EXERCISES[e].items]
         assert sorted(entry["failing"] + entry["passing"]) == sorted(expected), name
@@ -122,12 +122,24 @@ def test_english_is_the_default(corpus):
 
 
 # value faults: the failing item shows the input, what came back, and how to reproduce it
-VALUE_BUGS = ["bug_softmax_ignores_dim.py", "bug_softmax_no_max_subtraction.py", "bug_softmax_inplace.py",
-              "bug_predict_proba_no_softmax.py", "bug_predict_proba_wrong_axis.py", "bug_cross_entropy_sum.py",
-              "bug_cross_entropy_naive_log.py", "bug_cross_entropy_no_minus.py", "bug_featurize_counts_unknown.py",
-              "bug_featurize_nan_for_unknown.py", "bug_featurize_set_of_tokens.py", "bug_linear_forward_ignores_b.py",
-              "bug_linear_backward_zero_grad_b.py", "bug_linear_backward_transposed_grad_w.py",
-              "bug_softmax_cross_entropy_backward_sign.py", "bug_loss_and_grad_no_mean_grad.py"]
+VALUE_BUGS = [
+    "bug_softmax_ignores_dim.py",
+    "bug_softmax_no_max_subtraction.py",
+    "bug_softmax_inplace.py",
+    "bug_predict_proba_no_softmax.py",
+    "bug_predict_proba_wrong_axis.py",
+    "bug_cross_entropy_sum.py",
+    "bug_cross_entropy_naive_log.py",
+    "bug_cross_entropy_no_minus.py",
+    "bug_featurize_counts_unknown.py",
+    "bug_featurize_nan_for_unknown.py",
+    "bug_featurize_set_of_tokens.py",
+    "bug_linear_forward_ignores_b.py",
+    "bug_linear_backward_zero_grad_b.py",
+    "bug_linear_backward_transposed_grad_w.py",
+    "bug_softmax_cross_entropy_backward_sign.py",
+    "bug_loss_and_grad_no_mean_grad.py",
+]
 
 
 @pytest.mark.parametrize("name", VALUE_BUGS)
@@ -138,7 +150,10 @@ def test_a_failing_item_carries_a_counterexample_and_a_repro_line(corpus, name):
         assert ce is not None, item
         assert ce["input"].startswith(f"{item}(") and ce["got"], item
         ex_id = next(e for e in EXPECTED[name]["exercises"] if item in [i.name for i in EXERCISES[e].items])
-        assert ce["repro"] == f"check submit tests/submissions/{name} --exercise {ex_id} --seed 0 --max-examples {MAX_EXAMPLES}"
+        assert (
+            ce["repro"]
+            == f"check submit tests/submissions/{name} --exercise {ex_id} --seed 0 --max-examples {MAX_EXAMPLES}"
+        )
 
 
 def test_matches_reference_failures_also_show_the_expected_value(corpus):
@@ -147,13 +162,16 @@ def test_matches_reference_failures_also_show_the_expected_value(corpus):
     assert ce["got"].startswith("torch.tensor(0.50") and ce["expected"].startswith("torch.tensor(0.25")
 
 
-@pytest.mark.parametrize("name, item, call, token", [
-    ("bug_softmax_torch_softmax.py", "softmax", "torch.softmax", "torch.softmax("),
-    ("bug_softmax_tensor_method.py", "softmax", "Tensor.softmax", ".softmax("),
-    ("bug_softmax_imported_alias.py", "softmax", "torch.nn.functional.softmax", "sm("),
-    ("bug_cross_entropy_functional.py", "cross_entropy", "torch.nn.functional.cross_entropy", "cross_entropy("),
-    ("bug_linear_backward_autograd.py", "linear_backward", "Tensor.backward", ".backward("),
-])
+@pytest.mark.parametrize(
+    "name, item, call, token",
+    [
+        ("bug_softmax_torch_softmax.py", "softmax", "torch.softmax", "torch.softmax("),
+        ("bug_softmax_tensor_method.py", "softmax", "Tensor.softmax", ".softmax("),
+        ("bug_softmax_imported_alias.py", "softmax", "torch.nn.functional.softmax", "sm("),
+        ("bug_cross_entropy_functional.py", "cross_entropy", "torch.nn.functional.cross_entropy", "cross_entropy("),
+        ("bug_linear_backward_autograd.py", "linear_backward", "Tensor.backward", ".backward("),
+    ],
+)
 def test_forbidden_calls_are_named_with_their_line(corpus, name, item, call, token):
     it = items(doc(corpus[name]))[item]
     assert it["check"] == "hand_written" and f"`{call}`" in it["message"]
@@ -238,8 +256,11 @@ def test_list():
     assert run.returncode == 0
     for ex_id in ("70", "71", "72"):
         ex = EXERCISES[ex_id]
-        assert re.search(rf"^{ex_id}  {re.escape(ex.title.en)} / {re.escape(ex.title.ja)}  \({ex.points:g} points\)$",
-                         run.stdout, re.M)
+        assert re.search(
+            rf"^{ex_id}  {re.escape(ex.title.en)} / {re.escape(ex.title.ja)}  \({ex.points:g} points\)$",
+            run.stdout,
+            re.M,
+        )
         for it in ex.items:
             assert re.search(rf"^    {it.name}\s+{it.points:g}\s+{it.function}$", run.stdout, re.M)
 

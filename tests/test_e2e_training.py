@@ -6,6 +6,7 @@ must pass, and a text the failing items' feedback must hold.  A file with failin
 ``correct_*`` file must get full marks, and ``bug_ignores_device.py`` (visible only on a host with CUDA) has its
 own test.  Gradings run two at a time (each has its own sandboxed worker).
 """
+
 from __future__ import annotations
 
 import json
@@ -64,7 +65,9 @@ def test_full_marks(results, key):
     assert report["score"] == report["max_score"] > 0
     assert report["data"]["name"] == "default" and len(report["data"]["checksum"]) == 64
     items = _items(report)
-    assert items["device"]["status"] == items["device_placement"]["status"] == "skipped"  # no CUDA here; 78 does not count
+    assert (
+        items["device"]["status"] == items["device_placement"]["status"] == "skipped"
+    )  # no CUDA here; 78 does not count
     assert all(i["status"] == "passed" for n, i in items.items() if not n.startswith("device"))
     assert items["accuracy_threshold"]["data"]["test_accuracy"] >= 0.85
     timing = items["batch_timing"]["data"]["batch_timing"]
@@ -107,7 +110,10 @@ def test_device_item_is_skipped_without_cuda(results):
 def test_correct_answers_as_students_write_them_pass(results, name):
     rc, report, err = results[name]
     items = _items(report)
-    assert rc == 0 and all(i["status"] == "passed" for i in items.values()), (err[-2000:], {n: i["message"] for n, i in items.items()})
+    assert rc == 0 and all(i["status"] == "passed" for i in items.values()), (
+        err[-2000:],
+        {n: i["message"] for n, i in items.items()},
+    )
 
 
 @pytest.mark.slow
@@ -144,4 +150,6 @@ def test_make_bugs_writes_exactly_the_files_on_disk(tmp_path):
     made = make_bugs.files()
     assert set(made) == set(CORPUS)
     for name, text in made.items():
-        assert (BUGS / name).read_text(encoding="utf-8") == text, f"{name} differs: run tests/training_submissions/make_bugs.py"
+        assert (BUGS / name).read_text(encoding="utf-8") == text, (
+            f"{name} differs: run tests/training_submissions/make_bugs.py"
+        )

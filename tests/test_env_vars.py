@@ -2,6 +2,7 @@
 uses (checker, packs, Gradescope script, image and CI scripts, CI templates, tests) is one row of
 README's table, every row is used, and the old ``NLP100_EXERCISES`` (ids in one script, a folder
 in the checker) is read by nothing."""
+
 from __future__ import annotations
 
 import re

@@ -8,6 +8,7 @@ allocations (tracemalloc, which also sees the bytes of decoded tensors and
 arrays) stay under what was charged, and the bytes of the returned tensors and
 arrays under the budget.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,11 @@ from hypothesis import strategies as st
 from checker.sandbox import wire
 from checker.sandbox.wire import Budget, WireError
 
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-LIMIT = 4 << 20       # the message budget in these tests
-SLACK = 64 * 1024     # fixed costs not charged: the exception and its message, memoryviews, frames
+SETTINGS = settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+LIMIT = 4 << 20  # the message budget in these tests
+SLACK = 64 * 1024  # fixed costs not charged: the exception and its message, memoryviews, frames
 
 
 def _payload_bytes(v) -> int:
@@ -95,8 +98,11 @@ def tensors(draw):
     raw = draw(st.binary(min_size=nbytes, max_size=nbytes))
     if name == "bool":
         raw = bytes(b & 1 for b in raw)
-    return torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(wire.DTYPES[name]).reshape(shape) if nbytes \
+    return (
+        torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(wire.DTYPES[name]).reshape(shape)
+        if nbytes
         else torch.empty(shape, dtype=wire.DTYPES[name])
+    )
 
 
 @st.composite
@@ -108,22 +114,35 @@ def arrays(draw):
     return np.frombuffer(raw, dtype=dt).reshape(shape).copy()
 
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=True),
-                    st.text(max_size=20))
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=True), st.text(max_size=20)
+)
 values = st.recursive(
     st.one_of(scalars, tensors(), arrays()),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.tuples(inner, inner),
-                            st.dictionaries(st.text(max_size=5), inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.tuples(inner, inner), st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
     max_leaves=12,
 )
-frames = st.builds(lambda vs: wire.encode_frame({"op": "result", "ok": True}, vs),
-                   st.dictionaries(st.text(max_size=5), values, max_size=3))
+frames = st.builds(
+    lambda vs: wire.encode_frame({"op": "result", "ok": True}, vs),
+    st.dictionaries(st.text(max_size=5), values, max_size=3),
+)
 
 # numbers chosen to hit the edges: negative, zero, huge, the largest a uint64 holds
-edge_ints = st.one_of(st.integers(-4, 64), st.sampled_from([2**31, 2**32, 2**40 - 1, 2**40, 2**62, 2**63 - 1, 2**64]),
-                      st.integers(-(2**70), 2**70))
-json_junk = st.one_of(edge_ints, st.floats(allow_nan=False, allow_infinity=False), st.booleans(), st.none(),
-                      st.text(max_size=8), st.lists(edge_ints, max_size=3))
+edge_ints = st.one_of(
+    st.integers(-4, 64),
+    st.sampled_from([2**31, 2**32, 2**40 - 1, 2**40, 2**62, 2**63 - 1, 2**64]),
+    st.integers(-(2**70), 2**70),
+)
+json_junk = st.one_of(
+    edge_ints,
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=8),
+    st.lists(edge_ints, max_size=3),
+)
 
 
 @st.composite
@@ -135,11 +154,17 @@ def lying_specs(draw):
         shape = draw(st.lists(st.sampled_from([0, 1, 2, 3, 7, 2**20, 2**31, 2**40 - 1]), max_size=15))
         if draw(st.booleans()):  # empty, whatever its other dimensions say
             shape.insert(draw(st.integers(0, len(shape))), 0)
-        spec = {"dtype": name, "shape": shape, "offset": draw(st.one_of(st.just(0), st.integers(0, 300))),
-                "nbytes": math.prod(shape) * wire._ITEMSIZE[name]}
+        spec = {
+            "dtype": name,
+            "shape": shape,
+            "offset": draw(st.one_of(st.just(0), st.integers(0, 300))),
+            "nbytes": math.prod(shape) * wire._ITEMSIZE[name],
+        }
     else:
         spec = {
-            "dtype": draw(st.one_of(st.sampled_from(_DTYPES + ["float128", "complex64", "object", "<U4", ""]), json_junk)),
+            "dtype": draw(
+                st.one_of(st.sampled_from(_DTYPES + ["float128", "complex64", "object", "<U4", ""]), json_junk)
+            ),
             "shape": draw(st.one_of(st.lists(edge_ints, max_size=17), json_junk)),
             "offset": draw(st.one_of(edge_ints, json_junk)),
             "nbytes": draw(st.one_of(edge_ints, json_junk)),
@@ -216,10 +241,21 @@ def test_arbitrary_text_as_header_never_crashes(text, payload):
 
 
 @SETTINGS
-@given(st.recursive(json_junk, lambda inner: st.one_of(
-    st.lists(inner, max_size=3),
-    st.dictionaries(st.sampled_from(["$tuple", "$dict", "$float", "$tensor", "$ndarray", "$handle", "$object", "$x", "a"]),
-                    inner, min_size=1, max_size=2)), max_leaves=20))
+@given(
+    st.recursive(
+        json_junk,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3),
+            st.dictionaries(
+                st.sampled_from(["$tuple", "$dict", "$float", "$tensor", "$ndarray", "$handle", "$object", "$x", "a"]),
+                inner,
+                min_size=1,
+                max_size=2,
+            ),
+        ),
+        max_leaves=20,
+    )
+)
 def test_arbitrary_json_values_never_crash(v):
     decode_bounded(json.dumps({"values": {"v": v}}).encode(), bytes(64))
 

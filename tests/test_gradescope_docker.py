@@ -14,6 +14,7 @@ wheels, base) is unchanged and rebuilds it otherwise (.ci/docker-setup.sh has al
 
 Needs a Docker engine: skipped without one, except under NLP100_REQUIRE_DOCKER=1 (CI), where it fails.
 """
+
 from __future__ import annotations
 
 import io
@@ -32,13 +33,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SUBS = ROOT / "tests" / "submissions"
 LABEL = "nlp100-checker-gradescope-test"
-HIDDEN_71 = ('[[items]]\nname = "softmax_hidden"\nfunction = "softmax"\npoints = 2\n'
-             'reference = "nlp100_ch08.references:softmax"\ninputs = "softmax"\noutputs = ["p"]\nchecks = ["matches_reference"]\n')
+HIDDEN_71 = (
+    '[[items]]\nname = "softmax_hidden"\nfunction = "softmax"\npoints = 2\n'
+    'reference = "nlp100_ch08.references:softmax"\ninputs = "softmax"\noutputs = ["p"]\nchecks = ["matches_reference"]\n'
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 PACK_DIR = "/opt/venv/lib/python3.11/site-packages/nlp100_ch08"
-PERMS = ("/autograder/source", "/autograder/source/hidden/data-secret", "/autograder/results",
-         "/autograder/results/results.json", PACK_DIR, f"{PACK_DIR}/solution.py")
+PERMS = (
+    "/autograder/source",
+    "/autograder/source/hidden/data-secret",
+    "/autograder/results",
+    "/autograder/results/results.json",
+    PACK_DIR,
+    f"{PACK_DIR}/solution.py",
+)
 
 
 def _why_not() -> str | None:
@@ -65,15 +74,23 @@ def grader_image():
     image = db.image_name()
     t0 = time.monotonic()
     # reuses the image when nothing it is made of changed (seconds), rebuilds it otherwise (minutes)
-    p = subprocess.run(["bash", str(ROOT / "docker" / "build-image.sh")], cwd=ROOT, capture_output=True, text=True,
-                       timeout=1800, env={**os.environ, "NLP100_IMAGE": image})
+    p = subprocess.run(
+        ["bash", str(ROOT / "docker" / "build-image.sh")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env={**os.environ, "NLP100_IMAGE": image},
+    )
     if p.returncode != 0:
         msg = f"docker/build-image.sh failed:\n{p.stderr[-3000:]}"
         if os.environ.get("NLP100_REQUIRE_DOCKER") == "1":
             pytest.fail(msg)
         pytest.skip(msg)
-    print(f"\n[grader_image] {image} ready in {time.monotonic() - t0:.1f} s: {p.stderr.strip().splitlines()[-1]}",
-          file=sys.stderr)
+    print(
+        f"\n[grader_image] {image} ready in {time.monotonic() - t0:.1f} s: {p.stderr.strip().splitlines()[-1]}",
+        file=sys.stderr,
+    )
     api = db._client().api
     yield api, image
     for c in api.containers(all=True, filters={"label": f"{LABEL}=1"}):
@@ -88,8 +105,24 @@ def autograder_source(tmp_path_factory):
     (hidden / "71").mkdir(parents=True)
     (hidden / "71" / "spec.toml").write_text(HIDDEN_71, encoding="utf-8")
     out = base / "autograder.zip"
-    p = subprocess.run([sys.executable, "-m", "checker.cli", "gradescope-package", "-o", str(out), "--hidden", str(hidden),
-                        "-e", "71"], capture_output=True, text=True, cwd=base, timeout=300)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "checker.cli",
+            "gradescope-package",
+            "-o",
+            str(out),
+            "--hidden",
+            str(hidden),
+            "-e",
+            "71",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=base,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     return zipfile.ZipFile(out)
 
@@ -97,6 +130,7 @@ def autograder_source(tmp_path_factory):
 def _tar(zf: zipfile.ZipFile, submission: bytes, sub_name: str) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as t:
+
         def add_dir(name, mode=0o755):
             ti = tarfile.TarInfo(name)
             ti.type, ti.mode = tarfile.DIRTYPE, mode
@@ -117,16 +151,24 @@ def _tar(zf: zipfile.ZipFile, submission: bytes, sub_name: str) -> bytes:
     return buf.getvalue()
 
 
-def run_autograder(grader_image, zf, submission: str, sub_name: str = "exercise.py", wait_after_s: int = 4,
-                   timeout_s: int = 600) -> tuple[dict, str]:
+def run_autograder(
+    grader_image, zf, submission: str, sub_name: str = "exercise.py", wait_after_s: int = 4, timeout_s: int = 600
+) -> tuple[dict, str]:
     """Run the zip's run_autograder as root in a fresh container; results.json and the container's log."""
     api, image = grader_image
-    cmd = ("cp /autograder/source/run_autograder /autograder/run_autograder && chmod 0755 /autograder/run_autograder && "
-           f"cd /autograder && /autograder/run_autograder > /autograder/results/stdout 2>&1; "
-           f"echo \"RUN_AUTOGRADER_EXIT $?\" >> /autograder/results/stdout; sleep {wait_after_s}; "
-           f"stat -c 'MODE %n %a %U' {' '.join(PERMS)} >> /autograder/results/stdout 2>&1; true")
-    c = api.create_container(image, command=["bash", "-c", cmd], user="0:0", labels={LABEL: "1"},
-                             host_config=api.create_host_config(network_mode="none", mem_limit="4g"))
+    cmd = (
+        "cp /autograder/source/run_autograder /autograder/run_autograder && chmod 0755 /autograder/run_autograder && "
+        f"cd /autograder && /autograder/run_autograder > /autograder/results/stdout 2>&1; "
+        f'echo "RUN_AUTOGRADER_EXIT $?" >> /autograder/results/stdout; sleep {wait_after_s}; '
+        f"stat -c 'MODE %n %a %U' {' '.join(PERMS)} >> /autograder/results/stdout 2>&1; true"
+    )
+    c = api.create_container(
+        image,
+        command=["bash", "-c", cmd],
+        user="0:0",
+        labels={LABEL: "1"},
+        host_config=api.create_host_config(network_mode="none", mem_limit="4g"),
+    )
     try:
         assert api.put_archive(c["Id"], "/", _tar(zf, textwrap.dedent(submission).encode("utf-8"), sub_name))
         api.start(c["Id"])
@@ -161,10 +203,10 @@ def _worker_uid(d: dict) -> int | None:
     return int(m.group(1)) if m else None
 
 
-GOOD = (SUBS / "correct_partial_71.py").read_text(encoding="utf-8") + textwrap.dedent('''
+GOOD = (SUBS / "correct_partial_71.py").read_text(encoding="utf-8") + textwrap.dedent("""
     import os as _os, sys as _sys
     print(f"worker-uid={_os.getuid()}", file=_sys.stderr)
-''')
+""")
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +218,10 @@ def test_good_submission_gets_full_marks(good_result):
     d, log = good_result
     assert not d.get("extra_data", {}).get("fallback"), d["output"]
     score, max_score = _total(d)
-    assert max_score == 3 + 2 + 2 > 0 and score == max_score, (d["tests"], log[-2000:])   # 71: softmax 3, predict_proba 2, hidden 2
+    assert max_score == 3 + 2 + 2 > 0 and score == max_score, (
+        d["tests"],
+        log[-2000:],
+    )  # 71: softmax 3, predict_proba 2, hidden 2
     names = {t["name"]: t for t in d["tests"]}
     assert names["71 softmax_hidden"]["visibility"] == "after_published"
     # the hidden item's points are not shown before publication
@@ -188,14 +233,17 @@ def test_good_submission_gets_full_marks(good_result):
     assert log.count("[run_autograder] grading") == 1
     # root's own: the results folder (0755) and file; closed to others: the zip's contents and the installed pack
     modes = {m.split()[1]: (int(m.split()[2], 8), m.split()[3]) for m in log.splitlines() if m.startswith("MODE ")}
-    assert modes["/autograder/results"] == (0o755, "root") and modes["/autograder/results/results.json"][1] == "root", modes
+    assert modes["/autograder/results"] == (0o755, "root") and modes["/autograder/results/results.json"][1] == "root", (
+        modes
+    )
     for path in ("/autograder/source", "/autograder/source/hidden/data-secret", PACK_DIR, f"{PACK_DIR}/solution.py"):
         assert modes[path][0] & 0o077 == 0 and modes[path][1] == "root", (path, modes)
 
 
 def test_buggy_submission_loses_points_with_messages(grader_image, autograder_source):
-    d, log = run_autograder(grader_image, autograder_source,
-                            (SUBS / "bug_softmax_no_max_subtraction.py").read_text(encoding="utf-8"))
+    d, log = run_autograder(
+        grader_image, autograder_source, (SUBS / "bug_softmax_no_max_subtraction.py").read_text(encoding="utf-8")
+    )
     score, max_score = _total(d)
     assert 0 < score < max_score, d["tests"]
     soft = next(t for t in d["tests"] if t["name"] == "71 softmax")
@@ -209,7 +257,7 @@ def test_buggy_submission_loses_points_with_messages(grader_image, autograder_so
 # once more with `--isolation rlimits` as root; in that second run (a marker in /tmp tells it) the
 # submission leaves a detached child that replaces results.json, after the checker wrote it, with
 # a forged 100.  Now: one run only, a fallback with score 0.
-HOSTILE_EXIT2 = r'''
+HOSTILE_EXIT2 = r"""
 import json, os, signal, sys, time
 
 MARK = "/tmp/nlp100-hostile-ran"
@@ -295,32 +343,35 @@ def softmax(x, dim=-1):
 
 def predict_proba(X, W):
     return X
-'''
+"""
 
 
 def test_hostile_exit2_sandbox_is_not_regraded(grader_image, autograder_source):
     d, log = run_autograder(grader_image, autograder_source, HOSTILE_EXIT2)
     assert "FORGED" not in json.dumps(d), d
     assert _total(d)[0] == 0, d
-    assert log.count("[run_autograder] grading") == 1, log     # one run, whatever it printed
+    assert log.count("[run_autograder] grading") == 1, log  # one run, whatever it printed
     if "check exited 2" in log:
         assert d["extra_data"]["fallback"] is True and "sandbox" in d["output"], d
-    else:   # a sandbox the child cannot reach into: graded, 0 for the crashing softmax
+    else:  # a sandbox the child cannot reach into: graded, 0 for the crashing softmax
         assert next(t for t in d["tests"] if t["name"] == "71 softmax")["score"] == 0
 
 
 # A detached child that waits for the checker's results.json and replaces it with a forged 100.
-HOSTILE_REWRITE = HOSTILE_EXIT2.replace('if not os.path.exists(MARK):', 'if False:').replace(
-    'print("sandbox", file=sys.stderr, flush=True)', 'print(f"worker-uid={os.getuid()}", file=sys.stderr, flush=True)')
+HOSTILE_REWRITE = HOSTILE_EXIT2.replace("if not os.path.exists(MARK):", "if False:").replace(
+    'print("sandbox", file=sys.stderr, flush=True)', 'print(f"worker-uid={os.getuid()}", file=sys.stderr, flush=True)'
+)
 
 
 def test_hostile_detached_child_cannot_rewrite_results(grader_image, autograder_source, good_result):
     d, log = run_autograder(grader_image, autograder_source, HOSTILE_REWRITE, wait_after_s=6)
     forged = "FORGED" in json.dumps(d)
     if forged and _worker_uid(good_result[0]) == 0:
-        pytest.xfail("the checker ran the submission as root without a sandbox (no working bubblewrap in the "
-                     "image and no unprivileged worker yet: `--isolation auto`'s probe, another change): as root it "
-                     "can rewrite any file; run_autograder itself no longer helps it (one run, root-owned results)")
+        pytest.xfail(
+            "the checker ran the submission as root without a sandbox (no working bubblewrap in the "
+            "image and no unprivileged worker yet: `--isolation auto`'s probe, another change): as root it "
+            "can rewrite any file; run_autograder itself no longer helps it (one run, root-owned results)"
+        )
     assert not forged, d
     assert d["extra_data"]["sha256"] and not d["extra_data"].get("fallback")
     assert _total(d)[0] == 0 and _total(d)[1] == 7, d["tests"]

@@ -5,6 +5,7 @@ stub in place of `check` (NLP100_CHECK) that records how it was called and plays
 part: what the script does with each outcome is what these tests check.  The real thing, as root
 in the grader image, is tests/test_gradescope_docker.py.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,13 +23,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "checker" / "autograder" / "run_autograder"
 SETUP = ROOT / "checker" / "autograder" / "setup.sh"
-HIDDEN_71 = ('[[items]]\nname = "softmax_hidden"\nfunction = "softmax"\npoints = 2\n'
-             'reference = "nlp100_ch08.references:softmax"\ninputs = "softmax"\noutputs = ["p"]\nchecks = ["matches_reference"]\n')
+HIDDEN_71 = (
+    '[[items]]\nname = "softmax_hidden"\nfunction = "softmax"\npoints = 2\n'
+    'reference = "nlp100_ch08.references:softmax"\ninputs = "softmax"\noutputs = ["p"]\nchecks = ["matches_reference"]\n'
+)
 
 
 def _cli(*args, cwd=None, env=None):
-    return subprocess.run([sys.executable, "-m", "checker.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd or ROOT, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "checker.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=300,
+    )
 
 
 class _Run:
@@ -56,6 +65,7 @@ def wheel(tmp_path_factory):
 
 # -- the zip ----------------------------------------------------------------------------------------
 
+
 def test_package_contents(tmp_path):
     """No --wheel: the wheel is built from this source tree (an editable install)."""
     hidden = tmp_path / "hidden"
@@ -64,15 +74,30 @@ def test_package_contents(tmp_path):
     secret = tmp_path / "my-secret"
     secret.write_bytes(b"0123456789abcdef0123456789abcdef\n")
     out = tmp_path / "out" / "ag.zip"
-    p = _cli("gradescope-package", "-o", out, "--hidden", hidden, "--data-secret", secret, "--lang", "ja", "-e", "71", "-e", "72")
+    p = _cli(
+        "gradescope-package",
+        "-o",
+        out,
+        "--hidden",
+        hidden,
+        "--data-secret",
+        secret,
+        "--lang",
+        "ja",
+        "-e",
+        "71",
+        "-e",
+        "72",
+    )
     assert p.returncode == 0, p.stderr
     assert "ソースツリー" in p.stdout and str(out) in p.stdout, p.stdout
     z = zipfile.ZipFile(out)
     names = z.namelist()
     wheel = [n for n in names if n.startswith("wheels/")]
     assert len(wheel) == 1 and wheel[0].startswith("wheels/nlp100_checker-") and wheel[0].endswith("-py3-none-any.whl")
-    assert sorted(names) == sorted(["setup.sh", "run_autograder", wheel[0], "nlp100-autograder.conf",
-                                    "hidden/71/spec.toml", "hidden/data-secret"])
+    assert sorted(names) == sorted(
+        ["setup.sh", "run_autograder", wheel[0], "nlp100-autograder.conf", "hidden/71/spec.toml", "hidden/data-secret"]
+    )
     mode = {i.filename: (i.external_attr >> 16) & 0o777 for i in z.infolist()}
     assert mode["setup.sh"] == mode["run_autograder"] == 0o755
     assert mode["hidden/data-secret"] == mode["hidden/71/spec.toml"] == 0o600
@@ -80,11 +105,15 @@ def test_package_contents(tmp_path):
     assert z.read("hidden/data-secret") == secret.read_bytes()
     assert z.read("hidden/71/spec.toml").decode() == HIDDEN_71
     conf = z.read("nlp100-autograder.conf").decode()
-    assert "NLP100_LANG=ja\n" in conf and "NLP100_GRADE_EXERCISES=71 72\n" in conf and "NLP100_GRADE_PUBLIC_DATA=0\n" in conf
+    assert (
+        "NLP100_LANG=ja\n" in conf
+        and "NLP100_GRADE_EXERCISES=71 72\n" in conf
+        and "NLP100_GRADE_PUBLIC_DATA=0\n" in conf
+    )
     inner = zipfile.ZipFile(io.BytesIO(z.read(wheel[0]))).namelist()
     assert "nlp100_ch08/exercises/71/spec.toml" in inner and "nlp100_ch08/solution.py" in inner
     assert "checker/autograder/run_autograder" in inner
-    assert not (out.parent / "ag.data-secret").exists()          # a given secret is not copied out
+    assert not (out.parent / "ag.data-secret").exists()  # a given secret is not copied out
 
 
 def test_scripts_pass_bash_n_and_shellcheck(tmp_path):
@@ -119,12 +148,19 @@ def test_public_data_and_bad_arguments(tmp_path, wheel, capsys):
     p = _main(capsys, "gradescope-package", "-o", out, "--wheel", wheel, "--public-data")
     assert p.returncode == 0, p.stderr
     z = zipfile.ZipFile(out)
-    assert "hidden/data-secret" not in z.namelist() and "NLP100_GRADE_PUBLIC_DATA=1" in z.read("nlp100-autograder.conf").decode()
+    assert (
+        "hidden/data-secret" not in z.namelist()
+        and "NLP100_GRADE_PUBLIC_DATA=1" in z.read("nlp100-autograder.conf").decode()
+    )
     assert not (tmp_path / "ag.data-secret").exists()
     secret = tmp_path / "s"
     secret.write_text("x" * 40)
-    for args in (["--public-data", "--data-secret", secret], ["--hidden", tmp_path / "nope"], ["-e", "99"],
-                 ["--wheel", secret]):
+    for args in (
+        ["--public-data", "--data-secret", secret],
+        ["--hidden", tmp_path / "nope"],
+        ["-e", "99"],
+        ["--wheel", secret],
+    ):
         p = _main(capsys, "gradescope-package", "-o", tmp_path / "bad.zip", "--wheel", wheel, *args)
         assert p.returncode == 2 and "Traceback" not in p.stderr, (args, p.stderr)
     bad = tmp_path / "badhidden" / "71"
@@ -137,7 +173,7 @@ def test_public_data_and_bad_arguments(tmp_path, wheel, capsys):
 
 # -- run_autograder's decisions, with a stub checker -----------------------------------------------
 
-STUB = r'''#!/usr/bin/env bash
+STUB = r"""#!/usr/bin/env bash
 # records its call, then plays the checker's part chosen by STUB_MODE
 log="$STUB_LOG"
 { echo "CALL $*"; echo "ENV NLP100_HIDDEN=${NLP100_HIDDEN:-} NLP100_DATA_SECRET=${NLP100_DATA_SECRET:-}"; } >> "$log"
@@ -150,7 +186,7 @@ case "$STUB_MODE" in
   nothing) exit 0 ;;
   killed) printf '{"tests": []}' > "$out"; exit 137 ;;
 esac
-'''
+"""
 
 
 @pytest.fixture
@@ -190,28 +226,31 @@ def test_exit_2_with_sandbox_is_not_run_again(ag):
 
 def test_one_call_with_isolation_auto_output_lang_hidden_and_secret(ag):
     root = ag[0]
-    (root / "results" / "results.json").write_text('{"score": 100, "tests": []}')   # left by someone: removed first
+    (root / "results" / "results.json").write_text('{"score": 100, "tests": []}')  # left by someone: removed first
     d, calls, p = _run_script(ag, "graded")
     call = [c for c in calls if c.startswith("CALL ")]
     assert len(call) == 1
     args = call[0].split()[1:]
-    assert args[0] == "submit" and args[1].endswith("/exercise.py") and not args[1].startswith(str(root))  # a private copy
+    assert (
+        args[0] == "submit" and args[1].endswith("/exercise.py") and not args[1].startswith(str(root))
+    )  # a private copy
     assert "--isolation auto" in call[0] and f"--output {root}/results/results.json" in call[0]
-    assert "--format gradescope" in call[0] and "--lang en" in call[0]      # the CLI's default language
+    assert "--format gradescope" in call[0] and "--lang en" in call[0]  # the CLI's default language
     hidden = root / "source" / "hidden"
     assert f"NLP100_HIDDEN={hidden} NLP100_DATA_SECRET={hidden}/data-secret" in calls[1]
-    assert d == {"tests": [{"name": "71 softmax", "score": 3, "max_score": 3}], "score": 3}   # the checker's own file
+    assert d == {"tests": [{"name": "71 softmax", "score": 3, "max_score": 3}], "score": 3}  # the checker's own file
     res = root / "results"
     assert stat.S_IMODE(res.stat().st_mode) == 0o755
     if os.geteuid() == 0:
         assert res.stat().st_uid == 0 and stat.S_IMODE(hidden.stat().st_mode) & 0o077 == 0
-    assert "graded" in p.stderr           # the checker's stderr, for the instructor
+    assert "graded" in p.stderr  # the checker's stderr, for the instructor
 
 
 def test_language_and_exercises_from_the_conf_file_environment_wins(ag):
     root = ag[0]
     (root / "source" / "nlp100-autograder.conf").write_text(
-        "# comment\nNLP100_LANG=ja\nNLP100_GRADE_EXERCISES=71 72\nNLP100_CHECK=/bin/false\nBAD=1\n")
+        "# comment\nNLP100_LANG=ja\nNLP100_GRADE_EXERCISES=71 72\nNLP100_CHECK=/bin/false\nBAD=1\n"
+    )
     d, calls, _ = _run_script(ag, "graded")
     call = [c for c in calls if c.startswith("CALL ")][-1]
     assert "--lang ja" in call and "--exercise 71 --exercise 72" in call
@@ -247,6 +286,6 @@ def test_links_are_not_graded(ag, tmp_path):
     assert not [c for c in calls if c.startswith("CALL ")]
     assert d["score"] == 0 and "exercise.py" in d["output"] and "リンク" in d["output"]
     sub.unlink()
-    os.link(target, sub)                # a hard link to a file outside the submission
+    os.link(target, sub)  # a hard link to a file outside the submission
     d, calls, _ = _run_script(ag, "graded")
     assert not [c for c in calls if c.startswith("CALL ")] and d["score"] == 0

@@ -5,6 +5,7 @@ Needs Debian's `chromium` (and `fonts-noto-cjk` for the Japanese glyphs to be re
 glyphs rather than boxes): `apt-get install -y chromium fonts-noto-cjk`. Skipped when
 /usr/bin/chromium (or $CHROMIUM) is missing.
 """
+
 from __future__ import annotations
 
 import html.parser
@@ -20,8 +21,10 @@ from checker.report.html import CSP, render_html
 CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)),
-                       reason=f"{CHROMIUM} not found: `apt-get install -y chromium fonts-noto-cjk` to run the browser tests"),
+    pytest.mark.skipif(
+        not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)),
+        reason=f"{CHROMIUM} not found: `apt-get install -y chromium fonts-noto-cjk` to run the browser tests",
+    ),
 ]
 
 WIDTH, HEIGHT = 1200, 2000
@@ -30,9 +33,18 @@ MAGENTA = (255, 0, 255)
 CYAN = (0, 255, 255)
 HOSTILE = "</pre></td><script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\"> ]]> \x00"
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--force-device-scale-factor=1"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+]
 
 
 def _plot(path: Path, face: tuple[int, int, int], kind: str) -> Path:
@@ -66,21 +78,53 @@ def page(tmp_path) -> tuple[Path, Report, dict]:
     curves = _plot(tmp_path / "75_curves.png", MAGENTA, "curves")
     timing = _plot(tmp_path / "77_timing.png", CYAN, "timing")
     report = Report(
-        submission="exercise.py", sha256="ab" * 32, checker_version="0.1.0", backend="local", isolation="bwrap",
-        lang="ja", seed=0, max_examples=30, duration_s=12.5,
+        submission="exercise.py",
+        sha256="ab" * 32,
+        checker_version="0.1.0",
+        backend="local",
+        isolation="bwrap",
+        lang="ja",
+        seed=0,
+        max_examples=30,
+        duration_s=12.5,
         data={"name": "news", "version": "1", "checksum": "c0ffee" * 10},
         exercises=[
-            ExerciseRecord("75", "損失と正解率のプロット", [
-                ItemRecord("history", Status.PASSED, 2, 2, artifacts={"loss/accuracy": str(curves)}),
-                ItemRecord("accuracy_threshold", Status.FAILED, 0, 3, message=f"正解率 0.71 < 0.80 {HOSTILE}",
-                           counterexample={"input": "epochs=10", "got": "0.71", "expected": ">= 0.80",
-                                           "repro": "check submit exercise.py -e 75"}, line=40),
-            ]),
-            ExerciseRecord("77", "ミニバッチ化", [
-                ItemRecord("batch_timing", Status.PASSED, 2, 2, artifacts={"timing": str(timing)}),
-                ItemRecord("device", Status.SKIPPED, 0, 1, message="スキップ: このマシンには CUDA デバイスがありません",
-                           counts_to_max=False),
-            ]),
+            ExerciseRecord(
+                "75",
+                "損失と正解率のプロット",
+                [
+                    ItemRecord("history", Status.PASSED, 2, 2, artifacts={"loss/accuracy": str(curves)}),
+                    ItemRecord(
+                        "accuracy_threshold",
+                        Status.FAILED,
+                        0,
+                        3,
+                        message=f"正解率 0.71 < 0.80 {HOSTILE}",
+                        counterexample={
+                            "input": "epochs=10",
+                            "got": "0.71",
+                            "expected": ">= 0.80",
+                            "repro": "check submit exercise.py -e 75",
+                        },
+                        line=40,
+                    ),
+                ],
+            ),
+            ExerciseRecord(
+                "77",
+                "ミニバッチ化",
+                [
+                    ItemRecord("batch_timing", Status.PASSED, 2, 2, artifacts={"timing": str(timing)}),
+                    ItemRecord(
+                        "device",
+                        Status.SKIPPED,
+                        0,
+                        1,
+                        message="スキップ: このマシンには CUDA デバイスがありません",
+                        counts_to_max=False,
+                    ),
+                ],
+            ),
         ],
         output={"stdout": f"epoch 1 loss 0.9\n{HOSTILE}", "stderr": "", "truncated": False, "limit_kb": 64},
     )
@@ -94,8 +138,13 @@ def page(tmp_path) -> tuple[Path, Report, dict]:
 
 def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)})
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
 
 
 class _Dom(html.parser.HTMLParser):
@@ -168,7 +217,7 @@ def test_dom_has_score_and_data_uri_images_and_no_student_markup(page, tmp_path)
     dom = _dump(tmp_path, path)
     assert f"{report.score:g} / {report.max_score:g}" in dom.score
     assert "合計" in dom.score
-    assert len(dom.imgs) == 2, dom.imgs      # the student's <img onerror> stayed text
+    assert len(dom.imgs) == 2, dom.imgs  # the student's <img onerror> stayed text
     for a in dom.imgs:
         assert a["src"].startswith("data:image/png;base64,")
     assert dom.scripts == 0
@@ -177,9 +226,11 @@ def test_dom_has_score_and_data_uri_images_and_no_student_markup(page, tmp_path)
 
 def _with_probe(path: Path, csp: str) -> Path:
     """A copy of the page with a script that records the decoded width of every image."""
-    probe = ("<script>addEventListener('load', () => { document.body.setAttribute('data-decoded', "
-             "[...document.images].map(i => i.complete ? i.naturalWidth + 'x' + i.naturalHeight : 'pending').join(' ')); "
-             "});</script>")
+    probe = (
+        "<script>addEventListener('load', () => { document.body.setAttribute('data-decoded', "
+        "[...document.images].map(i => i.complete ? i.naturalWidth + 'x' + i.naturalHeight : 'pending').join(' ')); "
+        "});</script>"
+    )
     text = path.read_text(encoding="utf-8")
     assert text.count(CSP) == 1
     out = path.with_name(path.stem + ("-probe-relaxed" if csp != CSP else "-probe") + ".html")
@@ -194,7 +245,7 @@ def test_images_decode(page, tmp_path):
     decoded = dom.body.get("data-decoded")
     assert decoded is not None, "the probe did not run"
     assert decoded.split() == [f"{w}x{h}" for w, h in (sizes["curves"], sizes["timing"])]
-    assert "pwned" not in dom.title       # even with scripts allowed, the student's markup is inert
+    assert "pwned" not in dom.title  # even with scripts allowed, the student's markup is inert
 
 
 def test_csp_blocks_scripts(page, tmp_path):

@@ -9,6 +9,7 @@ ordinary machine give it PyTorch's CPU index, or it fetches the CUDA build of to
 does a machine where hard links cannot be made.  The package under test is only ever the wheel.
 NLP100_INSTALL_TEST_VALIDATE=1 also runs a full `check validate` in the venv (about a minute).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,11 +27,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "packs" / "nlp100_ch08"
-IGNORE = shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
-                                ".pytest_cache", ".hypothesis", "out")
+IGNORE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".hypothesis",
+    "out",
+)
 # what the test venv must not borrow from the running one: this project, and the venv's own tools
-NOT_BORROWED = re.compile(r"^(__editable__.*|nlp100_checker.*|checker|nlp100_ch08|pip|pip-.*|setuptools|setuptools-.*|"
-                          r"_distutils_hack|distutils-precedence\.pth|pkg_resources|wheel|wheel-.*)$")
+NOT_BORROWED = re.compile(
+    r"^(__editable__.*|nlp100_checker.*|checker|nlp100_ch08|pip|pip-.*|setuptools|setuptools-.*|"
+    r"_distutils_hack|distutils-precedence\.pth|pkg_resources|wheel|wheel-.*)$"
+)
 EXERCISES = [f"{n}" for n in range(70, 80)]
 TIMINGS: dict[str, float] = {}
 
@@ -54,7 +68,7 @@ def _build_wheel(out: Path, tmp: Path) -> Path:
     shutil.copytree(ROOT, src, ignore=IGNORE, symlinks=True)
     cmd = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", out, src]
     p = _run(cmd[:4] + ["--no-build-isolation"] + cmd[4:])
-    if p.returncode != 0:            # no setuptools in this venv: pip's isolated build (needs an index)
+    if p.returncode != 0:  # no setuptools in this venv: pip's isolated build (needs an index)
         p = _must(cmd)
     wheels = list(out.glob("nlp100_checker-*.whl"))
     assert len(wheels) == 1, list(out.iterdir())
@@ -70,7 +84,7 @@ def _borrow_dependencies(venv_site: Path) -> bool:
                 continue
             dest = venv_site / entry.name
             if entry.is_dir() and not entry.is_symlink():
-                shutil.copytree(entry, dest, copy_function=os.link, symlinks=True)   # with the bytecode: it stays valid
+                shutil.copytree(entry, dest, copy_function=os.link, symlinks=True)  # with the bytecode: it stays valid
             else:
                 os.link(entry, dest, follow_symlinks=False)
     except OSError:
@@ -79,8 +93,11 @@ def _borrow_dependencies(venv_site: Path) -> bool:
 
 
 def _clean_env(venv: Path, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("NLP100_") and k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NLP100_") and k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP")
+    }
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}"
     env["HOME"] = str(home)
     env["NO_COLOR"] = "1"
@@ -111,8 +128,16 @@ def install(tmp_path_factory):
     elsewhere.mkdir()
     env = _clean_env(venv, base / "home")
     (base / "home").mkdir()
-    yield {"wheel": wheel, "venv": venv, "site": site, "py": py, "check": venv / "bin" / "check", "cwd": elsewhere,
-           "env": env, "base": base}
+    yield {
+        "wheel": wheel,
+        "venv": venv,
+        "site": site,
+        "py": py,
+        "check": venv / "bin" / "check",
+        "cwd": elsewhere,
+        "env": env,
+        "base": base,
+    }
     TIMINGS["total"] = time.monotonic() - t0
     print("\ntest_install timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in TIMINGS.items()), file=sys.stderr)
 
@@ -122,8 +147,15 @@ def _check(install, *args, timeout=300) -> subprocess.CompletedProcess:
 
 
 def test_the_installed_package_is_the_wheel(install):
-    p = _must([install["py"], "-c", "import checker, nlp100_ch08, json; "
-               "print(json.dumps([checker.__file__, nlp100_ch08.__file__]))"], cwd=install["cwd"], env=install["env"])
+    p = _must(
+        [
+            install["py"],
+            "-c",
+            "import checker, nlp100_ch08, json; print(json.dumps([checker.__file__, nlp100_ch08.__file__]))",
+        ],
+        cwd=install["cwd"],
+        env=install["env"],
+    )
     for f in json.loads(p.stdout):
         assert Path(f).is_relative_to(install["site"]), f"imported from outside the venv: {f}"
     assert not list(install["site"].glob("__editable__*"))
@@ -146,7 +178,9 @@ def test_the_wheel_holds_what_is_needed_and_nothing_else(install):
     names = set(zipfile.ZipFile(install["wheel"]).namelist())
     top = {n.split("/")[0] for n in names}
     assert {t for t in top if not t.endswith(".dist-info")} == {"checker", "nlp100_ch08"}, top
-    assert not [n for n in names if "/tests/" in f"/{n}" or n.startswith("tests") or "__pycache__" in n or n.endswith(".pyc")]
+    assert not [
+        n for n in names if "/tests/" in f"/{n}" or n.startswith("tests") or "__pycache__" in n or n.endswith(".pyc")
+    ]
     # every source file of the two packages is in the wheel, and nothing else is
     wanted = set()
     for pkg, src in (("checker", ROOT / "checker"), ("nlp100_ch08", PACK)):
@@ -182,7 +216,9 @@ def test_version_list_show(install):
     assert p.returncode == 0 and p.stdout.rstrip() == template, p.stderr
     p = _check(install, "show", "71", "--lang", "ja")
     assert p.returncode == 0
-    assert (PACK / "exercises" / "71" / "statement.ja.md").read_text(encoding="utf-8").strip().splitlines()[0] in p.stdout
+    assert (PACK / "exercises" / "71" / "statement.ja.md").read_text(encoding="utf-8").strip().splitlines()[
+        0
+    ] in p.stdout
 
 
 def test_submit_a_correct_71(install):

@@ -9,6 +9,7 @@ are not plain words, so they neither form such a run nor break the rule.
 
 Slow: one grading of the whole chapter (about 60–120 s on the project's 2-core VM).
 """
+
 from __future__ import annotations
 
 import html
@@ -30,39 +31,54 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 # one bug per exercise (each replacement must still match the reference, or the test says so)
 BUGS = [
     # 70: unknown tokens counted in the mean
-    ("        known = [np.asarray(vectors[w], dtype=np.float32) for w in title if w in vectors]\n"
-     "        if known:\n"
-     "            out[i] = torch.from_numpy(np.mean(np.stack(known), axis=0).astype(np.float32))",
-     "        known = [np.asarray(vectors[w], dtype=np.float32) for w in title if w in vectors]\n"
-     "        if known:\n"
-     "            out[i] = torch.from_numpy((np.sum(np.stack(known), axis=0) / len(title)).astype(np.float32))"),
+    (
+        "        known = [np.asarray(vectors[w], dtype=np.float32) for w in title if w in vectors]\n"
+        "        if known:\n"
+        "            out[i] = torch.from_numpy(np.mean(np.stack(known), axis=0).astype(np.float32))",
+        "        known = [np.asarray(vectors[w], dtype=np.float32) for w in title if w in vectors]\n"
+        "        if known:\n"
+        "            out[i] = torch.from_numpy((np.sum(np.stack(known), axis=0) / len(title)).astype(np.float32))",
+    ),
     # 71: softmax along the last dimension whatever `dim` says
-    ("    shifted = x - x.max(dim=dim, keepdim=True).values\n    e = shifted.exp()\n    return e / e.sum(dim=dim, keepdim=True)",
-     "    shifted = x - x.max(dim=-1, keepdim=True).values\n    e = shifted.exp()\n    return e / e.sum(dim=-1, keepdim=True)"),
+    (
+        "    shifted = x - x.max(dim=dim, keepdim=True).values\n    e = shifted.exp()\n    return e / e.sum(dim=dim, keepdim=True)",
+        "    shifted = x - x.max(dim=-1, keepdim=True).values\n    e = shifted.exp()\n    return e / e.sum(dim=-1, keepdim=True)",
+    ),
     # 72: the sum over the batch, not the mean
     ("    return (lse - picked).mean()", "    return (lse - picked).sum()"),
     # 73, 75: a Softmax layer in front of CrossEntropyLoss
-    ("    return torch.nn.Linear(d_in, n_classes, bias=False)",
-     "    return torch.nn.Sequential(torch.nn.Linear(d_in, n_classes, bias=False), torch.nn.Softmax(dim=1))"),
+    (
+        "    return torch.nn.Linear(d_in, n_classes, bias=False)",
+        "    return torch.nn.Sequential(torch.nn.Linear(d_in, n_classes, bias=False), torch.nn.Softmax(dim=1))",
+    ),
     # 74: a percentage
-    ("    return (pred == y.to(device)).float().mean().item()", "    return 100.0 * (pred == y.to(device)).float().mean().item()"),
+    (
+        "    return (pred == y.to(device)).float().mean().item()",
+        "    return 100.0 * (pred == y.to(device)).float().mean().item()",
+    ),
     # 75: the same picture whatever the history
-    ('    epochs = [r["epoch"] for r in history]\n',
-     '    history = [{"epoch": k, "train_loss": 1.0 / k, "train_acc": 0.5, "valid_loss": 1.0 / k, "valid_acc": 0.5} for k in (1, 2)]\n'
-     '    epochs = [r["epoch"] for r in history]\n'),
+    (
+        '    epochs = [r["epoch"] for r in history]\n',
+        '    history = [{"epoch": k, "train_loss": 1.0 / k, "train_acc": 0.5, "valid_loss": 1.0 / k, "valid_acc": 0.5} for k in (1, 2)]\n'
+        '    epochs = [r["epoch"] for r in history]\n',
+    ),
     # 76: the optimizer state is not restored
     ('        optimizer.load_state_dict(state["optimizer"])\n', ""),
     # 77 (and 76): batch_size ignored
-    ("        for i in range(0, n, batch_size):\n            idx = order[i:i + batch_size]",
-     "        for i in range(0, n, 1):\n            idx = order[i:i + 1]"),
+    (
+        "        for i in range(0, n, batch_size):\n            idx = order[i:i + batch_size]",
+        "        for i in range(0, n, 1):\n            idx = order[i:i + 1]",
+    ),
     # 79: no non-linearity between the layers
     ("        torch.nn.ReLU(),\n", ""),
 ]
 # the file also defines `accuracy` twice (a note), prints at import (the output section) -- and 78 is skipped without a GPU
-EXTRA = '\n\ndef accuracy(model, X, y):  # defined a second time: the last definition counts\n' \
-        '    device = next(model.parameters()).device\n    model.eval()\n    with torch.no_grad():\n' \
-        '        pred = model(X.to(device)).argmax(dim=1)\n    return 100.0 * (pred == y.to(device)).float().mean().item()\n' \
-        '\n\nprint("読み込み完了")\n'
+EXTRA = (
+    "\n\ndef accuracy(model, X, y):  # defined a second time: the last definition counts\n"
+    "    device = next(model.parameters()).device\n    model.eval()\n    with torch.no_grad():\n"
+    "        pred = model(X.to(device)).argmax(dim=1)\n    return 100.0 * (pred == y.to(device)).float().mean().item()\n"
+    '\n\nprint("読み込み完了")\n'
+)
 
 
 def failing_chapter() -> str:
@@ -85,7 +101,7 @@ def four_word_runs(text: str) -> set[str]:
     run: list[str] = []
 
     def flush():
-        out.update(" ".join(run[i:i + 4]) for i in range(len(run) - 3))
+        out.update(" ".join(run[i : i + 4]) for i in range(len(run) - 3))
         run.clear()
 
     for token in text.split():
@@ -118,13 +134,16 @@ def english_left(text: str) -> list[str]:
 
 def test_the_detector_finds_english_and_ignores_code():
     assert english_left("note: public checks only: there are no hidden checks on this machine")
-    assert not english_left("公開されたチェックだけで採点しました `softmax(torch.tensor([[1.0, 2.0]]), dim=0)` /tmp/a_b/c.py 0.85")
-    assert four_word_runs("the value `x` is not here") == set()               # code breaks a run
+    assert not english_left(
+        "公開されたチェックだけで採点しました `softmax(torch.tensor([[1.0, 2.0]]), dim=0)` /tmp/a_b/c.py 0.85"
+    )
+    assert four_word_runs("the value `x` is not here") == set()  # code breaks a run
     assert four_word_runs("the value of x is") == {"the value of x", "value of x is"}
     assert four_word_runs("the loss is not: finite.") == {"the loss is not", "loss is not finite"}
 
 
 # -- visible text of each format -----------------------------------------------------------------
+
 
 def visible_text(fmt: str, out: str) -> str:
     if fmt == "json":
@@ -159,8 +178,20 @@ def graded(tmp_path_factory):
     sub = folder / "exercise.py"
     sub.write_text(failing_chapter(), encoding="utf-8")
     result = folder / "result.json"
-    run = run_cli("submit", str(sub), "--lang", "ja", "--format", "json", "-o", str(result),
-                  "--max-examples", "5", "--isolation", "rlimits")
+    run = run_cli(
+        "submit",
+        str(sub),
+        "--lang",
+        "ja",
+        "--format",
+        "json",
+        "-o",
+        str(result),
+        "--max-examples",
+        "5",
+        "--isolation",
+        "rlimits",
+    )
     assert run.returncode == 1, run.stderr[-3000:]
     return result
 
@@ -174,7 +205,9 @@ def test_every_exercise_has_something_to_say(graded):
     for ex in d["exercises"]:
         for it in ex["items"]:
             assert JAPANESE.search(it["message"]), (ex["id"], it["name"], it["message"])
-    assert any(it.get("counterexample", {}) and it["counterexample"].get("case") for ex in d["exercises"] for it in ex["items"])
+    assert any(
+        it.get("counterexample", {}) and it["counterexample"].get("case") for ex in d["exercises"] for it in ex["items"]
+    )
     assert len(d["notes"]) >= 3 and all(JAPANESE.search(n) for n in d["notes"])
 
 
@@ -191,7 +224,7 @@ def test_every_format_has_no_english_sentence(graded, fmt):
 
 
 def test_text_directly_without_lang_uses_the_results_language(graded):
-    run = run_cli("render", str(graded))                         # --format text, the result's own lang
+    run = run_cli("render", str(graded))  # --format text, the result's own lang
     assert run.returncode == 0, run.stderr
     assert english_left(run.stdout) == []
     for label in ("注意: ", "標準出力| ", "合計: ", "不合格", "スキップ"):

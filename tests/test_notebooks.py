@@ -1,6 +1,7 @@
 """A notebook grades like the same code in a .py (issue 8): code cells run one by one as Jupyter's "run all" would,
 IPython commands left out with a note, a cell that needs the student's own data files or trains at the top level
 does not stop the grading, and places in messages are cells and lines."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,11 @@ def _notebook(src: str, path) -> None:
         new_code_cell(head),
         new_code_cell("X_train = torch.load('X_train.pt')   # the student's own data: not in the grader"),
         new_code_cell("# 71 ---" + part71),
-        new_code_cell("print(softmax(torch.tensor([1.0, 2.0])))",
-                      outputs=[new_output("stream", text="tensor([0.2689, 0.7311])\n")], execution_count=5),
+        new_code_cell(
+            "print(softmax(torch.tensor([1.0, 2.0])))",
+            outputs=[new_output("stream", text="tensor([0.2689, 0.7311])\n")],
+            execution_count=5,
+        ),
         new_code_cell("%%time\nfor epoch in range(10**9):\n    pass   # top-level training that would never end"),
         new_code_cell("# 72 ---" + part72),
     ]
@@ -35,9 +39,29 @@ def _notebook(src: str, path) -> None:
 
 
 def _grade(path, *extra) -> dict:
-    p = subprocess.run([sys.executable, "-m", "checker.cli", "submit", str(path), "--format", "json", "--max-examples", "5",
-                        "--exercise", "71", "--exercise", "72", *extra], capture_output=True, text=True, cwd=ROOT,
-                       env=cli_env(), timeout=600)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "checker.cli",
+            "submit",
+            str(path),
+            "--format",
+            "json",
+            "--max-examples",
+            "5",
+            "--exercise",
+            "71",
+            "--exercise",
+            "72",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=cli_env(),
+        timeout=600,
+    )
     assert "Traceback" not in p.stderr, p.stderr
     return json.loads(p.stdout)
 
@@ -69,8 +93,8 @@ def test_what_the_notebook_needed_but_the_grader_left_out_is_said(graded):
     _, nb = graded["correct_plain.py"]
     notes = "\n".join(nb["notes"])
     assert "`%matplotlib inline`" in notes and "`!pip install torch`" in notes
-    assert "cell 4 raised FileNotFoundError" in notes            # the student's data file
-    assert "cell 7 ran longer than" in notes                     # the endless top-level loop was stopped
+    assert "cell 4 raised FileNotFoundError" in notes  # the student's data file
+    assert "cell 7 ran longer than" in notes  # the endless top-level loop was stopped
     assert "tensor([0.2689, 0.7311])" in nb["output"]["stdout"]  # cells that work run
 
 

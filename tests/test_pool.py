@@ -5,6 +5,7 @@ root grader: children as root without capabilities, or a dedicated uid each wher
 marked ``docker``, one container holding the parent.  A pool (one parent) per mode serves the whole module; two
 children of it run at the same time where a test needs a victim and an attacker.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -187,6 +188,7 @@ class Session(WorkerSession):
 def _fresh_factory():
     def launcher(limits):
         raise AssertionError("a fresh worker was started where the pool should have served")
+
     return lambda: launcher
 
 
@@ -251,7 +253,7 @@ def served(request):
 
 
 def _healthy(served: Served) -> Served:
-    if served.parent is None or served.parent.broken:      # an earlier test broke it on purpose: a new one
+    if served.parent is None or served.parent.broken:  # an earlier test broke it on purpose: a new one
         served.close()
         served.__init__(served.mode)
     return served
@@ -285,7 +287,7 @@ def test_a_child_has_its_own_session_folders_and_only_its_pipes(served):
         b.close()
     for w in (wa, wb):
         assert w["pid"] == w["pgid"] == w["sid"], "its own session and process group"
-        assert len(w["fds"]) == 6 and {"0", "1", "2"} <= set(w["fds"]), w["fds"]    # + the listing's, requests, answers
+        assert len(w["fds"]) == 6 and {"0", "1", "2"} <= set(w["fds"]), w["fds"]  # + the listing's, requests, answers
         assert w["caps"] == "0000000000000000"
         assert w["cwd"].startswith(os.path.dirname(w["tmp"])) and w["tmp"] == w["home"]
     assert len({wa["cwd"], wb["cwd"]}) == 2 and len({wa["submission"], wb["submission"]}) == 2
@@ -309,11 +311,20 @@ def test_a_child_cannot_read_or_write_another_childs_files(served):
         wb = b.call("where")
         tries = {p: b.call("read", p) for p in paths + [wa["submission"]]}
         tries.update({f"write {p}": b.call("write", p) for p in paths})
-        tries.update({f"list {d}": b.call("listdir", d) for d in (wa["cwd"], wa["tmp"], os.path.dirname(wa["submission"]),
-                                                                  os.path.dirname(os.path.dirname(wa["cwd"])),
-                                                                  os.path.dirname(os.path.dirname(wb["submission"])))})
+        tries.update(
+            {
+                f"list {d}": b.call("listdir", d)
+                for d in (
+                    wa["cwd"],
+                    wa["tmp"],
+                    os.path.dirname(wa["submission"]),
+                    os.path.dirname(os.path.dirname(wa["cwd"])),
+                    os.path.dirname(os.path.dirname(wb["submission"])),
+                )
+            }
+        )
         mine = b.call("read", wb["submission"])
-        assert a.call("read", paths[0]) == "ok:" + secret        # A still has its files
+        assert a.call("read", paths[0]) == "ok:" + secret  # A still has its files
     finally:
         a.close()
         b.close()
@@ -343,14 +354,18 @@ def test_a_child_cannot_signal_another_child_or_the_parent(served):
     a, b = served.session(), served.session()
     try:
         pa, ppid = a.call("where")["pid"], b.call("where")["ppid"]
-        tries = {"kill A": b.call("signal_", pa, int(signal.SIGKILL)), "stop A": b.call("signal_", pa, int(signal.SIGSTOP)),
-                 "kill parent": b.call("signal_", ppid, int(signal.SIGKILL)), "kill -1": b.call("kill_everyone")}
+        tries = {
+            "kill A": b.call("signal_", pa, int(signal.SIGKILL)),
+            "stop A": b.call("signal_", pa, int(signal.SIGSTOP)),
+            "kill parent": b.call("signal_", ppid, int(signal.SIGKILL)),
+            "kill -1": b.call("kill_everyone"),
+        }
         assert a.call("where")["pid"] == pa, "A still answers"
     finally:
         a.close()
         b.close()
     assert all(not v.startswith("ok") for k, v in tries.items() if k != "kill -1"), tries
-    c = served.session()                      # the parent still forks
+    c = served.session()  # the parent still forks
     try:
         assert c.call("where")["pid"]
     finally:
@@ -388,8 +403,9 @@ def test_nothing_a_child_leaves_behind_reaches_the_next(served):
     else:
         root = f"/proc/{served.parent.host_pid}/root"
         deadline = time.monotonic() + 5
-        while (served.parent.subs / os.path.basename(os.path.dirname(wa["submission"]))).exists() \
-                and time.monotonic() < deadline:
+        while (
+            served.parent.subs / os.path.basename(os.path.dirname(wa["submission"]))
+        ).exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         if os.access(root, os.R_OK):
             assert not os.path.exists(root + os.path.dirname(wa["cwd"])), "A's folder is still in the sandbox"
@@ -397,7 +413,9 @@ def test_nothing_a_child_leaves_behind_reaches_the_next(served):
     c = served.session()
     try:
         wc = c.call("where")
-        seen = {p: c.call("read", p) for p in (os.path.join(wa["cwd"], "secret.txt"), os.path.join(wa["tmp"], "secret.txt"))}
+        seen = {
+            p: c.call("read", p) for p in (os.path.join(wa["cwd"], "secret.txt"), os.path.join(wa["tmp"], "secret.txt"))
+        }
         own = (c.call("listdir", wc["cwd"]), c.call("listdir", wc["tmp"]))
     finally:
         c.close()
@@ -454,6 +472,7 @@ def test_a_killed_parent_is_noticed_and_the_grading_goes_on_with_fresh_workers(s
 
                 return db.launcher(SimpleNamespace(image=None, gpus=False))(limits)
             return launch_local(limits, served.mode)
+
         return launch
 
     launcher = served.launcher(fresh)
@@ -479,12 +498,12 @@ def test_a_traced_parent_is_distrusted(served):
         pytest.skip("tracing the parent needs root here")
     libc = ctypes.CDLL(None, use_errno=True)
     pid = served.parent.host_pid
-    assert libc.ptrace(0x4206, pid, None, None) == 0, os.strerror(ctypes.get_errno())    # PTRACE_SEIZE
+    assert libc.ptrace(0x4206, pid, None, None) == 0, os.strerror(ctypes.get_errno())  # PTRACE_SEIZE
     try:
         with pytest.raises(pooled.PoolUnavailable) as e:
             pooled.PooledLaunch.connect(served.folder / "pool.sock", Limits(), served.want)
     finally:
-        libc.ptrace(17, pid, None, None)                                                  # PTRACE_DETACH
+        libc.ptrace(17, pid, None, None)  # PTRACE_DETACH
     assert e.value.broken and "traced" in str(e.value)
 
 
@@ -519,19 +538,24 @@ def test_a_parent_that_does_not_echo_the_nonce_or_forks_elsewhere_breaks_the_poo
 
             def fake():
                 while True:
-                    data, fds, _, _ = socket.recv_fds(theirs, 1 << 16, 8)
+                    data, fds, _, _ = socket.recv_fds(theirs, 1 << 16, 8)  # noqa: B023 - called at once, inside the loop
                     for fd in fds:
                         os.close(fd)
                     if not data:
                         return
                     m = json.loads(data)
                     if m["op"] == "ping":
-                        theirs.send(json.dumps({"op": "pong", "threads": 1,
-                                                "nonce": "wrong" if flaw == "nonce" else m["nonce"]}).encode())
-                    elif m["op"] == "fork":        # a pid that is no child of the parent's
-                        theirs.send(json.dumps({"op": "forked", "id": m["id"], "pid": 1, "nonce": m["nonce"]}).encode())
+                        theirs.send(  # noqa: B023 - called at once, inside the loop
+                            json.dumps(
+                                {"op": "pong", "threads": 1, "nonce": "wrong" if flaw == "nonce" else m["nonce"]}  # noqa: B023 - called at once, inside the loop
+                            ).encode()
+                        )
+                    elif m["op"] == "fork":  # a pid that is no child of the parent's
+                        theirs.send(json.dumps({"op": "forked", "id": m["id"], "pid": 1, "nonce": m["nonce"]}).encode())  # noqa: B023 - called at once, inside the loop
                     elif m["op"] in ("kill", "clean"):
-                        theirs.send(json.dumps({"op": {"kill": "killed", "clean": "cleaned"}[m["op"]], "id": m["id"]}).encode())
+                        theirs.send(  # noqa: B023 - called at once, inside the loop
+                            json.dumps({"op": {"kill": "killed", "clean": "cleaned"}[m["op"]], "id": m["id"]}).encode()
+                        )
 
             threading.Thread(target=fake, daemon=True).start()
             p._after_hello({"op": "hello", "pid": pool._ns_pid(stand_in.pid), "threads": 1, "landlock": 7})
@@ -552,9 +576,11 @@ def test_a_pooled_child_refuses_what_a_fresh_worker_would_not_have(served):
     """The parent preloads matplotlib's dependencies (PIL, ...): a submission's own import of one fails as in a
     fresh worker, while matplotlib itself keeps working."""
     served = _healthy(served)
-    s = served.session(SOURCE + "\n\ndef pil():\n    import PIL\n\n\ndef plot():\n    import io\n"
-                                "    import matplotlib.pyplot as plt\n    fig = plt.figure()\n    plt.plot([1, 2])\n"
-                                "    b = io.BytesIO()\n    fig.savefig(b, format='png')\n    return b.getvalue()[:4].hex()\n")
+    s = served.session(
+        SOURCE + "\n\ndef pil():\n    import PIL\n\n\ndef plot():\n    import io\n"
+        "    import matplotlib.pyplot as plt\n    fig = plt.figure()\n    plt.plot([1, 2])\n"
+        "    b = io.BytesIO()\n    fig.savefig(b, format='png')\n    return b.getvalue()[:4].hex()\n"
+    )
     try:
         with pytest.raises(StudentError) as e:
             s.call("pil")
@@ -582,9 +608,28 @@ def test_dedicated_uid_children_pass_the_same_tests(tmp_path):
     os.chmod(tmp, 0o711)
     try:
         env = {**os.environ, "_NLP100_POOL_UID_TESTS": "1", "TMPDIR": str(tmp)}
-        p = subprocess.run([*pre, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "-k", "rlimits",
-                            "-m", "not slow", str(Path(__file__))], cwd=str(Path(__file__).resolve().parent.parent),
-                           env=env, capture_output=True, text=True, timeout=900)
+        p = subprocess.run(
+            [
+                *pre,
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-rs",
+                "-k",
+                "rlimits",
+                "-m",
+                "not slow",
+                str(Path(__file__)),
+            ],
+            cwd=str(Path(__file__).resolve().parent.parent),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
     finally:
         import shutil
 

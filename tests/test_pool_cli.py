@@ -2,6 +2,7 @@
 
 Slow: each starts a pool's parent (a torch import in the sandbox) and grades through the command line.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -29,8 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SUBS = ROOT / "tests" / "submissions"
 CHECK = [sys.executable, "-m", "checker.cli"]
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(probe().landlock < pool.MIN_LANDLOCK, reason="the pool needs Landlock ABI 6")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(probe().landlock < pool.MIN_LANDLOCK, reason="the pool needs Landlock ABI 6"),
+]
 
 
 @pytest.fixture
@@ -106,8 +109,22 @@ def _descendants(pid: int) -> list[int]:
 def test_grade_batch_uses_a_warm_pool_and_goes_on_fresh_when_its_parent_is_killed(tmp_path):
     c = _class(tmp_path, 4)
     out, book = tmp_path / "results.jsonl", tmp_path / "grades.csv"
-    cmd = [*CHECK, "grade-batch", str(c), "-j", "1", "-e", "71", "--max-examples", "5", "--public-data",
-           "--out", str(out), "--gradebook", str(book)]
+    cmd = [
+        *CHECK,
+        "grade-batch",
+        str(c),
+        "-j",
+        "1",
+        "-e",
+        "71",
+        "--max-examples",
+        "5",
+        "--public-data",
+        "--out",
+        str(out),
+        "--gradebook",
+        str(book),
+    ]
     p = subprocess.Popen(cmd, env=cli_env(), stderr=subprocess.PIPE, text=True, cwd=str(tmp_path))
     log: list[str] = []
     t = threading.Thread(target=lambda: log.extend(p.stderr), daemon=True)
@@ -118,8 +135,9 @@ def test_grade_batch_uses_a_warm_pool_and_goes_on_fresh_when_its_parent_is_kille
         if killed is None and out.exists() and out.read_text().count("\n") >= 1:
             m = next((re.search(r"warm pool: pid (\d+)", ln) for ln in log if "warm pool: pid" in ln), None)
             assert m, log
-            parent = next(q for q in _descendants(int(m.group(1)))
-                          if b"forkserver.py" in Path(f"/proc/{q}/cmdline").read_bytes())
+            parent = next(
+                q for q in _descendants(int(m.group(1))) if b"forkserver.py" in Path(f"/proc/{q}/cmdline").read_bytes()
+            )
             os.kill(parent, signal.SIGKILL)
             killed = parent
         time.sleep(0.05)
@@ -147,7 +165,7 @@ def _pooled_grandchild(batch: int) -> bool:
 
 
 @pytest.mark.parametrize("isolation", ["rlimits"] + (["bwrap"] if probe().bwrap.usable else []))
-def test_ctrl_c_twice_stops_a_pooled_batch_at_once_and_leaves_nothing(tmp_path, subreaper, isolation):
+def test_ctrl_c_twice_stops_a_pooled_batch_at_once_and_leaves_nothing(tmp_path, subreaper, isolation):  # noqa: F811 - a pytest fixture, imported to be used
     from test_batch_faults import FORKER, GOOD, _cgroups, _class as klass, _descendants as below, _left_behind, _start
 
     c = klass(tmp_path, **{"aaa.py": FORKER, "alice.py": GOOD})

@@ -4,6 +4,7 @@ No grading runs here.  A result file is input from a user's disk: every malforme
 must end as a usage error (exit 2, a message naming the file and the field), never as a
 traceback, and every well-formed one must render exactly as the report it was saved from.
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,8 +24,10 @@ from checker.report.json_ import render_json
 from test_reports import _png, make_report
 
 RENDER_FORMATS = render_cmd.FORMATS
-MINIMAL = {"submission": "exercise.py",
-           "exercises": [{"id": "71", "items": [{"name": "softmax", "status": "failed", "score": 0, "max_score": 3}]}]}
+MINIMAL = {
+    "submission": "exercise.py",
+    "exercises": [{"id": "71", "items": [{"name": "softmax", "status": "failed", "score": 0, "max_score": 3}]}],
+}
 
 
 def saved(report: Report) -> dict:
@@ -40,6 +43,7 @@ def cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 # --- Report.from_dict ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_from_dict_round_trips_every_field(lang):
     r = make_report(lang)
@@ -47,7 +51,9 @@ def test_from_dict_round_trips_every_field(lang):
     back = Report.from_dict(d)
     assert back.to_dict() == d
     assert back.exit_status == r.exit_status == 2 and back.internal_errors == 1
-    assert [(e.id, [i.status for i in e.items]) for e in back.exercises] == [(e.id, [i.status for i in e.items]) for e in r.exercises]
+    assert [(e.id, [i.status for i in e.items]) for e in back.exercises] == [
+        (e.id, [i.status for i in e.items]) for e in r.exercises
+    ]
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
@@ -92,49 +98,62 @@ def _with(path: str, value) -> dict:
     return d
 
 
-@pytest.mark.parametrize("path", ["submission", "exercises", "exercises[0].id", "exercises[0].items",
-                                  "exercises[0].items[0].name", "exercises[0].items[0].status",
-                                  "exercises[0].items[0].score", "exercises[0].items[0].max_score"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "submission",
+        "exercises",
+        "exercises[0].id",
+        "exercises[0].items",
+        "exercises[0].items[0].name",
+        "exercises[0].items[0].status",
+        "exercises[0].items[0].score",
+        "exercises[0].items[0].max_score",
+    ],
+)
 def test_a_missing_required_field_is_named(path):
     with pytest.raises(UsageError) as e:
         Report.from_dict(_with(path, KeyError))
     assert f"`{path}` is missing" in str(e.value)
 
 
-@pytest.mark.parametrize("path, value, words", [
-    ("submission", 3, "integer 3, but should be of type string"),
-    ("exercises", {}, "object, but should be of type array"),
-    ("exercises[0]", "71", 'string "71", but should be of type object'),
-    ("exercises[0].items[0].status", "passd", "one of passed, failed"),
-    ("exercises[0].items[0].status", "PASSED", "one of passed, failed"),
-    ("exercises[0].items[0].score", "3", 'string "3", but should be of type number'),
-    ("exercises[0].items[0].score", True, "boolean true, but should be of type number"),
-    ("exercises[0].items[0].score", math.nan, "finite number"),
-    ("exercises[0].items[0].max_score", -math.inf, "finite number"),
-    ("exercises[0].items[0].line", 1.5, "of type integer | null"),
-    ("exercises[0].items[0].line", False, "of type integer | null"),
-    ("exercises[0].items[0].details", "x", "of type array"),
-    ("exercises[0].items[0].details[0]", 7, "of type string"),
-    ("exercises[0].items[0].counterexample", [], "of type object | null"),
-    ("exercises[0].items[0].counterexample.got", {"a": 1}, "of type string | null"),
-    ("exercises[0].items[0].artifacts", {"plot": None}, "of type string"),
-    ("exercises[0].items[0].visibility", "secret", "one of public, hidden"),
-    ("exercises[0].items[0].internal", "no", "of type boolean"),
-    ("exercises[0].items[0].counts_to_max", 1, "of type boolean"),
-    ("lang", "fr", "one of en, ja"),
-    ("seed", "0", "of type integer"),
-    ("notes", [None], "of type string"),
-    ("output", "x", "of type object | null"),
-    ("output.truncated", "yes", "of type boolean"),
-    ("output.stdout", 5, "of type string | null"),
-    ("schema", 2, "reads schema 1"),
-])
+@pytest.mark.parametrize(
+    "path, value, words",
+    [
+        ("submission", 3, "integer 3, but should be of type string"),
+        ("exercises", {}, "object, but should be of type array"),
+        ("exercises[0]", "71", 'string "71", but should be of type object'),
+        ("exercises[0].items[0].status", "passd", "one of passed, failed"),
+        ("exercises[0].items[0].status", "PASSED", "one of passed, failed"),
+        ("exercises[0].items[0].score", "3", 'string "3", but should be of type number'),
+        ("exercises[0].items[0].score", True, "boolean true, but should be of type number"),
+        ("exercises[0].items[0].score", math.nan, "finite number"),
+        ("exercises[0].items[0].max_score", -math.inf, "finite number"),
+        ("exercises[0].items[0].line", 1.5, "of type integer | null"),
+        ("exercises[0].items[0].line", False, "of type integer | null"),
+        ("exercises[0].items[0].details", "x", "of type array"),
+        ("exercises[0].items[0].details[0]", 7, "of type string"),
+        ("exercises[0].items[0].counterexample", [], "of type object | null"),
+        ("exercises[0].items[0].counterexample.got", {"a": 1}, "of type string | null"),
+        ("exercises[0].items[0].artifacts", {"plot": None}, "of type string"),
+        ("exercises[0].items[0].visibility", "secret", "one of public, hidden"),
+        ("exercises[0].items[0].internal", "no", "of type boolean"),
+        ("exercises[0].items[0].counts_to_max", 1, "of type boolean"),
+        ("lang", "fr", "one of en, ja"),
+        ("seed", "0", "of type integer"),
+        ("notes", [None], "of type string"),
+        ("output", "x", "of type object | null"),
+        ("output.truncated", "yes", "of type boolean"),
+        ("output.stdout", 5, "of type string | null"),
+        ("schema", 2, "reads schema 1"),
+    ],
+)
 def test_a_wrong_type_or_value_is_named(path, value, words):
     with pytest.raises(UsageError) as e:
         Report.from_dict(_with(path, value))
     text = str(e.value)
     assert f"`{path}" in text and words in text
-    assert e.value.render("ja") != text          # the message exists in Japanese too
+    assert e.value.render("ja") != text  # the message exists in Japanese too
 
 
 def test_the_top_level_must_be_an_object():
@@ -145,10 +164,14 @@ def test_the_top_level_must_be_an_object():
 
 # every JSON value hypothesis can make, to put anywhere in a valid result
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=True, allow_infinity=True)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**20), 10**20)
+    | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=20),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
-    max_leaves=8)
+    max_leaves=8,
+)
 
 
 def _nodes(value, path=()):
@@ -183,7 +206,7 @@ def test_any_damaged_result_is_a_report_that_renders_or_a_usage_error(edits):
             else:
                 node[path[-1]] = value
         except (KeyError, IndexError, TypeError):
-            continue                       # an earlier edit removed that node
+            continue  # an earlier edit removed that node
     try:
         r = Report.from_dict(d)
     except UsageError as e:
@@ -194,6 +217,7 @@ def test_any_damaged_result_is_a_report_that_renders_or_a_usage_error(edits):
 
 
 # --- check render ---------------------------------------------------------------------------------
+
 
 @pytest.fixture()
 def result_file(tmp_path):
@@ -262,19 +286,24 @@ def _bad_file(tmp_path, name: str, content) -> str:
     return str(p)
 
 
-@pytest.mark.parametrize("make, words", [
-    (lambda t: str(t / "nope.json"), "there is no such file"),
-    (lambda t: str(t), "not a regular file"),
-    (lambda t: _bad_file(t, "e.py", "import torch\n"), "not a JSON result"),
-    (lambda t: _bad_file(t, "empty.json", ""), "line 1, column 1"),
-    (lambda t: _bad_file(t, "cut.json", json.dumps(MINIMAL)[:-5]), "not a JSON result"),
-    (lambda t: _bad_file(t, "nan.json", '{"submission": NaN}'), "NaN is not allowed"),
-    (lambda t: _bad_file(t, "latin1.json", '{"submission": "é"}'.encode("latin-1")), "not UTF-8"),
-    (lambda t: _bad_file(t, "deep.json", "[" * 100000 + "]" * 100000), "not a JSON result"),
-    (lambda t: _bad_file(t, "list.json", "[]"), "a result is a JSON object"),
-    (lambda t: _bad_file(t, "type.json", json.dumps(_with("exercises[0].items[0].score", "3"))),
-     "`exercises[0].items[0].score` is string"),
-])
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda t: str(t / "nope.json"), "there is no such file"),
+        (lambda t: str(t), "not a regular file"),
+        (lambda t: _bad_file(t, "e.py", "import torch\n"), "not a JSON result"),
+        (lambda t: _bad_file(t, "empty.json", ""), "line 1, column 1"),
+        (lambda t: _bad_file(t, "cut.json", json.dumps(MINIMAL)[:-5]), "not a JSON result"),
+        (lambda t: _bad_file(t, "nan.json", '{"submission": NaN}'), "NaN is not allowed"),
+        (lambda t: _bad_file(t, "latin1.json", '{"submission": "é"}'.encode("latin-1")), "not UTF-8"),
+        (lambda t: _bad_file(t, "deep.json", "[" * 100000 + "]" * 100000), "not a JSON result"),
+        (lambda t: _bad_file(t, "list.json", "[]"), "a result is a JSON object"),
+        (
+            lambda t: _bad_file(t, "type.json", json.dumps(_with("exercises[0].items[0].score", "3"))),
+            "`exercises[0].items[0].score` is string",
+        ),
+    ],
+)
 def test_check_render_turns_a_bad_file_into_a_usage_error(capsys, tmp_path, make, words):
     path = make(tmp_path)
     rc, out, err = cli(capsys, "render", path)

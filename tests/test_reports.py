@@ -4,10 +4,10 @@ No grading runs here: every status, both languages, and hostile strings (markup,
 ends, control characters, NUL, lone surrogates, workflow-command look-alikes) in every
 field a student can influence.
 """
+
 from __future__ import annotations
 
 import html.parser
-import io
 import json
 import re
 import shutil
@@ -19,8 +19,7 @@ import pytest
 
 from checker.grading.records import ExerciseRecord, ItemRecord, Report, Status
 from checker.report import FORMATS, render
-from checker.report.github import (SUMMARY_MARKER, escape_data, escape_property, github_annotations,
-                                   github_summary)
+from checker.report.github import SUMMARY_MARKER, escape_data, escape_property, github_annotations, github_summary
 from checker.report.gradescope import gradescope_dict
 from checker.report.html import render_html
 from checker.report.common import clean
@@ -28,9 +27,11 @@ from checker.report.junit import render_junit
 
 ROOT = Path(__file__).resolve().parent.parent
 
-HOSTILE = ("</script><script>alert(1)</script><img src=x onerror=alert(2)> ]]> <![CDATA[x]]> & &amp; "
-           "\x00NUL \x01\x07\x08\x0b\x0c\x1b[31mred\x1b[0m \x7f \ud800 %0A %25 , : "
-           "\r\n::error file=x::injected\n::stop-commands::tok\n| a | b | [link](javascript:alert(3)) *em* `code`")
+HOSTILE = (
+    "</script><script>alert(1)</script><img src=x onerror=alert(2)> ]]> <![CDATA[x]]> & &amp; "
+    "\x00NUL \x01\x07\x08\x0b\x0c\x1b[31mred\x1b[0m \x7f \ud800 %0A %25 , : "
+    "\r\n::error file=x::injected\n::stop-commands::tok\n| a | b | [link](javascript:alert(3)) *em* `code`"
+)
 CTRL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 NOT_PASSING = {Status.FAILED, Status.ERROR, Status.TIMEOUT, Status.NOT_IMPLEMENTED}
@@ -38,33 +39,79 @@ NOT_PASSING = {Status.FAILED, Status.ERROR, Status.TIMEOUT, Status.NOT_IMPLEMENT
 
 def make_report(lang: str = "en", hostile: bool = True, artifacts: dict | None = None) -> Report:
     h = HOSTILE if hostile else "plain"
-    ce = {"input": f"x = tensor([[1., 2.]]) {h}", "got": f"tensor([[0.5, 0.5]]) {h}",
-          "expected": "tensor([[0.2689, 0.7311]])", "repro": f"check submit exercise.py -e 71 --seed 0 # {h}"}
-    ex71 = ExerciseRecord("71", "ソフトマックス関数" if lang == "ja" else "Softmax", [
-        ItemRecord("softmax", Status.FAILED, 0, 3, message=f"`softmax(x)` is not close {h}", counterexample=ce,
-                   check="mismatch", details=[f"Mismatched elements: 1 / 2 {h}", "hint: subtract the maximum"],
-                   line=12, duration_s=0.25),
-        ItemRecord("cross_entropy", Status.PASSED, 2, 2, duration_s=0.1),
-        ItemRecord("softmax_cross_entropy_backward", Status.ERROR, 0, 2,
-                   message=f"`f(x)` raised ZeroDivisionError: {h}", line=30, duration_s=0.05),
-        ItemRecord("linear_backward", Status.TIMEOUT, 0, 1.5, message=f"did not return within 10 s {h}", line=44),
-        ItemRecord("predict_proba", Status.NOT_IMPLEMENTED, 0, 1, message="`predict_proba` is not defined"),
-        ItemRecord("hidden_check", Status.PASSED, 1, 1, visibility="hidden"),
-        ItemRecord("hidden_fail", Status.FAILED, 0, 0.5, message=f"hidden failure {h}", visibility="hidden", line=3),
-    ])
-    ex78 = ExerciseRecord("78", "GPU", [
-        ItemRecord("device", Status.SKIPPED, 0, 2, message=f"skipped: no CUDA device {h}", counts_to_max=False),
-        ItemRecord("budget", Status.SKIPPED, 0, 1, message="skipped: the time budget ran out"),
-        ItemRecord("internal", Status.ERROR, 0, 1, message=f"internal error: bug {h}", internal=True),
-        ItemRecord("curves", Status.PASSED, 1, 1, artifacts=artifacts or {}),
-    ])
+    ce = {
+        "input": f"x = tensor([[1., 2.]]) {h}",
+        "got": f"tensor([[0.5, 0.5]]) {h}",
+        "expected": "tensor([[0.2689, 0.7311]])",
+        "repro": f"check submit exercise.py -e 71 --seed 0 # {h}",
+    }
+    ex71 = ExerciseRecord(
+        "71",
+        "ソフトマックス関数" if lang == "ja" else "Softmax",
+        [
+            ItemRecord(
+                "softmax",
+                Status.FAILED,
+                0,
+                3,
+                message=f"`softmax(x)` is not close {h}",
+                counterexample=ce,
+                check="mismatch",
+                details=[f"Mismatched elements: 1 / 2 {h}", "hint: subtract the maximum"],
+                line=12,
+                duration_s=0.25,
+            ),
+            ItemRecord("cross_entropy", Status.PASSED, 2, 2, duration_s=0.1),
+            ItemRecord(
+                "softmax_cross_entropy_backward",
+                Status.ERROR,
+                0,
+                2,
+                message=f"`f(x)` raised ZeroDivisionError: {h}",
+                line=30,
+                duration_s=0.05,
+            ),
+            ItemRecord("linear_backward", Status.TIMEOUT, 0, 1.5, message=f"did not return within 10 s {h}", line=44),
+            ItemRecord("predict_proba", Status.NOT_IMPLEMENTED, 0, 1, message="`predict_proba` is not defined"),
+            ItemRecord("hidden_check", Status.PASSED, 1, 1, visibility="hidden"),
+            ItemRecord(
+                "hidden_fail", Status.FAILED, 0, 0.5, message=f"hidden failure {h}", visibility="hidden", line=3
+            ),
+        ],
+    )
+    ex78 = ExerciseRecord(
+        "78",
+        "GPU",
+        [
+            ItemRecord("device", Status.SKIPPED, 0, 2, message=f"skipped: no CUDA device {h}", counts_to_max=False),
+            ItemRecord("budget", Status.SKIPPED, 0, 1, message="skipped: the time budget ran out"),
+            ItemRecord("internal", Status.ERROR, 0, 1, message=f"internal error: bug {h}", internal=True),
+            ItemRecord("curves", Status.PASSED, 1, 1, artifacts=artifacts or {}),
+        ],
+    )
     return Report(
-        submission=f"exercise{'-' + h if hostile else ''}.py", sha256="0123456789abcdef" * 4, checker_version="0.1.0",
-        backend="local", isolation=f"bwrap {h}" if hostile else "bwrap", lang=lang, seed=0, max_examples=30,
-        exercises=[ex71, ex78], duration_s=3.21, data={"name": "news", "version": "1", "checksum": "feedbeef" * 8},
-        output={"stdout": f"training...\n{h}\n::error::from student", "stderr": f"warn {h}", "truncated": True,
-                "stdout_bytes": 70000, "stderr_bytes": 10, "limit_kb": 64},
-        notes=[f"isolation: reduced {h}"], repro="check submit exercise.py --seed 0")
+        submission=f"exercise{'-' + h if hostile else ''}.py",
+        sha256="0123456789abcdef" * 4,
+        checker_version="0.1.0",
+        backend="local",
+        isolation=f"bwrap {h}" if hostile else "bwrap",
+        lang=lang,
+        seed=0,
+        max_examples=30,
+        exercises=[ex71, ex78],
+        duration_s=3.21,
+        data={"name": "news", "version": "1", "checksum": "feedbeef" * 8},
+        output={
+            "stdout": f"training...\n{h}\n::error::from student",
+            "stderr": f"warn {h}",
+            "truncated": True,
+            "stdout_bytes": 70000,
+            "stderr_bytes": 10,
+            "limit_kb": 64,
+        },
+        notes=[f"isolation: reduced {h}"],
+        repro="check submit exercise.py --seed 0",
+    )
 
 
 @pytest.fixture(params=["en", "ja"])
@@ -186,7 +233,9 @@ def test_junit_structure_and_counts(report):
         assert suite.get("name") == f"{ex.id} {ex.title}"
         assert int(suite.get("tests")) == len(ex.items)
         assert int(suite.get("failures")) == sum(i.status == Status.FAILED for i in ex.items)
-        assert int(suite.get("errors")) == sum(i.status in (Status.ERROR, Status.TIMEOUT, Status.NOT_IMPLEMENTED) for i in ex.items)
+        assert int(suite.get("errors")) == sum(
+            i.status in (Status.ERROR, Status.TIMEOUT, Status.NOT_IMPLEMENTED) for i in ex.items
+        )
         assert int(suite.get("skipped")) == sum(i.status == Status.SKIPPED for i in ex.items)
         float(suite.get("time"))
         props = {p.get("name"): p.get("value") for p in suite.find("properties")}
@@ -208,7 +257,7 @@ def test_junit_structure_and_counts(report):
                 assert case.find("error").get("type") == it.status.value
             if children:
                 el = case[0]
-                assert el.get("message") == clean(it.message)   # attributes keep CR (as &#13;)
+                assert el.get("message") == clean(it.message)  # attributes keep CR (as &#13;)
                 assert _xml_text(it.message) in el.text
                 for d in it.details:
                     assert _xml_text(d) in el.text
@@ -252,23 +301,45 @@ def _no_nan(s):
 
 def test_gradescope_field_types(report):
     text = render(report, "gradescope")
-    text.encode("utf-8")   # no lone surrogates
+    text.encode("utf-8")  # no lone surrogates
     d = json.loads(text, parse_constant=_no_nan)
     # top level, per https://gradescope-autograders.readthedocs.io/en/latest/specs/
-    assert "score" not in d or _number(d["score"])   # absent while hidden items wait for publication
+    assert "score" not in d or _number(d["score"])  # absent while hidden items wait for publication
     assert isinstance(d["execution_time"], int) and d["execution_time"] >= 0
     assert isinstance(d["output"], str)
     assert d["visibility"] in VISIBILITIES and d["stdout_visibility"] in VISIBILITIES
     assert d["output_format"] in FORMATS_GS and d["test_output_format"] in FORMATS_GS
     assert d["test_name_format"] in FORMATS_GS
     assert isinstance(d["extra_data"], dict)
-    known = {"score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
-             "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
+    known = {
+        "score",
+        "execution_time",
+        "output",
+        "output_format",
+        "test_output_format",
+        "test_name_format",
+        "visibility",
+        "stdout_visibility",
+        "extra_data",
+        "tests",
+        "leaderboard",
+    }
     assert set(d) <= known
     assert isinstance(d["tests"], list)
     for t in d["tests"]:
-        assert set(t) <= {"score", "max_score", "status", "name", "name_format", "number", "output",
-                          "output_format", "tags", "visibility", "extra_data"}
+        assert set(t) <= {
+            "score",
+            "max_score",
+            "status",
+            "name",
+            "name_format",
+            "number",
+            "output",
+            "output_format",
+            "tags",
+            "visibility",
+            "extra_data",
+        }
         assert isinstance(t["name"], str) and isinstance(t["output"], str) and isinstance(t["number"], str)
         assert _number(t["score"]) and _number(t["max_score"])
         assert 0 <= t["score"] <= t["max_score"] or (t["score"] == 0 and t["max_score"] == 0)
@@ -281,11 +352,11 @@ def test_gradescope_scores_names_and_visibility(report):
     d = gradescope_dict(report)
     items = [(e, i) for e, i in report.items()]
     assert len(d["tests"]) == len(items)
-    assert "score" not in d and d["extra_data"]["score"] == pytest.approx(report.score)   # it has hidden items
+    assert "score" not in d and d["extra_data"]["score"] == pytest.approx(report.score)  # it has hidden items
     assert sum(t["score"] for t in d["tests"]) == pytest.approx(report.score)
     assert sum(t["max_score"] for t in d["tests"]) == pytest.approx(report.max_score)
     assert d["extra_data"]["max_score"] == pytest.approx(report.max_score)
-    assert d["execution_time"] == 4   # 3.21 s, rounded up
+    assert d["execution_time"] == 4  # 3.21 s, rounded up
     for t, (ex, it) in zip(d["tests"], items):
         assert t["name"] == f"{ex.id} {it.name}"
         assert t["visibility"] == ("visible" if it.visibility == "public" else "after_published")
@@ -331,9 +402,14 @@ def test_gradescope_hidden_points_wait_for_publication(report):
     assert msg("gs_hidden_pending", report.lang, n=len(hidden)) in d["output"]
     ex71 = report.exercises[0]
     ex71_public = [i for i in ex71.items if i.visibility == "public"]
-    assert f"[71] {ex71.title}  {pts(sum(i.score for i in ex71_public))}/{pts(sum(i.max_score for i in ex71_public))}" in d["output"]
+    assert (
+        f"[71] {ex71.title}  {pts(sum(i.score for i in ex71_public))}/{pts(sum(i.max_score for i in ex71_public))}"
+        in d["output"]
+    )
     # extra_data (not shown to students) keeps the whole
-    assert d["extra_data"]["score"] == pytest.approx(report.score) and d["extra_data"]["max_score"] == pytest.approx(report.max_score)
+    assert d["extra_data"]["score"] == pytest.approx(report.score) and d["extra_data"]["max_score"] == pytest.approx(
+        report.max_score
+    )
 
     # without hidden items: the top-level score and the full totals, as before
     for ex in report.exercises:
@@ -345,6 +421,7 @@ def test_gradescope_hidden_points_wait_for_publication(report):
 
 
 # --- GitHub ----------------------------------------------------------------------------------
+
 
 def test_github_escaping_rules():
     assert escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
@@ -388,10 +465,10 @@ def test_github_summary(report):
     s = github_summary(report)
     lines = s.splitlines()
     rows = [ln for ln in lines if ln.startswith("| ") and not ln.startswith("| **")]
-    assert len(rows) == 1 + sum(len(e.items) for e in report.exercises)   # header + items
+    assert len(rows) == 1 + sum(len(e.items) for e in report.exercises)  # header + items
     assert any(ln.startswith("| **") and f"{report.score:g}/{report.max_score:g}" in ln for ln in lines)
     for ln in rows:
-        assert ln.count("|") == 5, ln    # no student '|' breaks the table
+        assert ln.count("|") == 5, ln  # no student '|' breaks the table
     for emoji in ("✅", "❌", "💥", "⏱️", "🚧", "⏭️"):
         assert emoji in s
     assert "<script" not in s and "<img" not in s and "javascript:" not in s and "\x00" not in s and "\r" not in s
@@ -419,14 +496,19 @@ def test_workflow_split_with_awk(report, tmp_path):
     f = tmp_path / "github.txt"
     f.write_text(render(report, "github"), encoding="utf-8")
     m = SUMMARY_MARKER
-    ann = subprocess.run(["awk", "-v", f"m={m}", "$0==m{exit} {print}", str(f)], capture_output=True, text=True, check=True)
-    summ = subprocess.run(["awk", "-v", f"m={m}", "f{print} $0==m{f=1}", str(f)], capture_output=True, text=True, check=True)
+    ann = subprocess.run(
+        ["awk", "-v", f"m={m}", "$0==m{exit} {print}", str(f)], capture_output=True, text=True, check=True
+    )
+    summ = subprocess.run(
+        ["awk", "-v", f"m={m}", "f{print} $0==m{f=1}", str(f)], capture_output=True, text=True, check=True
+    )
     assert ann.stdout == github_annotations(report)
     assert summ.stdout == github_summary(report)
-    assert '$0==m{exit} {print}' in wf and 'f{print} $0==m{f=1}' in wf
+    assert "$0==m{exit} {print}" in wf and "f{print} $0==m{f=1}" in wf
 
 
 # --- HTML ------------------------------------------------------------------------------------
+
 
 class _Collector(html.parser.HTMLParser):
     def __init__(self):
@@ -469,7 +551,11 @@ def test_html_page(report, tmp_path):
     png = _png(tmp_path / "curve.png")
     txt = tmp_path / "not_an_image.png"
     txt.write_text("<svg onload=alert(1)>", encoding="utf-8")
-    report.exercises[1].items[-1].artifacts = {"loss": str(png), "gone": str(tmp_path / "missing.png"), "fake": str(txt)}
+    report.exercises[1].items[-1].artifacts = {
+        "loss": str(png),
+        "gone": str(tmp_path / "missing.png"),
+        "fake": str(txt),
+    }
     page = render_html(report)
     p = _Collector()
     p.feed(page)
@@ -490,7 +576,7 @@ def test_html_page(report, tmp_path):
     assert any(a.get("charset") == "utf-8" for a in metas)
     assert any(a.get("http-equiv") == "Content-Security-Policy" and "default-src 'none'" in a["content"] for a in metas)
     assert "Noto Sans CJK JP" in page and "sans-serif" in page
-    assert ("<html lang=\"ja\">" if report.lang == "ja" else "<html lang=\"en\">") in page
+    assert ('<html lang="ja">' if report.lang == "ja" else '<html lang="en">') in page
     assert f"{report.score:g} / {report.max_score:g}" in p.text_by_id["score"]
     assert "local" in p.text_by_id["backend"] and "news" in p.text_by_id["data"]
     # every item has a row with its status
@@ -525,6 +611,7 @@ def test_html_without_output_and_data():
 
 
 # --- CI templates ----------------------------------------------------------------------------
+
 
 def test_ci_templates_parse():
     yaml = pytest.importorskip("yaml")

@@ -5,6 +5,7 @@ come later in an item's list (sums_to_one, probabilities, shift_invariant, rows_
 gradient checks) are proven here, each on its own: the real ItemContext runs against an in-process
 stand-in for the sandbox session that passes every argument and result through the wire format.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -69,8 +70,17 @@ def context(ex_id: str, item_name: str, override: str = "", source: str | None =
     sub = Submission(Path("submission.py"), src, hashlib.sha256(src.encode()).hexdigest(), set())
     session = InProcessSession(src)
     defined = {k for k, v in session.ns.items() if callable(v) and not k.startswith("__")}
-    return ItemContext(item=item, exercise=ex, session=session, submission=sub, options=Options(), defined=defined,
-                       limits=Limits(), registry=REGISTRY, client=session)
+    return ItemContext(
+        item=item,
+        exercise=ex,
+        session=session,
+        submission=sub,
+        options=Options(),
+        defined=defined,
+        limits=Limits(),
+        registry=REGISTRY,
+        client=session,
+    )
 
 
 def fixed(name: str, label: str | None = None):
@@ -92,47 +102,137 @@ def rejects(ctx: ItemContext, check: str, case=None) -> CheckFailure:
 
 # (check, exercise, item, case label or None, wrong implementation, message key)
 WRONG = [
-    ("matches_reference", "71", "softmax", "dim=1",
-     "def softmax(x, dim=-1):\n    e = (x - x.max()).exp()\n    return e / e.sum(dim=0, keepdim=True)\n", "mismatch_entry"),
-    ("finite", "71", "softmax", "magnitude 1e4",
-     "def softmax(x, dim=-1):\n    e = x.exp()\n    return e / e.sum(dim=dim, keepdim=True)\n", "non_finite"),
-    ("dtype_preserved", "71", "softmax", None,
-     "def softmax(x, dim=-1):\n    x = x.double()\n    e = (x - x.max(dim=dim, keepdim=True).values).exp()\n"
-     "    return e / e.sum(dim=dim, keepdim=True)\n", "bad_dtype"),
-    ("no_inplace", "71", "softmax", None,
-     "def softmax(x, dim=-1):\n    x -= x.max(dim=dim, keepdim=True).values\n    e = x.exp()\n"
-     "    return e / e.sum(dim=dim, keepdim=True)\n", "modified_input"),
-    ("sums_to_one", "71", "softmax", None,
-     "def softmax(x, dim=-1):\n    e = (x - x.max(dim=dim, keepdim=True).values).exp()\n"
-     "    return e / (e.sum(dim=dim, keepdim=True) + 1)\n", "not_sum_to_one"),
-    ("probabilities", "71", "softmax", None,
-     "def softmax(x, dim=-1):\n    e = (x - x.max(dim=dim, keepdim=True).values).exp()\n"
-     "    p = e / e.sum(dim=dim, keepdim=True)\n    return 2 * p - 1 / x.shape[dim]\n", "not_probability"),
-    ("shift_invariant", "71", "softmax", None,
-     "def softmax(x, dim=-1):\n    x = x / (1 + x.abs().max())\n    e = (x - x.max(dim=dim, keepdim=True).values).exp()\n"
-     "    return e / e.sum(dim=dim, keepdim=True)\n", "not_shift_invariant"),
-    ("sums_to_one", "71", "predict_proba", None,
-     "def predict_proba(X, W):\n    return (X @ W).exp()\n", "not_sum_to_one"),
-    ("rows_sum_to_zero", "72", "softmax_cross_entropy_backward", None,
-     "def softmax_cross_entropy_backward(logits, y):\n    e = (logits - logits.max(1, keepdim=True).values).exp()\n"
-     "    return e / e.sum(1, keepdim=True) / logits.shape[0]\n", "rows_not_zero"),
-    ("gradient_linear", "72", "linear_backward", None,
-     "def linear_backward(grad_y, x, W):\n    return grad_y @ W.T, 2 * (x.T @ grad_y), grad_y.sum(0)\n", "grad_inconsistent"),
-    ("gradient_linear", "72", "linear_backward", None,
-     "def linear_backward(grad_y, x, W):\n    return grad_y @ W.T, x.T @ grad_y, grad_y.sum(0) * 0\n", "grad_inconsistent"),
-    ("gradient_softmax_cross_entropy", "72", "softmax_cross_entropy_backward", None,
-     "def softmax_cross_entropy_backward(logits, y):\n    import torch\n"
-     "    p = torch.exp(logits - torch.logsumexp(logits, 1, keepdim=True))\n"
-     "    oh = torch.zeros_like(p)\n    oh[torch.arange(len(y)), y] = 1\n    return (oh - p) / len(y)\n", "grad_inconsistent"),
-    ("gradient_loss_and_grad", "72", "loss_and_grad", None,
-     "def loss_and_grad(X, y, W):\n    import torch\n    z = X @ W\n    lse = torch.logsumexp(z, 1)\n"
-     "    loss = (lse - z[torch.arange(len(y)), y]).mean()\n    p = torch.exp(z - lse[:, None])\n"
-     "    oh = torch.zeros_like(p)\n    oh[torch.arange(len(y)), y] = 1\n    return loss, X.T @ (p - oh)\n", "grad_inconsistent"),
-    ("hand_written", "71", "softmax", None,
-     "import torch.nn.functional as F\ndef softmax(x, dim=-1):\n    return F.softmax(x, dim=dim)\n", "forbidden_call"),
-    ("hand_written", "72", "linear_backward", None,
-     "def linear_backward(grad_y, x, W):\n    x = x.detach().requires_grad_(True)\n    W = W.detach().requires_grad_(True)\n"
-     "    (x @ W * grad_y).sum().backward()\n    return x.grad, W.grad, grad_y.sum(0)\n", "forbidden_call"),
+    (
+        "matches_reference",
+        "71",
+        "softmax",
+        "dim=1",
+        "def softmax(x, dim=-1):\n    e = (x - x.max()).exp()\n    return e / e.sum(dim=0, keepdim=True)\n",
+        "mismatch_entry",
+    ),
+    (
+        "finite",
+        "71",
+        "softmax",
+        "magnitude 1e4",
+        "def softmax(x, dim=-1):\n    e = x.exp()\n    return e / e.sum(dim=dim, keepdim=True)\n",
+        "non_finite",
+    ),
+    (
+        "dtype_preserved",
+        "71",
+        "softmax",
+        None,
+        "def softmax(x, dim=-1):\n    x = x.double()\n    e = (x - x.max(dim=dim, keepdim=True).values).exp()\n"
+        "    return e / e.sum(dim=dim, keepdim=True)\n",
+        "bad_dtype",
+    ),
+    (
+        "no_inplace",
+        "71",
+        "softmax",
+        None,
+        "def softmax(x, dim=-1):\n    x -= x.max(dim=dim, keepdim=True).values\n    e = x.exp()\n"
+        "    return e / e.sum(dim=dim, keepdim=True)\n",
+        "modified_input",
+    ),
+    (
+        "sums_to_one",
+        "71",
+        "softmax",
+        None,
+        "def softmax(x, dim=-1):\n    e = (x - x.max(dim=dim, keepdim=True).values).exp()\n"
+        "    return e / (e.sum(dim=dim, keepdim=True) + 1)\n",
+        "not_sum_to_one",
+    ),
+    (
+        "probabilities",
+        "71",
+        "softmax",
+        None,
+        "def softmax(x, dim=-1):\n    e = (x - x.max(dim=dim, keepdim=True).values).exp()\n"
+        "    p = e / e.sum(dim=dim, keepdim=True)\n    return 2 * p - 1 / x.shape[dim]\n",
+        "not_probability",
+    ),
+    (
+        "shift_invariant",
+        "71",
+        "softmax",
+        None,
+        "def softmax(x, dim=-1):\n    x = x / (1 + x.abs().max())\n    e = (x - x.max(dim=dim, keepdim=True).values).exp()\n"
+        "    return e / e.sum(dim=dim, keepdim=True)\n",
+        "not_shift_invariant",
+    ),
+    (
+        "sums_to_one",
+        "71",
+        "predict_proba",
+        None,
+        "def predict_proba(X, W):\n    return (X @ W).exp()\n",
+        "not_sum_to_one",
+    ),
+    (
+        "rows_sum_to_zero",
+        "72",
+        "softmax_cross_entropy_backward",
+        None,
+        "def softmax_cross_entropy_backward(logits, y):\n    e = (logits - logits.max(1, keepdim=True).values).exp()\n"
+        "    return e / e.sum(1, keepdim=True) / logits.shape[0]\n",
+        "rows_not_zero",
+    ),
+    (
+        "gradient_linear",
+        "72",
+        "linear_backward",
+        None,
+        "def linear_backward(grad_y, x, W):\n    return grad_y @ W.T, 2 * (x.T @ grad_y), grad_y.sum(0)\n",
+        "grad_inconsistent",
+    ),
+    (
+        "gradient_linear",
+        "72",
+        "linear_backward",
+        None,
+        "def linear_backward(grad_y, x, W):\n    return grad_y @ W.T, x.T @ grad_y, grad_y.sum(0) * 0\n",
+        "grad_inconsistent",
+    ),
+    (
+        "gradient_softmax_cross_entropy",
+        "72",
+        "softmax_cross_entropy_backward",
+        None,
+        "def softmax_cross_entropy_backward(logits, y):\n    import torch\n"
+        "    p = torch.exp(logits - torch.logsumexp(logits, 1, keepdim=True))\n"
+        "    oh = torch.zeros_like(p)\n    oh[torch.arange(len(y)), y] = 1\n    return (oh - p) / len(y)\n",
+        "grad_inconsistent",
+    ),
+    (
+        "gradient_loss_and_grad",
+        "72",
+        "loss_and_grad",
+        None,
+        "def loss_and_grad(X, y, W):\n    import torch\n    z = X @ W\n    lse = torch.logsumexp(z, 1)\n"
+        "    loss = (lse - z[torch.arange(len(y)), y]).mean()\n    p = torch.exp(z - lse[:, None])\n"
+        "    oh = torch.zeros_like(p)\n    oh[torch.arange(len(y)), y] = 1\n    return loss, X.T @ (p - oh)\n",
+        "grad_inconsistent",
+    ),
+    (
+        "hand_written",
+        "71",
+        "softmax",
+        None,
+        "import torch.nn.functional as F\ndef softmax(x, dim=-1):\n    return F.softmax(x, dim=dim)\n",
+        "forbidden_call",
+    ),
+    (
+        "hand_written",
+        "72",
+        "linear_backward",
+        None,
+        "def linear_backward(grad_y, x, W):\n    x = x.detach().requires_grad_(True)\n    W = W.detach().requires_grad_(True)\n"
+        "    (x @ W * grad_y).sum().backward()\n    return x.grad, W.grad, grad_y.sum(0)\n",
+        "forbidden_call",
+    ),
 ]
 
 WRONG_IDS = [f"{c}-{item}-{i}" for i, (c, _, item, _, _, _) in enumerate(WRONG)]
@@ -167,8 +267,19 @@ def test_every_check_of_the_function_exercises_is_proven_here():
     assert used == {w[0] for w in WRONG}
 
 
-@pytest.mark.parametrize("item", ["featurize", "softmax", "predict_proba", "cross_entropy", "linear_forward",
-                                  "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"])
+@pytest.mark.parametrize(
+    "item",
+    [
+        "featurize",
+        "softmax",
+        "predict_proba",
+        "cross_entropy",
+        "linear_forward",
+        "linear_backward",
+        "softmax_cross_entropy_backward",
+        "loss_and_grad",
+    ],
+)
 def test_every_check_of_every_item_accepts_the_correct_solution_on_every_fixed_case(item):
     ex_id = next(e for e in ("70", "71", "72") if any(i.name == item for i in EXERCISES[e].items))
     ctx = context(ex_id, item)
@@ -185,13 +296,17 @@ def test_every_check_of_every_item_accepts_the_correct_solution_on_every_fixed_c
 
 def test_failures_carry_what_came_back():
     f = rejects(context("71", "softmax", WRONG[0][4]), "matches_reference", fixed("softmax", "dim=1"))
-    assert f.counterexample["got"].startswith("torch.tensor(") and f.counterexample["expected"].startswith("torch.tensor(")
+    assert f.counterexample["got"].startswith("torch.tensor(") and f.counterexample["expected"].startswith(
+        "torch.tensor("
+    )
     assert any(d.key == "hint_other_dim" for d in f.details)
 
 
 def test_forbidden_call_names_the_helper_it_was_found_in():
-    override = ("import torch\ndef _norm(e, dim):\n    return torch.softmax(e, dim)\n"
-                "def softmax(x, dim=-1):\n    return _norm(x, dim)\n")
+    override = (
+        "import torch\ndef _norm(e, dim):\n    return torch.softmax(e, dim)\n"
+        "def softmax(x, dim=-1):\n    return _norm(x, dim)\n"
+    )
     f = rejects(context("71", "softmax", override), "hand_written")
     assert f.msg.params["name"] == "torch.softmax"
     assert f.msg.params["via"].params == {"helper": "_norm"}
@@ -208,7 +323,9 @@ def test_a_wrong_forward_does_not_fail_the_gradient_item():
     # linear_forward ignores b: the gradient check falls back on the reference forward
     ctx = context("72", "linear_backward", "def linear_forward(x, W, b=None):\n    return x @ W\n")
     assert run_check(ctx, "gradient_linear", fixed("linear_backward")) is None
-    ctx = context("72", "softmax_cross_entropy_backward", "def cross_entropy(logits, y):\n    return logits.sum() * 0\n")
+    ctx = context(
+        "72", "softmax_cross_entropy_backward", "def cross_entropy(logits, y):\n    return logits.sum() * 0\n"
+    )
     assert run_check(ctx, "gradient_softmax_cross_entropy", fixed("softmax_cross_entropy_backward")) is None
 
 

@@ -1,4 +1,5 @@
 """checker.compare.mismatch and checker.tolerances."""
+
 from __future__ import annotations
 
 import math
@@ -47,7 +48,7 @@ def test_relative_difference_and_its_index():
 
 def test_tolerance_is_atol_plus_rtol_times_expected():
     exp = t(100.0)
-    assert compare.mismatch(t(100.0 + 0.0011), exp, 1e-5, 1e-4) is None      # 0.0011 <= 1e-4 + 1e-3
+    assert compare.mismatch(t(100.0 + 0.0011), exp, 1e-5, 1e-4) is None  # 0.0011 <= 1e-4 + 1e-3
     assert compare.mismatch(t(100.0 + 0.0012), exp, 1e-5, 1e-4) is not None
 
 
@@ -132,8 +133,8 @@ def test_float64_is_tighter_than_float32():
 
 def test_sound_float32_rounding_at_1e4_passes_and_a_real_error_does_not():
     x = torch.tensor([[1e4, -1e4, 0.0, 9999.5]], dtype=torch.float32)
-    exp = torch.softmax(x.double() * 0.5, -1) * 1e4       # values up to 1e4
-    got = exp.to(torch.float32)                          # rounding only
+    exp = torch.softmax(x.double() * 0.5, -1) * 1e4  # values up to 1e4
+    got = exp.to(torch.float32)  # rounding only
     rtol, atol = tolerances.tolerance(torch.float32, 1e4)
     assert compare.mismatch(got, exp, rtol, atol) is None
     assert compare.mismatch(got * 1.001, exp, rtol, atol) is not None

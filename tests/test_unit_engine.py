@@ -1,12 +1,11 @@
 """The engine's orchestration with a fake session and a registry of tiny checks: one record per item whatever
 happens — not implemented, a per-case failure, a fatal worker error (and the restart after it), a skip, a bug of
 the checker (an internal error, never a 0) — without starting a worker (issue 10)."""
+
 from __future__ import annotations
 
-import textwrap
 import time
 import types
-from pathlib import Path
 
 import pytest
 
@@ -87,15 +86,23 @@ def check_buggy(ctx):
 
 
 def space_numbers():
-    return Space([Case((2,), {}, 1.0, label="two"), Case((3,), {}, 1.0, label="three")], lambda data: Case((4,), {}, 1.0))
+    return Space(
+        [Case((2,), {}, 1.0, label="two"), Case((3,), {}, 1.0, label="three")], lambda data: Case((4,), {}, 1.0)
+    )
 
 
-REGISTRY = Registry.from_modules([types.SimpleNamespace(**{k: v for k, v in globals().items()
-                                                            if k.startswith(("check_", "space_"))}, __name__="fake")],
-                                  [("nlp100_ch08", PACK_MESSAGES)])
+REGISTRY = Registry.from_modules(
+    [
+        types.SimpleNamespace(
+            **{k: v for k, v in globals().items() if k.startswith(("check_", "space_"))}, __name__="fake"
+        )
+    ],
+    [("nlp100_ch08", PACK_MESSAGES)],
+)
 
 SPEC = {
-    "id": "99", "title": {"en": "Fake", "ja": "偽"},
+    "id": "99",
+    "title": {"en": "Fake", "ja": "偽"},
     "items": [
         {"name": "missing", "points": 1, "checks": ["buggy"], "requires": ["nowhere"]},
         {"name": "per_case", "points": 2, "checks": ["even"], "function": "f", "inputs": "numbers"},
@@ -153,4 +160,4 @@ def test_a_bug_of_the_checker_is_an_internal_error_never_a_zero_for_the_student(
 
 def test_the_worker_is_started_once_loaded_once_and_closed(report):
     assert SESSION.calls[:2] == ["start", "load"] and SESSION.calls[-1] == "close"
-    assert report.max_score == 7 - 1     # the skipped item's point does not count
+    assert report.max_score == 7 - 1  # the skipped item's point does not count

@@ -1,4 +1,5 @@
 """checker.gradcheck: slopes along random directions, entry-wise numeric gradients, batching."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,11 +26,11 @@ class Counting:
 
 
 def cube_sum(x):
-    return (x ** 3).sum() + (x[..., :1] * x[..., 1:2]).sum()
+    return (x**3).sum() + (x[..., :1] * x[..., 1:2]).sum()
 
 
 def cube_sum_grad(x):
-    g = 3 * x ** 2
+    g = 3 * x**2
     g[..., 0] += x[..., 1]
     g[..., 1] += x[..., 0]
     return g
@@ -45,16 +46,20 @@ def test_slopes_agree_for_a_correct_gradient():
     assert gradcheck.disagreeing(pairs, h, fmag) is None
     for num, ana in pairs:
         assert num == pytest.approx(ana, rel=1e-6, abs=1e-8)
-    assert f.calls == 1 and f.rows == 6   # one batch of 2k evaluations
+    assert f.calls == 1 and f.rows == 6  # one batch of 2k evaluations
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda g: 2 * g,
-    lambda g: -g,
-    lambda g: g.T.reshape(g.shape),
-    lambda g: g + 1e-2,
-    lambda g: torch.zeros_like(g),
-], ids=["doubled", "sign", "scrambled", "offset", "zero"])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda g: 2 * g,
+        lambda g: -g,
+        lambda g: g.T.reshape(g.shape),
+        lambda g: g + 1e-2,
+        lambda g: torch.zeros_like(g),
+    ],
+    ids=["doubled", "sign", "scrambled", "offset", "zero"],
+)
 def test_slopes_disagree_for_a_wrong_gradient(wrong):
     f = Counting(cube_sum)
     pairs, h, fmag = gradcheck.slopes(f, X, wrong(cube_sum_grad(X)), k=3, seed=1)
@@ -86,7 +91,7 @@ def test_numeric_gradient_of_the_reference_cross_entropy_matches_its_backward():
 
 def test_numeric_gradient_is_batched():
     x = torch.linspace(-1, 1, 1200, dtype=D).reshape(300, 4)
-    f = Counting(lambda row: (row ** 2).sum())
+    f = Counting(lambda row: (row**2).sum())
     num = gradcheck.numeric_gradient(f, x)
     assert torch.allclose(num, 2 * x, rtol=1e-6, atol=1e-6)
     # 1200 entries, two evaluations each, in chunks of 256 entries: a handful of calls, not 2400

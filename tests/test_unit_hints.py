@@ -1,4 +1,5 @@
 """The chapter-8 hints: each likely-mistake hint fires on its mistake, and not on the right answer."""
+
 from __future__ import annotations
 
 import types
@@ -14,7 +15,7 @@ from nlp100_ch08 import hints
 from nlp100_ch08 import references as ch08
 
 REGISTRY = installed_registry()
-NAMES = sorted(k[len("hint_"):] for k in vars(hints) if k.startswith("hint_"))
+NAMES = sorted(k[len("hint_") :] for k in vars(hints) if k.startswith("hint_"))
 
 D = torch.float64
 
@@ -32,8 +33,11 @@ def Z():
 
 
 Y = torch.tensor([0, 3, 1, 2, 2, 0])
-VEC = {"the": np.array([1.0, 0.0], np.float32), "cat": np.array([0.0, 2.0], np.float32),
-       "sat": np.array([-1.0, 1.0], np.float32)}
+VEC = {
+    "the": np.array([1.0, 0.0], np.float32),
+    "cat": np.array([0.0, 2.0], np.float32),
+    "sat": np.array([-1.0, 1.0], np.float32),
+}
 
 
 def _case_softmax():
@@ -85,7 +89,10 @@ CASES = {
     "no_softmax": (_case_predict, lambda c, e: c.args[0] @ c.args[1]),
     "bias_ignored": (_case_linear_bias, lambda c, e: c.args[0] @ c.args[1]),
     "no_onehot": (_case_ce_backward, lambda c, e: torch.softmax(c.args[0], -1) / c.args[0].shape[0]),
-    "unknown_counted": (_case_featurize, lambda c, e: torch.tensor([[1 / 3, 2 / 3], [-1 / 3, 5 / 3], [0.0, 0.0]], dtype=D)),
+    "unknown_counted": (
+        _case_featurize,
+        lambda c, e: torch.tensor([[1 / 3, 2 / 3], [-1 / 3, 5 / 3], [0.0, 0.0]], dtype=D),
+    ),
     "dedup": (_case_featurize, lambda c, e: torch.tensor([[0.5, 1.0], [-0.5, 1.5], [0.0, 0.0]], dtype=D)),
 }
 
@@ -139,7 +146,7 @@ def test_other_dim_is_silent_for_1d_input():
 
 def test_bias_axis_is_recognised_from_the_shape_of_the_result():
     exp = (torch.zeros(2, 3), torch.zeros(3, 4), torch.zeros(4))
-    wrong = (torch.zeros(2, 3), torch.zeros(3, 4), torch.zeros(2))      # grad_y summed over the other axis
+    wrong = (torch.zeros(2, 3), torch.zeros(3, 4), torch.zeros(2))  # grad_y summed over the other axis
     right = (torch.zeros(2, 3), torch.zeros(3, 4), torch.zeros(4))
     case = Case((torch.zeros(2, 4), torch.zeros(2, 3), torch.zeros(3, 4)), {}, 1.0)
     assert hints.hint_bias_axis(case, wrong, exp, "linear_backward").key == "hint_bias_axis"
@@ -164,6 +171,7 @@ def test_find_uses_an_exercises_own_hints():
 
     def hint_custom(case, got, expected, what):
         from checker.messages import Msg
+
         return Msg("hint_zero") if bool((got == 42).all()) else None
 
     plugin = types.ModuleType("plugin")

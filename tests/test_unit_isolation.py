@@ -5,6 +5,7 @@ Every test runs in each mode available here: bubblewrap, and the reduced isolati
 test_unit_isolation_uid.py (run below in a private mount view when this machine's Python is closed to other
 uids).  Cgroups are taken away by replacing the probe's answer, to test what holds without them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -130,6 +131,7 @@ def start(isolation: str, limits: Limits | None = None, source: str = SOURCE) ->
 @pytest.fixture
 def without(monkeypatch):
     """Replace parts of the probe's answer for the launcher (e.g. ``without(cgroups=NO_CGROUPS)``)."""
+
     def apply(**changes):
         changed = dataclasses.replace(probe(), **changes)
         monkeypatch.setattr(local, "probe", lambda: changed)
@@ -175,7 +177,7 @@ def test_print_without_flush_reaches_the_report(mode):
         finally:
             s.close()
         assert f"unflushed-{i}" in s.output()["stdout"], (mode, i)
-        assert s.last_exit == 0            # it ended by itself, after flushing
+        assert s.last_exit == 0  # it ended by itself, after flushing
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -191,7 +193,7 @@ def test_close_returns_only_when_a_daemon_that_left_the_session_is_gone(mode, wi
         assert host_processes_with(marker)
     finally:
         s.close()
-    assert host_processes_with(marker) == []          # at once: close() returned only after they were gone
+    assert host_processes_with(marker) == []  # at once: close() returned only after they were gone
 
 
 def test_sandbox_survivors_are_an_error_not_a_result(monkeypatch):
@@ -209,7 +211,7 @@ def test_sandbox_survivors_are_an_error_not_a_result(monkeypatch):
         kill(launch)
 
 
-GRADER = textwrap.dedent('''
+GRADER = textwrap.dedent("""
     import threading, time
     from checker.sandbox.client import SandboxClient
     from checker.sandbox.limits import Limits
@@ -221,7 +223,7 @@ GRADER = textwrap.dedent('''
     time.sleep(1)
     print(s.launch.proc.pid, flush=True)
     time.sleep(300)
-''')
+""")
 
 
 def left_by(grader: int, remove: bool = False) -> list[Path]:
@@ -293,7 +295,7 @@ def test_memfd_beyond_the_memory_limit_is_stopped_and_host_shared_memory_stays_b
         s.close()
     assert oom >= 1 or not s.alive
     assert peak[0] < limits.memory_mb + 150, f"host shared memory grew by {peak[0]:.0f} MB"
-    assert shmem_mb() - base < 150                    # and it is given back
+    assert shmem_mb() - base < 150  # and it is given back
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -356,7 +358,7 @@ def test_reduced_worker_is_confined_by_landlock(tmp_path):
         assert s.call("listdir", str(ROOT)) == "PermissionError"
         assert s.call("read", f"/proc/{os.getpid()}/environ") == "PermissionError"
         assert isinstance(s.call("listdir", "/usr"), list)
-        src = SOURCE + textwrap.dedent(f'''
+        src = SOURCE + textwrap.dedent(f"""
 
             def escape():
                 results = []
@@ -372,7 +374,7 @@ def test_reduced_worker_is_confined_by_landlock(tmp_path):
                 except OSError as e:
                     results.append(type(e).__name__)
                 return results
-        ''')
+        """)
     finally:
         s.close()
     s = start("rlimits", source=src)
@@ -395,18 +397,20 @@ def test_installed_pack_folders_are_empty_in_the_sandbox(tmp_path, monkeypatch):
     (site / "fakepack_refs" / "references.py").write_text("ANSWER = 42\n")
     (site / "other.txt").write_text("visible\n")
     monkeypatch.syspath_prepend(str(site))
-    from checker.spec import packs
     from checker.sandbox import visibility
 
-    fake, real = packs.Pack(name="fakepack", package="fakepack_refs"), packs.installed()
-    monkeypatch.setattr(packs, "installed", lambda: (*real, fake))
+    # what an installed pack's entry point names (visibility reads the entry points; here one more package)
+    real = visibility.hidden_packages()
+    monkeypatch.setattr(visibility, "hidden_packages", lambda: sorted({*real, str(site / "fakepack_refs")}))
     monkeypatch.setattr(local, "_python_dirs", lambda: visibility.python_dirs() + [str(site)])
     s = start("bwrap")
     try:
-        assert s.call("read", str(site / "other.txt")) == "visible\n"          # the folder is bound ...
-        assert s.call("read", str(site / "fakepack_refs" / "references.py")) == "FileNotFoundError"   # ... the pack is not
+        assert s.call("read", str(site / "other.txt")) == "visible\n"  # the folder is bound ...
+        assert (
+            s.call("read", str(site / "fakepack_refs" / "references.py")) == "FileNotFoundError"
+        )  # ... the pack is not
         assert s.call("listdir", str(site / "fakepack_refs")) == []
-        assert s.call("read", "/opt/nlp100-worker/wire.py") != "FileNotFoundError"   # the worker's own files still are
+        assert s.call("read", "/opt/nlp100-worker/wire.py") != "FileNotFoundError"  # the worker's own files still are
     finally:
         s.close()
 
@@ -465,9 +469,24 @@ def test_dedicated_uid_tests_pass(tmp_path):
     if not pre:
         pytest.skip("another uid can run this Python: test_unit_isolation_uid.py runs directly")
     env = {**os.environ, "NLP100_UID_TESTS": "1"}
-    p = subprocess.run([*pre, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
-                        str(HERE / "test_unit_isolation_uid.py")], cwd=str(ROOT), env=env, capture_output=True, text=True,
-                       timeout=600)
+    p = subprocess.run(
+        [
+            *pre,
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-rs",
+            str(HERE / "test_unit_isolation_uid.py"),
+        ],
+        cwd=str(ROOT),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
     assert " passed" in p.stdout and "skipped" not in p.stdout, p.stdout[-2000:]
 
@@ -483,28 +502,40 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_v2_layout_uses_the_nearest_ancestor_that_delegates_memory(tmp_path):
-    mount = _tree(tmp_path, {"cgroup.controllers": "cpu memory pids", "cgroup.procs": "", "cgroup.subtree_control": "memory pids",
-                             "user.slice/cgroup.procs": "", "user.slice/cgroup.subtree_control": "memory pids",
-                             "user.slice/s-1.scope/cgroup.procs": "42", "user.slice/s-1.scope/cgroup.subtree_control": ""})
+    mount = _tree(
+        tmp_path,
+        {
+            "cgroup.controllers": "cpu memory pids",
+            "cgroup.procs": "",
+            "cgroup.subtree_control": "memory pids",
+            "user.slice/cgroup.procs": "",
+            "user.slice/cgroup.subtree_control": "memory pids",
+            "user.slice/s-1.scope/cgroup.procs": "42",
+            "user.slice/s-1.scope/cgroup.subtree_control": "",
+        },
+    )
     lay = cgroups.layout(mount, "0::/user.slice/s-1.scope\n")
     assert lay.version == "v2" and lay.memory == lay.pids == lay.cpu == mount / "user.slice"
     (mount / "user.slice/cgroup.subtree_control").write_text("pids")
-    assert cgroups.layout(mount, "0::/user.slice/s-1.scope\n").memory == mount        # the root, then
+    assert cgroups.layout(mount, "0::/user.slice/s-1.scope\n").memory == mount  # the root, then
     (mount / "cgroup.subtree_control").write_text("")
     lay = cgroups.layout(mount, "0::/user.slice/s-1.scope\n")
     assert lay.memory is None and "delegates the memory controller" in lay.why
 
 
 def test_v2_cgroup_gets_memory_max_no_swap_and_pids(tmp_path):
-    base = _tree(tmp_path, {"cgroup.controllers": "memory pids", "cgroup.procs": "", "cgroup.subtree_control": "memory pids"})
+    base = _tree(
+        tmp_path, {"cgroup.controllers": "memory pids", "cgroup.procs": "", "cgroup.subtree_control": "memory pids"}
+    )
     real_mkdir = Path.mkdir
 
-    def mkdir(self, *a, **k):      # the kernel makes a cgroup's files; here: the ones create() looks for
+    def mkdir(self, *a, **k):  # the kernel makes a cgroup's files; here: the ones create() looks for
         real_mkdir(self, *a, **k)
         for f in ("memory.swap.max", "pids.max", "cgroup.procs"):
             (self / f).write_text("max")
 
     import unittest.mock as mock
+
     with mock.patch.object(Path, "mkdir", mkdir):
         g = cgroups.create(512, 32, cgroups.layout(base, "0::/\n"))
     assert g.version == "v2" and g.memory_mb == 512 and g.nproc == 32 and len(g.dirs) == 1
@@ -515,11 +546,13 @@ def test_v2_cgroup_gets_memory_max_no_swap_and_pids(tmp_path):
 
 
 def test_v1_layout_prefers_the_graders_own_cgroup(tmp_path):
-    mount = _tree(tmp_path, {"memory/cgroup.procs": "", "memory/job/cgroup.procs": "", "pids/cgroup.procs": "",
-                             "cpuacct/cgroup.procs": ""})
+    mount = _tree(
+        tmp_path,
+        {"memory/cgroup.procs": "", "memory/job/cgroup.procs": "", "pids/cgroup.procs": "", "cpuacct/cgroup.procs": ""},
+    )
     lay = cgroups.layout(mount, "4:memory:/job\n8:pids:/\n2:cpuacct:/\n")
     assert lay.version == "v1" and lay.memory == mount / "memory/job" and lay.pids == mount / "pids"
-    lay = cgroups.layout(mount, "4:memory:/elsewhere\n")      # not visible here (a container): the hierarchy's root
+    lay = cgroups.layout(mount, "4:memory:/elsewhere\n")  # not visible here (a container): the hierarchy's root
     assert lay.memory == mount / "memory"
 
 
@@ -532,8 +565,10 @@ def test_sweep_stale_removes_only_old_empty_cgroups_of_graders_that_are_gone(tmp
 
     base = tmp_path / "pids"
     base.mkdir()
-    gone, alive, young, busy = (base / n for n in ("nlp100-999999999-aa", f"nlp100-{os.getpid()}-bb",
-                                                   "nlp100-999999998-cc", "nlp100-999999997-dd"))
+    gone, alive, young, busy = (
+        base / n
+        for n in ("nlp100-999999999-aa", f"nlp100-{os.getpid()}-bb", "nlp100-999999998-cc", "nlp100-999999997-dd")
+    )
     for d in (gone, alive, young, busy):
         d.mkdir()
     (busy / "cgroup.procs").write_text(f"{os.getpid()}\n")

@@ -4,6 +4,7 @@ Runs only where a root grader can switch the worker to another uid (``check doct
 test_unit_isolation.py runs this module in a private mount view on machines whose Python is closed to other
 uids (pyenv under /root).  Each test also takes the cgroups away, to show what the uid alone guarantees.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,9 @@ from checker.sandbox.probe import probe
 
 from test_unit_isolation import NO_CGROUPS, SOURCE, host_processes_with, kill_a_grader, start, without  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.skipif(not probe().root or bool(probe().drop),
-                                reason=f"no dedicated uid here: {probe().drop or 'not root'}")
+pytestmark = pytest.mark.skipif(
+    not probe().root or bool(probe().drop), reason=f"no dedicated uid here: {probe().drop or 'not root'}"
+)
 
 ATTACKS = SOURCE + textwrap.dedent('''
 
@@ -66,7 +68,7 @@ ATTACKS = SOURCE + textwrap.dedent('''
 
 
 @pytest.mark.parametrize("landlock", [True, False])
-def test_worker_runs_as_a_dedicated_uid_in_its_own_folders(landlock, without, tmp_path):
+def test_worker_runs_as_a_dedicated_uid_in_its_own_folders(landlock, without, tmp_path):  # noqa: F811 - a pytest fixture, imported to be used
     without(cgroups=NO_CGROUPS, **({} if landlock else {"landlock": 0}))
     results = tmp_path / "out"
     results.mkdir()
@@ -81,7 +83,12 @@ def test_worker_runs_as_a_dedicated_uid_in_its_own_folders(landlock, without, tm
         assert me["cwd_owner"] == uid and me["cwd_mode"] == 0o700 and me["tmp_owner"] == uid
         assert s.call("write", f"{me['tmp']}/ok") == "written"
         # nothing of the grader's is writable by that uid, with or without Landlock
-        for target in (results / "results.jsonl", results / "new", s.launch.subdir / "submission.py", s.launch.root / "x"):
+        for target in (
+            results / "results.jsonl",
+            results / "new",
+            s.launch.subdir / "submission.py",
+            s.launch.root / "x",
+        ):
             assert s.call("write", str(target)) != "written", target
         assert s.call("read", f"/proc/{os.getpid()}/environ") == "PermissionError"
     finally:
@@ -90,7 +97,7 @@ def test_worker_runs_as_a_dedicated_uid_in_its_own_folders(landlock, without, tm
     assert identity.processes_of(uid) == []
 
 
-def test_a_fork_bomb_is_capped_without_a_pids_cgroup(without):
+def test_a_fork_bomb_is_capped_without_a_pids_cgroup(without):  # noqa: F811 - a pytest fixture, imported to be used
     """Before: a root grader without a pids cgroup ran the worker as root, and 300 of 300 forks succeeded."""
     without(cgroups=NO_CGROUPS)
     s = start("rlimits", source=ATTACKS)
@@ -104,7 +111,7 @@ def test_a_fork_bomb_is_capped_without_a_pids_cgroup(without):
     assert identity.processes_of(uid) == []
 
 
-def test_a_daemon_of_the_uid_is_killed_without_any_cgroup(without):
+def test_a_daemon_of_the_uid_is_killed_without_any_cgroup(without):  # noqa: F811 - a pytest fixture, imported to be used
     """setsid + double fork leaves the process group and the tree; it cannot leave its uid."""
     without(cgroups=NO_CGROUPS)
     marker = f"nlp100-daemon-{uuid.uuid4().hex}"

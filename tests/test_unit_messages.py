@@ -1,4 +1,5 @@
 """checker.messages: one table, two languages, the same placeholders; every key the code uses exists."""
+
 from __future__ import annotations
 
 import re
@@ -9,11 +10,11 @@ from checker.grading.records import Status
 from checker.grading.installed import installed_registry
 from checker.messages import LANGS, placeholders, render
 
-CATALOG = installed_registry().catalog          # the engine's table and every installed pack's, merged
+CATALOG = installed_registry().catalog  # the engine's table and every installed pack's, merged
 MESSAGES = CATALOG.table
 HINTS = sorted(installed_registry().hints)
 
-from conftest import ROOT
+from conftest import ROOT  # noqa: E402 - after the path set-up above
 
 
 @pytest.mark.parametrize("key", sorted(MESSAGES))
@@ -62,7 +63,9 @@ def test_every_hint_has_a_message():
         assert f"hint_{name}" in MESSAGES
 
 
-KEY_USE = re.compile(r'\b(?:Msg|CheckFailure|TypeMismatch|Skip|render|render_msg)\(\s*"([a-z_]+)"\s*[,)]')  # a whole key, not a prefix
+KEY_USE = re.compile(
+    r'\b(?:Msg|CheckFailure|TypeMismatch|Skip|render|render_msg)\(\s*"([a-z_]+)"\s*[,)]'
+)  # a whole key, not a prefix
 
 
 def test_every_message_key_used_in_the_code_exists():

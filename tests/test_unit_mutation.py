@@ -1,5 +1,6 @@
 """checker.grading.mutation (the operators, ids, sampling) and mutation_run (classifying a grading, equivalence by
 results), on small sources: no sandbox, no grading."""
+
 from __future__ import annotations
 
 import ast
@@ -29,33 +30,43 @@ def body(text: str) -> str:
     return ast.unparse(ast.parse(textwrap.dedent(text)).body[0])
 
 
-@pytest.mark.parametrize("operator, source, expected", [
-    ("swap", "def f(a, b):\n    return a - b\n", "def f(a, b):\n    return b - a"),
-    ("swap", "def f(a, b):\n    return a @ b\n", "def f(a, b):\n    return b @ a"),
-    ("drop", "def f(a, b):\n    return a + b\n", "def f(a, b):\n    return a"),
-    ("dim", "def f(x):\n    return x.sum(dim=-1)\n", "def f(x):\n    return x.sum(dim=0)"),
-    ("dim", "def f(x):\n    return np.mean(x, axis=1)\n", "def f(x):\n    return np.mean(x, axis=0)"),
-    ("dim", "def f(x):\n    return x.sum(1)\n", "def f(x):\n    return x.sum(0)"),
-    ("dim", "def f(x, d):\n    return x.sum(dim=d)\n", "def f(x, d):\n    return x.sum(dim=-1)"),
-    ("transpose", "def f(a, b):\n    return a @ b.T\n", "def f(a, b):\n    return a @ b"),
-    ("transpose", "def f(a):\n    return a.t()\n", "def f(a):\n    return a"),
-    ("transpose", "def f(a):\n    return a.transpose(0, 1)\n", "def f(a):\n    return a"),
-    ("transpose", "def f(a, b):\n    return a @ b\n", "def f(a, b):\n    return a.T @ b"),
-    ("reduce", "def f(x):\n    return x.mean(0)\n", "def f(x):\n    return x.sum(0)"),
-    ("reduce", "def f(x):\n    return x.sum()\n", "def f(x):\n    return x.mean()"),
-    ("no_max_shift", "def f(x):\n    z = x - x.max(dim=1, keepdim=True).values\n    return z.exp()\n",
-     "def f(x):\n    z = x\n    return z.exp()"),
-    ("const", "def f(x):\n    return x * 0.5\n", "def f(x):\n    return x * (0.5 * 1.1)"),
-    ("const", "def f(x):\n    return x + 0\n", "def f(x):\n    return x + 1"),
-    ("const", "def f(x):\n    return x ** 2\n", "def f(x):\n    return x ** (2 + 1)"),
-    ("stmt", "def f(model, opt):\n    opt.zero_grad()\n    opt.step()\n    return model\n",
-     "def f(model, opt):\n    pass\n    opt.step()\n    return model"),
-    ("stmt", "def f(x):\n    x = x + 1\n    return x\n", "def f(x):\n    pass\n    return x"),
-    ("compare", "def f(x):\n    return x > 0\n", "def f(x):\n    return x <= 0"),
-    ("compare", "def f(b):\n    return b is not None\n", "def f(b):\n    return b is None"),
-    ("return", "def f(x, W):\n    out = x @ W\n    return out\n", "def f(x, W):\n    out = x @ W\n    return W"),
-    ("return", "def f(a, b):\n    return a, b\n", "def f(a, b):\n    return b, a"),
-], ids=lambda v: v if isinstance(v, str) and "\n" not in v else None)
+@pytest.mark.parametrize(
+    "operator, source, expected",
+    [
+        ("swap", "def f(a, b):\n    return a - b\n", "def f(a, b):\n    return b - a"),
+        ("swap", "def f(a, b):\n    return a @ b\n", "def f(a, b):\n    return b @ a"),
+        ("drop", "def f(a, b):\n    return a + b\n", "def f(a, b):\n    return a"),
+        ("dim", "def f(x):\n    return x.sum(dim=-1)\n", "def f(x):\n    return x.sum(dim=0)"),
+        ("dim", "def f(x):\n    return np.mean(x, axis=1)\n", "def f(x):\n    return np.mean(x, axis=0)"),
+        ("dim", "def f(x):\n    return x.sum(1)\n", "def f(x):\n    return x.sum(0)"),
+        ("dim", "def f(x, d):\n    return x.sum(dim=d)\n", "def f(x, d):\n    return x.sum(dim=-1)"),
+        ("transpose", "def f(a, b):\n    return a @ b.T\n", "def f(a, b):\n    return a @ b"),
+        ("transpose", "def f(a):\n    return a.t()\n", "def f(a):\n    return a"),
+        ("transpose", "def f(a):\n    return a.transpose(0, 1)\n", "def f(a):\n    return a"),
+        ("transpose", "def f(a, b):\n    return a @ b\n", "def f(a, b):\n    return a.T @ b"),
+        ("reduce", "def f(x):\n    return x.mean(0)\n", "def f(x):\n    return x.sum(0)"),
+        ("reduce", "def f(x):\n    return x.sum()\n", "def f(x):\n    return x.mean()"),
+        (
+            "no_max_shift",
+            "def f(x):\n    z = x - x.max(dim=1, keepdim=True).values\n    return z.exp()\n",
+            "def f(x):\n    z = x\n    return z.exp()",
+        ),
+        ("const", "def f(x):\n    return x * 0.5\n", "def f(x):\n    return x * (0.5 * 1.1)"),
+        ("const", "def f(x):\n    return x + 0\n", "def f(x):\n    return x + 1"),
+        ("const", "def f(x):\n    return x ** 2\n", "def f(x):\n    return x ** (2 + 1)"),
+        (
+            "stmt",
+            "def f(model, opt):\n    opt.zero_grad()\n    opt.step()\n    return model\n",
+            "def f(model, opt):\n    pass\n    opt.step()\n    return model",
+        ),
+        ("stmt", "def f(x):\n    x = x + 1\n    return x\n", "def f(x):\n    pass\n    return x"),
+        ("compare", "def f(x):\n    return x > 0\n", "def f(x):\n    return x <= 0"),
+        ("compare", "def f(b):\n    return b is not None\n", "def f(b):\n    return b is None"),
+        ("return", "def f(x, W):\n    out = x @ W\n    return out\n", "def f(x, W):\n    out = x @ W\n    return W"),
+        ("return", "def f(a, b):\n    return a, b\n", "def f(a, b):\n    return b, a"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and "\n" not in v else None,
+)
 def test_each_operator_makes_the_expected_mutant(operator, source, expected):
     assert body(expected) in mutated(source, "f", operator)
 
@@ -111,9 +122,21 @@ def test_a_rewrite_is_parenthesised_where_precedence_needs_it():
 
 
 SOLUTION = (ROOT / "packs" / "nlp100_ch08" / "solution.py").read_text(encoding="utf-8")
-PACK_FUNCTIONS = ["featurize", "softmax", "predict_proba", "cross_entropy", "linear_forward", "linear_backward",
-                  "softmax_cross_entropy_backward", "loss_and_grad", "build_model", "train", "accuracy", "plot_history",
-                  "build_mlp"]
+PACK_FUNCTIONS = [
+    "featurize",
+    "softmax",
+    "predict_proba",
+    "cross_entropy",
+    "linear_forward",
+    "linear_backward",
+    "softmax_cross_entropy_backward",
+    "loss_and_grad",
+    "build_model",
+    "train",
+    "accuracy",
+    "plot_history",
+    "build_mlp",
+]
 
 
 def test_the_mutants_of_the_pack_solution_are_valid_python_with_well_formed_unique_ids():
@@ -159,22 +182,27 @@ def test_a_sample_is_deterministic_and_keeps_the_order():
 
 # -- classifying a grading -------------------------------------------------------------------------
 
+
 def _result(*items) -> str:
-    return json.dumps({"exercises": [{"id": "90", "items": [dict(name=n, status=s, internal=i, check=c)
-                                                             for n, s, i, c in items]}]})
+    return json.dumps(
+        {"exercises": [{"id": "90", "items": [dict(name=n, status=s, internal=i, check=c) for n, s, i, c in items]}]}
+    )
 
 
-@pytest.mark.parametrize("stdout, rc, status", [
-    (_result(("a", "passed", False, None), ("b", "passed", False, None)), 0, "survived"),
-    (_result(("a", "passed", False, None), ("b", "failed", False, "matches_reference")), 1, "killed"),
-    (_result(("a", "error", False, None)), 1, "killed"),
-    (_result(("a", "timeout", False, None)), 1, "killed"),
-    (_result(("a", "not_implemented", False, None)), 1, "killed"),
-    (_result(("a", "skipped", False, None), ("b", "passed", False, None)), 0, "survived"),
-    (_result(("a", "skipped", False, None)), 0, "unscored"),
-    (_result(("a", "error", True, None), ("b", "failed", False, None)), 2, "error"),
-    ("Traceback ...", 2, "error"),
-])
+@pytest.mark.parametrize(
+    "stdout, rc, status",
+    [
+        (_result(("a", "passed", False, None), ("b", "passed", False, None)), 0, "survived"),
+        (_result(("a", "passed", False, None), ("b", "failed", False, "matches_reference")), 1, "killed"),
+        (_result(("a", "error", False, None)), 1, "killed"),
+        (_result(("a", "timeout", False, None)), 1, "killed"),
+        (_result(("a", "not_implemented", False, None)), 1, "killed"),
+        (_result(("a", "skipped", False, None), ("b", "passed", False, None)), 0, "survived"),
+        (_result(("a", "skipped", False, None)), 0, "unscored"),
+        (_result(("a", "error", True, None), ("b", "failed", False, None)), 2, "error"),
+        ("Traceback ...", 2, "error"),
+    ],
+)
 def test_a_grading_is_classified(stdout, rc, status):
     assert mutation_run.classify(rc, stdout, "check: error: boom")[0] == status
 
@@ -183,8 +211,11 @@ def test_the_score_line():
     from checker.grading.mutation import Mutant
 
     m = Mutant("f:swap:000000", "swap", "f", 1, "", "", "")
-    a = mutation_run.Analysis("72", 0.9, [mutation_run.Outcome(m, s) for s in
-                                          ["killed"] * 58 + ["survived"] * 3 + ["error"] + ["equivalent"] * 3])
+    a = mutation_run.Analysis(
+        "72",
+        0.9,
+        [mutation_run.Outcome(m, s) for s in ["killed"] * 58 + ["survived"] * 3 + ["error"] + ["equivalent"] * 3],
+    )
     assert a.line() == "72  mutation score 93.5 % (58/62 killed, 3 equivalent, 1 checker error)"
     assert a.passed
     a.threshold = 0.95
@@ -193,7 +224,7 @@ def test_the_score_line():
 
 # -- equivalence by results ---------------------------------------------------------------------------
 
-RELU_SPEC = '''
+RELU_SPEC = """
 id = "91"
 title = { ja = "ReLU", en = "ReLU" }
 
@@ -204,17 +235,17 @@ points = 1
 reference = "solution:relu"
 inputs = "signed"
 checks = ["matches_reference"]
-'''
+"""
 
-RELU_SOLUTION = '''
+RELU_SOLUTION = """
 import torch
 
 
 def relu(x):
     return torch.where(x > 0, x, torch.zeros_like(x))
-'''
+"""
 
-RELU_CHECKS = '''
+RELU_CHECKS = """
 import torch
 from hypothesis import strategies as st
 
@@ -227,7 +258,7 @@ def space_signed():
         return Case((x,), {}, 1.0, {0: r})
 
     return Space([Case((torch.tensor([-1.0, 0.0, 2.0]),), {}, 2.0)], draw)
-'''
+"""
 
 
 def test_a_known_equivalent_mutant_is_detected_and_a_different_one_is_not(tmp_path):
@@ -238,7 +269,7 @@ def test_a_known_equivalent_mutant_is_detected_and_a_different_one_is_not(tmp_pa
     registry = installed_registry().extended(ex.plugin())
     source = (tmp_path / "91" / "solution.py").read_text()
     by_text = {ast.unparse(ast.parse(m.source).body[1].body[0]): m for m in mutants(source, ["relu"])}
-    boundary = by_text["return torch.where(x >= 0, x, torch.zeros_like(x))"]   # same values: at 0 both give 0
+    boundary = by_text["return torch.where(x >= 0, x, torch.zeros_like(x))"]  # same values: at 0 both give 0
     negated = by_text["return torch.where(x <= 0, x, torch.zeros_like(x))"]
     same, n, _ = mutation_run.equivalent_by_results(ex, registry, source, boundary, draws=20)
     assert same and n == 21
@@ -254,11 +285,28 @@ def test_equivalence_looks_at_dtype_and_in_place_changes(tmp_path):
     registry = installed_registry().extended(ex.plugin())
     source = (tmp_path / "91" / "solution.py").read_text()
     (m,) = mutants(source, ["relu"], ["compare"])[:1]
-    as_double = m.__class__(m.id, m.operator, m.function, m.line, "", source.replace(
-        "torch.zeros_like(x))", "torch.zeros_like(x)).double()"), source)
+    as_double = m.__class__(
+        m.id,
+        m.operator,
+        m.function,
+        m.line,
+        "",
+        source.replace("torch.zeros_like(x))", "torch.zeros_like(x)).double()"),
+        source,
+    )
     assert not mutation_run.equivalent_by_results(ex, registry, source, as_double, draws=2)[0]
-    in_place = m.__class__(m.id, m.operator, m.function, m.line, "", source.replace(
-        "    return torch.where", "    y = torch.where(x > 0, x, torch.zeros_like(x))\n    x.zero_()\n    return y\n    return torch.where"), source)
+    in_place = m.__class__(
+        m.id,
+        m.operator,
+        m.function,
+        m.line,
+        "",
+        source.replace(
+            "    return torch.where",
+            "    y = torch.where(x > 0, x, torch.zeros_like(x))\n    x.zero_()\n    return y\n    return torch.where",
+        ),
+        source,
+    )
     same, _, why = mutation_run.equivalent_by_results(ex, registry, source, in_place, draws=2)
     assert not same and "modifies its input" in why
 

@@ -3,6 +3,7 @@
 bubblewrap that is installed but blocked (hosted Ubuntu 24.04 runners: AppArmor refuses its uid map) is simulated
 by a fake `bwrap` early on PATH that prints that error and exits 1.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ from conftest import CANARY, run_cli
 
 UID_MAP_ERROR = "bwrap: setting up uid map: Permission denied"
 
-SOFTMAX = textwrap.dedent('''
+SOFTMAX = textwrap.dedent("""
     def softmax(x, dim=-1):
         e = (x - x.amax(dim=dim, keepdim=True)).exp()
         return e / e.sum(dim=dim, keepdim=True)
@@ -31,7 +32,7 @@ SOFTMAX = textwrap.dedent('''
 
     def predict_proba(X, W):
         return softmax(X @ W, dim=-1)
-''')
+""")
 
 
 @pytest.fixture
@@ -75,15 +76,24 @@ def test_missing_bubblewrap_is_not_installed(no_bwrap):
     assert p.bwrap.path is None and p.bwrap.reason == "not installed" and p.isolation == "rlimits"
 
 
-@pytest.mark.parametrize("err, userns, reason", [
-    ("bwrap: No permissions to creating new namespace, likely because the kernel does not allow non-privileged user namespaces",
-     {"user.max_user_namespaces": "0"}, "no user namespaces"),
-    ("bwrap: creating new namespace failed: Operation not permitted", {"kernel.unprivileged_userns_clone": "0"},
-     "no user namespaces"),
-    (UID_MAP_ERROR, {}, "blocked"),
-    ("bwrap: Unknown option --disable-userns", {}, "too old"),
-    ("bwrap: Can't mount proc on /newroot/proc: Operation not permitted", {}, "failed"),
-])
+@pytest.mark.parametrize(
+    "err, userns, reason",
+    [
+        (
+            "bwrap: No permissions to creating new namespace, likely because the kernel does not allow non-privileged user namespaces",
+            {"user.max_user_namespaces": "0"},
+            "no user namespaces",
+        ),
+        (
+            "bwrap: creating new namespace failed: Operation not permitted",
+            {"kernel.unprivileged_userns_clone": "0"},
+            "no user namespaces",
+        ),
+        (UID_MAP_ERROR, {}, "blocked"),
+        ("bwrap: Unknown option --disable-userns", {}, "too old"),
+        ("bwrap: Can't mount proc on /newroot/proc: Operation not permitted", {}, "failed"),
+    ],
+)
 def test_bubblewrap_failures_are_told_apart(err, userns, reason):
     assert probe_mod._classify(err, userns) == reason
 
@@ -145,7 +155,7 @@ def test_doctor_json_describes_this_machine(tmp_path, monkeypatch):
     monkeypatch.setenv("NLP100_DATA_SECRET", str(tmp_path / "secret"))
     monkeypatch.setenv("NLP100_ISOLATION", "rlimits")
     run = run_cli("doctor", "--format", "json", "--strict")
-    assert run.returncode == 1                    # NLP100_ISOLATION=rlimits: reduced, and --strict says so
+    assert run.returncode == 1  # NLP100_ISOLATION=rlimits: reduced, and --strict says so
     r = json.loads(run.stdout)
     p = probe()
     assert r["isolation"]["requested"] == "rlimits" and r["isolation"]["reduced"] is True

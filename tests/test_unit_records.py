@@ -1,4 +1,5 @@
 """checker.records: exit status, scores and the maximum."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,18 +15,30 @@ def report(*items: ItemRecord, more: list[ItemRecord] | None = None) -> Report:
     exs = [ExerciseRecord("71", "t", list(items))]
     if more is not None:
         exs.append(ExerciseRecord("72", "u", more))
-    return Report(submission="s.py", sha256="0" * 64, checker_version="0.1.0", backend="local", isolation="x",
-                  lang="en", seed=0, max_examples=1, exercises=exs)
+    return Report(
+        submission="s.py",
+        sha256="0" * 64,
+        checker_version="0.1.0",
+        backend="local",
+        isolation="x",
+        lang="en",
+        seed=0,
+        max_examples=1,
+        exercises=exs,
+    )
 
 
-@pytest.mark.parametrize("status, code", [
-    (Status.PASSED, 0),
-    (Status.SKIPPED, 0),
-    (Status.FAILED, 1),
-    (Status.ERROR, 1),
-    (Status.TIMEOUT, 1),
-    (Status.NOT_IMPLEMENTED, 1),
-])
+@pytest.mark.parametrize(
+    "status, code",
+    [
+        (Status.PASSED, 0),
+        (Status.SKIPPED, 0),
+        (Status.FAILED, 1),
+        (Status.ERROR, 1),
+        (Status.TIMEOUT, 1),
+        (Status.NOT_IMPLEMENTED, 1),
+    ],
+)
 def test_exit_status_of_one_item(status, code):
     assert report(item(Status.PASSED, 2), item(status)).exit_status == code
 
@@ -47,7 +60,11 @@ def test_an_internal_error_is_two_whatever_else():
 
 
 def test_scores_sum_over_items_and_exercises():
-    r = report(item(Status.PASSED, 3, 3), item(Status.FAILED, 0, 2), more=[item(Status.PASSED, 0.5, 1), item(Status.PASSED, 1.25, 1.25)])
+    r = report(
+        item(Status.PASSED, 3, 3),
+        item(Status.FAILED, 0, 2),
+        more=[item(Status.PASSED, 0.5, 1), item(Status.PASSED, 1.25, 1.25)],
+    )
     assert r.exercises[0].score == 3 and r.exercises[0].max_score == 5
     assert r.exercises[1].score == 1.75 and r.exercises[1].max_score == 2.25
     assert r.score == 4.75 and r.max_score == 7.25
@@ -68,7 +85,17 @@ def test_skipped_counts_to_max_only_where_the_exercise_says_so():
 def test_to_dict_has_the_result_format_fields():
     r = report(item(Status.FAILED, counterexample={"input": "f(1)", "got": "2"}))
     d = r.to_dict()
-    for k in ("schema", "submission", "sha256", "checker_version", "backend", "score", "max_score", "duration_s", "exercises"):
+    for k in (
+        "schema",
+        "submission",
+        "sha256",
+        "checker_version",
+        "backend",
+        "score",
+        "max_score",
+        "duration_s",
+        "exercises",
+    ):
         assert k in d
     assert d["schema"] == 1 and d["exit_status"] == 1
     it = d["exercises"][0]["items"][0]

@@ -1,4 +1,5 @@
 """checker.sandbox.safeload: checkpoints load within a size and element budget, hostile tensors are refused."""
+
 from __future__ import annotations
 
 import collections
@@ -36,8 +37,10 @@ class _View:
         self.offset, self.size, self.stride = offset, size, stride
 
     def __reduce_ex__(self, proto):
-        return (torch._utils._rebuild_tensor_v2,
-                (self.storage, self.offset, self.size, self.stride, False, collections.OrderedDict()))
+        return (
+            torch._utils._rebuild_tensor_v2,
+            (self.storage, self.offset, self.size, self.stride, False, collections.OrderedDict()),
+        )
 
 
 def _sgd_checkpoint() -> tuple[dict, bytes]:
@@ -76,8 +79,19 @@ def test_a_model_and_sgd_momentum_optimizer_checkpoint_loads():
 
 def test_accepted_tensors_are_compact_contiguous_plain_clones():
     base, big, tied = torch.arange(12.0).reshape(3, 4), torch.arange(12.0).reshape(3, 4), torch.ones(5)
-    got = load_checkpoint_bytes(saved({"t": base.T, "row": big[1], "p": torch.nn.Parameter(torch.ones(2)),
-                                       "tied": [tied, tied], "empty": torch.zeros(0, 3), "n": torch.tensor(2)}), **BIG)
+    got = load_checkpoint_bytes(
+        saved(
+            {
+                "t": base.T,
+                "row": big[1],
+                "p": torch.nn.Parameter(torch.ones(2)),
+                "tied": [tied, tied],
+                "empty": torch.zeros(0, 3),
+                "n": torch.tensor(2),
+            }
+        ),
+        **BIG,
+    )
     t = got["t"]
     assert type(t) is torch.Tensor and t.is_contiguous() and torch.equal(t, base.T)
     assert t.untyped_storage().nbytes() == 12 * 4
@@ -145,7 +159,9 @@ def test_the_byte_budget_is_enforced():
     with pytest.raises(CheckpointError, match=f"is {len(data)} bytes, more than the 4000 allowed"):
         load_checkpoint_bytes(data, max_bytes=4000, max_elements=1 << 20)
     # the pickled structure (not the tensors' bytes) has its own, smaller limit: unpickling can amplify it
-    with pytest.raises(CheckpointError, match=r"structure \('archive/data.pkl'\) is \d+ bytes, more than the 50 allowed"):
+    with pytest.raises(
+        CheckpointError, match=r"structure \('archive/data.pkl'\) is \d+ bytes, more than the 50 allowed"
+    ):
         load_checkpoint_bytes(data, max_bytes=1 << 20, max_elements=1 << 20, max_pickle_bytes=50)
 
 
@@ -178,8 +194,11 @@ def test_a_compressed_record_is_refused():
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
         for info in zin.infolist():
-            zout.writestr(info.filename, zin.read(info.filename),
-                          compress_type=zipfile.ZIP_DEFLATED if "/data/" in info.filename else zipfile.ZIP_STORED)
+            zout.writestr(
+                info.filename,
+                zin.read(info.filename),
+                compress_type=zipfile.ZIP_DEFLATED if "/data/" in info.filename else zipfile.ZIP_STORED,
+            )
     bomb = out.getvalue()
     assert len(bomb) < 1 << 20
     with pytest.raises(CheckpointError, match="compressed"):

@@ -1,5 +1,6 @@
 """Strings from the worker are made safe once, where they enter the grader (issue 9), and the repro line a student
 pastes is shell-quoted, relative, and carries every option that changes the result."""
+
 from __future__ import annotations
 
 import json
@@ -14,19 +15,22 @@ from checker.sandbox.safetext import safe_text, safe_value
 from checker.sandbox.wire import Opaque
 
 
-@pytest.mark.parametrize("raw, shown", [
-    ("\x1b[2Ktotal: 5/5", "\\x1b[2Ktotal: 5/5"),
-    ("done\rtotal: 5/5", "done\\x0dtotal: 5/5"),
-    ("a\u202eb", "a\\u202eb"),
-    ("lone \ud800 surrogate", "lone \\ud800 surrogate"),
-    ("\x00\x07\x7f\x9b", "\\x00\\x07\\x7f\\x9b"),
-    ("line 1\n\tline 2", "line 1\n\tline 2"),
-    ("日本語のメッセージ", "日本語のメッセージ"),
-])
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("\x1b[2Ktotal: 5/5", "\\x1b[2Ktotal: 5/5"),
+        ("done\rtotal: 5/5", "done\\x0dtotal: 5/5"),
+        ("a\u202eb", "a\\u202eb"),
+        ("lone \ud800 surrogate", "lone \\ud800 surrogate"),
+        ("\x00\x07\x7f\x9b", "\\x00\\x07\\x7f\\x9b"),
+        ("line 1\n\tline 2", "line 1\n\tline 2"),
+        ("日本語のメッセージ", "日本語のメッセージ"),
+    ],
+)
 def test_control_characters_and_surrogates_are_shown_not_obeyed(raw, shown):
     out = safe_text(raw)
     assert out == shown
-    json.dumps(out, ensure_ascii=False).encode("utf-8")   # every format can carry it
+    json.dumps(out, ensure_ascii=False).encode("utf-8")  # every format can carry it
     out.encode("utf-8")
 
 
@@ -37,7 +41,7 @@ def test_the_length_is_capped():
 
 def test_every_string_of_a_decoded_value_is_made_safe():
     v = safe_value({"k\x1b": ["a\r", ("b\ud800",), Opaque("t\x1b", "n\x1b"), 3, None]})
-    (k, items), = v.items()
+    ((k, items),) = v.items()
     assert k == "k\\x1b" and items[0] == "a\\x0d" and items[1] == ("b\\ud800",)
     assert items[2].type == "t\\x1b" and items[2].note == "n\\x1b" and items[3:] == [3, None]
 
@@ -48,8 +52,21 @@ def test_the_repro_line_is_quoted_relative_and_complete(tmp_path, monkeypatch):
     f.write_text("")
     line = repro_line(f, ["71"], Options(seed=7, max_examples=5, data="news", lang="ja"))
     argv = shlex.split(line)
-    assert argv == ["check", "submit", "hw$(touch X) 1.py", "--exercise", "71", "--seed", "7", "--max-examples", "5",
-                    "--data", "news", "--lang", "ja"]
+    assert argv == [
+        "check",
+        "submit",
+        "hw$(touch X) 1.py",
+        "--exercise",
+        "71",
+        "--seed",
+        "7",
+        "--max-examples",
+        "5",
+        "--data",
+        "news",
+        "--lang",
+        "ja",
+    ]
     assert not (tmp_path / "X").exists()
 
 

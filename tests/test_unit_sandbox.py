@@ -3,6 +3,7 @@
 What the worker can see and do: no caller environment, no project directory, no writes outside
 /sandbox and /tmp, no network; it dies with its session and on a timeout; its output is cut.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,9 @@ from checker.sandbox.session import StudentError, WorkerGone, WorkerSession
 
 from conftest import CANARY, CANARY_NAME, ROOT
 
-needs_bwrap = pytest.mark.skipif(not machine().bwrap.usable, reason=f"bubblewrap does not work here ({machine().bwrap.reason})")
+needs_bwrap = pytest.mark.skipif(
+    not machine().bwrap.usable, reason=f"bubblewrap does not work here ({machine().bwrap.reason})"
+)
 
 
 class ProbeSession(WorkerSession):
@@ -32,7 +35,8 @@ class ProbeSession(WorkerSession):
     def call(self, fn, args=(), kwargs=None, **kw):
         return SandboxClient(self).call(fn, args, kwargs, **kw)
 
-PROBE = '''
+
+PROBE = """
 import os
 import socket
 import subprocess
@@ -110,7 +114,7 @@ def shout(n):
 def fail():
     x = 1
     raise ValueError("bad value " + str(x))
-'''
+"""
 
 
 def write_probe(tmp_path: Path, source: str = PROBE, name: str = "probe.py") -> Path:
@@ -220,7 +224,10 @@ def test_project_and_reference_are_not_visible(probe):
     ref = ROOT / "packs" / "nlp100_ch08" / "references.py"
     assert ref.is_file()  # on the host
     assert probe.call("read", [str(ref)]).value in ("FileNotFoundError", "PermissionError")
-    assert probe.call("read", [str(ROOT / "tests" / "submissions" / "correct_plain.py")]).value in ("FileNotFoundError", "PermissionError")
+    assert probe.call("read", [str(ROOT / "tests" / "submissions" / "correct_plain.py")]).value in (
+        "FileNotFoundError",
+        "PermissionError",
+    )
     root_listing = probe.call("listdir", ["/"]).value
     assert isinstance(root_listing, list) and "sandbox" in root_listing
     project = probe.call("listdir", [str(ROOT)]).value
@@ -231,10 +238,22 @@ def test_project_and_reference_are_not_visible(probe):
 
 
 @needs_bwrap
-@pytest.mark.parametrize("where", ["/escaped", "/usr/escaped", "/etc/escaped", "/opt/nlp100-worker/escaped",
-                                   "/submission/escaped", "{root}/escaped", "{root}/.venv/escaped", "{root}/checker/escaped",
-                                   "/proc/escaped", "/sys/escaped",
-                                   "/dev/escaped"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "/escaped",
+        "/usr/escaped",
+        "/etc/escaped",
+        "/opt/nlp100-worker/escaped",
+        "/submission/escaped",
+        "{root}/escaped",
+        "{root}/.venv/escaped",
+        "{root}/checker/escaped",
+        "/proc/escaped",
+        "/sys/escaped",
+        "/dev/escaped",
+    ],
+)
 def test_writes_outside_sandbox_and_tmp_fail(probe, where):
     path = where.format(root=ROOT)
     result = probe.call("write", [path]).value
@@ -254,7 +273,9 @@ def test_writes_inside_sandbox_and_tmp_work_and_stay_inside(probe):
     assert probe.call("write", [f"/tmp/{marker}"]).value == "ok"
     assert probe.call("read", [f"/tmp/{marker}"]).value == "escaped"
     assert not Path(f"/tmp/{marker}").exists()  # the sandbox's /tmp is private
-    assert not (probe.launch.workdir / marker).exists()  # /sandbox is a private tmpfs: files cross only through the pipe
+    assert not (
+        probe.launch.workdir / marker
+    ).exists()  # /sandbox is a private tmpfs: files cross only through the pipe
 
 
 # -- the network ---------------------------------------------------------------------------------
@@ -374,7 +395,7 @@ def test_output_before_a_restart_is_kept(tmp_path):
     assert "before-the-restart" in out
 
 
-FORGE = '''
+FORGE = """
 import json
 import os
 import struct
@@ -387,7 +408,7 @@ def forge():
         "dtype": ["float32"], "shape": [1], "offset": 0, "nbytes": 4}}}}).encode()
     os.write(fd, struct.pack(">IQ", len(header), 4) + header + b"\\0\\0\\0\\0")
     return 1
-'''
+"""
 
 
 @needs_bwrap
@@ -435,7 +456,7 @@ def test_bwrap_isolation_is_not_reduced(probe):
     assert "bubblewrap" in probe.isolation and "reduced" not in probe.isolation
 
 
-CORRECT_71 = '''
+CORRECT_71 = """
 import torch
 
 
@@ -446,7 +467,7 @@ def softmax(x, dim=-1):
 
 def predict_proba(X, W):
     return softmax(X @ W, dim=-1)
-'''
+"""
 
 
 def test_grading_with_rlimits_isolation_reports_reduced(tmp_path):

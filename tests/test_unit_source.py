@@ -3,6 +3,7 @@
 The notebooks are built two ways: with nbformat (as Jupyter writes them) and as raw JSON dicts
 (as Colab, VS Code, older tools or a hand edit may leave them).
 """
+
 from __future__ import annotations
 
 import ast
@@ -70,9 +71,16 @@ def cell_of(note: Msg) -> int:
 
 
 def raw_notebook(cells: list[dict], minor: int = 4, **meta) -> dict:
-    return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                                         "language_info": {"name": "python", "version": "3.11.4"}, **meta},
-            "nbformat": 4, "nbformat_minor": minor}
+    return {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python", "version": "3.11.4"},
+            **meta,
+        },
+        "nbformat": 4,
+        "nbformat_minor": minor,
+    }
 
 
 def code(source, count=None, outputs=None, cell_id=None) -> dict:
@@ -87,11 +95,14 @@ def markdown(source) -> dict:
 
 
 def write_nb(tmp_path: Path, name: str, nb) -> Path:
-    text = nbformat.writes(nb) if isinstance(nb, nbformat.NotebookNode) else json.dumps(nb, ensure_ascii=False, indent=1)
+    text = (
+        nbformat.writes(nb) if isinstance(nb, nbformat.NotebookNode) else json.dumps(nb, ensure_ascii=False, indent=1)
+    )
     return write(tmp_path, name, text)
 
 
 # -- .py files --------------------------------------------------------------------------------
+
 
 def test_plain_utf8_file(tmp_path):
     p = write(tmp_path, "exercise.py", JA_COMMENT + SOFTMAX)
@@ -151,7 +162,12 @@ def test_shift_jis_names_the_guess_and_how_to_resave(tmp_path):
 
 def test_euc_jp(tmp_path):
     err = refused(write(tmp_path, "euc.py", (JA_COMMENT + SOFTMAX).encode("euc_jp")))
-    assert (err.key, err.params["encoding"], err.params["iconv"], err.params["line"]) == ("submission_not_utf8", "EUC-JP", "EUC-JP", 1)
+    assert (err.key, err.params["encoding"], err.params["iconv"], err.params["line"]) == (
+        "submission_not_utf8",
+        "EUC-JP",
+        "EUC-JP",
+        1,
+    )
 
 
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32"])
@@ -187,24 +203,39 @@ def test_a_coding_line_steers_the_guess_but_the_file_is_still_refused(tmp_path):
 
 def test_a_coding_line_that_contradicts_utf8(tmp_path):
     err = refused(write(tmp_path, "c.py", "#!/usr/bin/env python\n# -*- coding: cp932 -*-\n" + JA_COMMENT + SOFTMAX))
-    assert err.key == "submission_coding_cookie" and err.params == {"path": str(tmp_path / "c.py"), "line": 2, "declared": "cp932"}
+    assert err.key == "submission_coding_cookie" and err.params == {
+        "path": str(tmp_path / "c.py"),
+        "line": 2,
+        "declared": "cp932",
+    }
     err = refused(write(tmp_path, "d.py", "# coding: klingon\n" + SOFTMAX))
     assert err.key == "submission_coding_cookie" and err.params["declared"] == "klingon"
 
 
 def test_a_harmless_coding_line_is_accepted(tmp_path):
-    assert read_submission(write(tmp_path, "a.py", "# -*- coding: cp932 -*-\n" + SOFTMAX)).text.endswith(SOFTMAX)  # ASCII
-    assert read_submission(write(tmp_path, "b.py", "# -*- coding: utf-8 -*-\n" + JA_COMMENT + SOFTMAX)).encoding == "utf-8"
+    assert read_submission(write(tmp_path, "a.py", "# -*- coding: cp932 -*-\n" + SOFTMAX)).text.endswith(
+        SOFTMAX
+    )  # ASCII
+    assert (
+        read_submission(write(tmp_path, "b.py", "# -*- coding: utf-8 -*-\n" + JA_COMMENT + SOFTMAX)).encoding == "utf-8"
+    )
 
 
-@pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
-                                  b"\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f" * 20 + b"x = 1\n"],
-                         ids=["nul", "control-bytes"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+        b"\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f" * 20 + b"x = 1\n",
+    ],
+    ids=["nul", "control-bytes"],
+)
 def test_binary(tmp_path, data):
     assert refused(write(tmp_path, "image.py", data)).key == "submission_binary"
 
 
-@pytest.mark.parametrize("data", [b"", b"\n \n\t\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n"], ids=["zero", "blank", "bom", "bom-crlf"])
+@pytest.mark.parametrize(
+    "data", [b"", b"\n \n\t\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n"], ids=["zero", "blank", "bom", "bom-crlf"]
+)
 def test_empty(tmp_path, data):
     assert refused(write(tmp_path, "empty.py", data)).key == "submission_empty"
     assert refused(write(tmp_path, "empty.ipynb", data)).key == "submission_empty"
@@ -225,14 +256,17 @@ def test_too_large(tmp_path):
     assert read_submission(p, max_bytes=p.stat().st_size).text.startswith(SOFTMAX)  # the limit itself is allowed
 
 
-@pytest.mark.parametrize("name,content,key,suggestion", [
-    ("answer.txt", SOFTMAX, "submission_bad_suffix_python", "answer.py"),
-    ("answer.txt", "I could not finish the exercise.\n", "submission_bad_suffix", None),
-    ("answer", SOFTMAX, "submission_bad_suffix_python", "answer.py"),
-    ("answer.json", json.dumps(raw_notebook([code(SOFTMAX)])), "submission_bad_suffix_python", "answer.ipynb"),
-    ("answer.pdf", b"%PDF-1.7\n\x00\x01binary", "submission_bad_suffix", None),
-    ("answer.txt", (JA_COMMENT + SOFTMAX).encode("cp932"), "submission_bad_suffix", None),
-])
+@pytest.mark.parametrize(
+    "name,content,key,suggestion",
+    [
+        ("answer.txt", SOFTMAX, "submission_bad_suffix_python", "answer.py"),
+        ("answer.txt", "I could not finish the exercise.\n", "submission_bad_suffix", None),
+        ("answer", SOFTMAX, "submission_bad_suffix_python", "answer.py"),
+        ("answer.json", json.dumps(raw_notebook([code(SOFTMAX)])), "submission_bad_suffix_python", "answer.ipynb"),
+        ("answer.pdf", b"%PDF-1.7\n\x00\x01binary", "submission_bad_suffix", None),
+        ("answer.txt", (JA_COMMENT + SOFTMAX).encode("cp932"), "submission_bad_suffix", None),
+    ],
+)
 def test_other_suffixes_are_refused(tmp_path, name, content, key, suggestion):
     err = refused(write(tmp_path, name, content))
     assert err.key == key
@@ -252,10 +286,13 @@ def test_a_py_that_is_a_notebook(tmp_path):
 
 
 def test_get_ipython_calls_in_an_exported_notebook(tmp_path):
-    exported = ("#!/usr/bin/env python\n# coding: utf-8\n\n# In[1]:\n\n\nget_ipython().run_line_magic('matplotlib', 'inline')\n"
-                "get_ipython().system('pip install torch')\n\n\n# In[2]:\n\n\n" + SOFTMAX
-                + "\nif True:\n    get_ipython().run_line_magic('time', 'x = 1')\n"
-                + "\ndef later():\n    get_ipython().system('ls')\n")
+    exported = (
+        "#!/usr/bin/env python\n# coding: utf-8\n\n# In[1]:\n\n\nget_ipython().run_line_magic('matplotlib', 'inline')\n"
+        "get_ipython().system('pip install torch')\n\n\n# In[2]:\n\n\n"
+        + SOFTMAX
+        + "\nif True:\n    get_ipython().run_line_magic('time', 'x = 1')\n"
+        + "\ndef later():\n    get_ipython().system('ls')\n"
+    )
     sf = read_submission(write(tmp_path, "exported.py", exported))
     assert len(sf.text.split("\n")) == len(exported.split("\n"))
     lines = sf.text.split("\n")
@@ -279,20 +316,26 @@ def test_duplicate_definitions_in_a_py(tmp_path):
     assert set(dups) == {"softmax", "predict_proba"}
     assert handwritten.def_line(sf.text, "softmax") == dups["softmax"][-1]  # what Python keeps
     msg = [render_msg(n, "en") for n in sf.notes if n.params.get("name") == "softmax"]
-    assert msg == [(f"`softmax` is defined 2 times (first at line {n1}, last at line {dups['softmax'][1]}); "
-                    "Python keeps only the last definition, and that one is graded")]
+    assert msg == [
+        (
+            f"`softmax` is defined 2 times (first at line {n1}, last at line {dups['softmax'][1]}); "
+            "Python keeps only the last definition, and that one is graded"
+        )
+    ]
 
 
 def test_duplicate_definitions():
-    text = ("import typing\nfrom typing import overload\n\n"
-            "def f(x):\n    return 1\n\n"
-            "class C:\n    def m(self): ...\n    def m(self): ...\n\n"     # a method twice: not module level
-            "@overload\ndef g(x: int) -> int: ...\n@typing.overload\ndef g(x: str) -> str: ...\ndef g(x):\n    return x\n\n"
-            "try:\n    def h(): return 1\nexcept ImportError:\n    def h(): return 2\n\n"  # alternatives
-            "@f.register\ndef _(x: int): ...\n@f.register\ndef _(x: str): ...\n\n"
-            "@decorate\ndef f(x):\n    return 2\n\n"
-            "class C:\n    pass\n\n"
-            "async def f(x):\n    return 3\n")
+    text = (
+        "import typing\nfrom typing import overload\n\n"
+        "def f(x):\n    return 1\n\n"
+        "class C:\n    def m(self): ...\n    def m(self): ...\n\n"  # a method twice: not module level
+        "@overload\ndef g(x: int) -> int: ...\n@typing.overload\ndef g(x: str) -> str: ...\ndef g(x):\n    return x\n\n"
+        "try:\n    def h(): return 1\nexcept ImportError:\n    def h(): return 2\n\n"  # alternatives
+        "@f.register\ndef _(x: int): ...\n@f.register\ndef _(x: str): ...\n\n"
+        "@decorate\ndef f(x):\n    return 2\n\n"
+        "class C:\n    pass\n\n"
+        "async def f(x):\n    return 3\n"
+    )
     lines = text.split("\n")
     assert duplicate_definitions(text) == {
         "f": [4, lines.index("def f(x):", 5) + 1, lines.index("async def f(x):") + 1],
@@ -314,17 +357,33 @@ def student_notebook() -> nbformat.NotebookNode:
     cells = [
         v4.new_markdown_cell("# 第8章: ニューラルネット\n\n## 71. 単層ニューラルネットワークによる予測"),
         v4.new_code_cell("%matplotlib inline\n!pip install torch\nimport math"),
-        v4.new_code_cell("def softmax(x):\n    m = max(x)\n    e = [math.exp(v - m) for v in x]\n    return [v / sum(e) for v in e]",
-                         execution_count=3,
-                         outputs=[v4.new_output("stream", name="stdout", text="hello\n")]),
+        v4.new_code_cell(
+            "def softmax(x):\n    m = max(x)\n    e = [math.exp(v - m) for v in x]\n    return [v / sum(e) for v in e]",
+            execution_count=3,
+            outputs=[v4.new_output("stream", name="stdout", text="hello\n")],
+        ),
         v4.new_markdown_cell("結果を確認する"),
-        v4.new_code_cell("%%time\nprobs = softmax([1.0, 2.0, 3.0])\n%time total = sum(probs)\nfiles = !ls\nprobs", execution_count=4,
-                         outputs=[v4.new_output("execute_result", data={"text/plain": "[0.09, 0.24, 0.66]"}, execution_count=4),
-                                  v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})]),
+        v4.new_code_cell(
+            "%%time\nprobs = softmax([1.0, 2.0, 3.0])\n%time total = sum(probs)\nfiles = !ls\nprobs",
+            execution_count=4,
+            outputs=[
+                v4.new_output("execute_result", data={"text/plain": "[0.09, 0.24, 0.66]"}, execution_count=4),
+                v4.new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"}),
+            ],
+        ),
         nbformat.v4.new_raw_cell("raw text: def not_code(): pass"),
-        v4.new_code_cell("softmax([1e4, 0.0])\nsoftmax?", execution_count=5,
-                         outputs=[v4.new_output("error", ename="NameError", evalue="name 'x' is not defined",
-                                                traceback=["\x1b[0;31mNameError\x1b[0m: name 'x' is not defined"])]),
+        v4.new_code_cell(
+            "softmax([1e4, 0.0])\nsoftmax?",
+            execution_count=5,
+            outputs=[
+                v4.new_output(
+                    "error",
+                    ename="NameError",
+                    evalue="name 'x' is not defined",
+                    traceback=["\x1b[0;31mNameError\x1b[0m: name 'x' is not defined"],
+                )
+            ],
+        ),
     ]
     nb.cells = cells
     return nb
@@ -341,22 +400,42 @@ def test_student_notebook(tmp_path):
     assert "# %%time" in text and "total = sum(probs)" in text and "files = []  # !ls" in text
     assert "pass  # softmax?" in text
     assert "hello" not in sf.text and PNG not in sf.text and "NameError" not in sf.text  # outputs ignored
-    assert "not_code" not in sf.text and "単層" not in sf.text                            # raw and markdown skipped
+    assert "not_code" not in sf.text and "単層" not in sf.text  # raw and markdown skipped
     ns = exec_text(sf)
     assert ns["total"] == pytest.approx(1.0) and ns["files"] == []
     assert handwritten.defined_functions(sf.text) >= {"softmax"}
     assert [(n.key, cell_of(n)) for n in sf.notes] == [
-        ("submission_magic_dropped", 2), ("submission_magic_dropped", 2), ("submission_cell_magic_kept", 5),
-        ("submission_magic_kept", 5), ("submission_magic_replaced", 5), ("submission_magic_dropped", 7)]
-    assert notes(sf)[0] == "cell 2, line 1: `%matplotlib inline` is an IPython command, not Python; it is left out of the grading"
-    assert notes(sf, "ja")[1] == "セル 2 の 2 行目: `!pip install torch` は Python ではなく IPython のコマンドなので、採点では無視します"
-    assert notes(sf)[4] == "cell 5, line 4: `files = !ls` is IPython syntax, not Python; the grader runs `files = []` instead"
+        ("submission_magic_dropped", 2),
+        ("submission_magic_dropped", 2),
+        ("submission_cell_magic_kept", 5),
+        ("submission_magic_kept", 5),
+        ("submission_magic_replaced", 5),
+        ("submission_magic_dropped", 7),
+    ]
+    assert (
+        notes(sf)[0]
+        == "cell 2, line 1: `%matplotlib inline` is an IPython command, not Python; it is left out of the grading"
+    )
+    assert (
+        notes(sf, "ja")[1]
+        == "セル 2 の 2 行目: `!pip install torch` は Python ではなく IPython のコマンドなので、採点では無視します"
+    )
+    assert (
+        notes(sf)[4]
+        == "cell 5, line 4: `files = !ls` is IPython syntax, not Python; the grader runs `files = []` instead"
+    )
 
 
 def test_line_map_cell_3_line_4(tmp_path):
-    nb = raw_notebook([markdown("# 72"), code(["import math\n", "\n", "x = 1"]),
-                       code(["def cross_entropy(p, y):\n", "    n = len(y)\n", "    total = 0.0\n", "    return total / n +\n"]),
-                       markdown("done"), code("y = 2\n")])
+    nb = raw_notebook(
+        [
+            markdown("# 72"),
+            code(["import math\n", "\n", "x = 1"]),
+            code(["def cross_entropy(p, y):\n", "    n = len(y)\n", "    total = 0.0\n", "    return total / n +\n"]),
+            markdown("done"),
+            code("y = 2\n"),
+        ]
+    )
     sf = read_submission(write_nb(tmp_path, "nb.ipynb", nb))
     with pytest.raises(SyntaxError) as e:
         compile(sf.text, sf.py_name, "exec")
@@ -364,7 +443,7 @@ def test_line_map_cell_3_line_4(tmp_path):
     assert sf.describe(e.value.lineno) == "cell 3, line 4" and sf.describe(e.value.lineno, "ja") == "セル 3 の 4 行目"
     assert sf.location(e.value.lineno) == Msg("submission_at_cell", {"cell": 3, "line": 4})
     lines = sf.text.split("\n")
-    for k, line in enumerate(lines[:-1], 1):   # every code line maps back to its source
+    for k, line in enumerate(lines[:-1], 1):  # every code line maps back to its source
         cell, n = sf.where(k)
         if cell is None:
             assert line.startswith("#")
@@ -376,8 +455,13 @@ def test_line_map_cell_3_line_4(tmp_path):
 
 
 def test_line_map_through_an_exception(tmp_path):
-    nb = v4.new_notebook(cells=[v4.new_markdown_cell("intro"), v4.new_code_cell("%load_ext autoreload\n%autoreload 2"),
-                                v4.new_code_cell("def f(x):\n    y = x + 1\n    return y / 0")])
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell("intro"),
+            v4.new_code_cell("%load_ext autoreload\n%autoreload 2"),
+            v4.new_code_cell("def f(x):\n    y = x + 1\n    return y / 0"),
+        ]
+    )
     sf = read_submission(write_nb(tmp_path, "nb.ipynb", nb))
     with pytest.raises(ZeroDivisionError) as e:
         exec_text(sf)["f"](1)
@@ -395,8 +479,10 @@ def test_source_as_string_and_as_list_give_the_same_text(tmp_path):
 
 @pytest.mark.parametrize("minor,with_ids", [(4, False), (5, True)])
 def test_nbformat_4_4_and_4_5(tmp_path, minor, with_ids):
-    cells = [code("import math", count=1, cell_id="a1b2c3" if with_ids else None),
-             code(["def f():\n", "    return math.pi"], count=2, cell_id="d4e5f6" if with_ids else None)]
+    cells = [
+        code("import math", count=1, cell_id="a1b2c3" if with_ids else None),
+        code(["def f():\n", "    return math.pi"], count=2, cell_id="d4e5f6" if with_ids else None),
+    ]
     nb = raw_notebook(cells, minor=minor)
     if minor == 5:
         nbformat.validate(nbformat.from_dict(nb))  # a valid v4.5 notebook
@@ -406,15 +492,32 @@ def test_nbformat_4_4_and_4_5(tmp_path, minor, with_ids):
 
 
 def test_colab_notebook_with_outputs_and_bom(tmp_path):
-    nb = {"nbformat": 4, "nbformat_minor": 0,
-          "metadata": {"colab": {"provenance": []}, "kernelspec": {"name": "python3", "display_name": "Python 3"},
-                       "language_info": {"name": "python"}, "accelerator": "GPU"},
-          "cells": [
-              {"cell_type": "code", "metadata": {"id": "Xy12"}, "execution_count": 7, "source": ["from google.colab import drive\n"],
-               "outputs": [{"output_type": "stream", "name": "stdout", "text": ["Mounted at /content/drive\n"]}]},
-              {"cell_type": "code", "metadata": {"id": "Zq34", "colab": {"base_uri": "https://localhost:8080/"}}, "execution_count": 8,
-               "source": ["def f():\n", "    return 1"],
-               "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": PNG}}]}]}
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 0,
+        "metadata": {
+            "colab": {"provenance": []},
+            "kernelspec": {"name": "python3", "display_name": "Python 3"},
+            "language_info": {"name": "python"},
+            "accelerator": "GPU",
+        },
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {"id": "Xy12"},
+                "execution_count": 7,
+                "source": ["from google.colab import drive\n"],
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": ["Mounted at /content/drive\n"]}],
+            },
+            {
+                "cell_type": "code",
+                "metadata": {"id": "Zq34", "colab": {"base_uri": "https://localhost:8080/"}},
+                "execution_count": 8,
+                "source": ["def f():\n", "    return 1"],
+                "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": PNG}}],
+            },
+        ],
+    }
     p = write(tmp_path, "Colab.ipynb", b"\xef\xbb\xbf" + json.dumps(nb).encode())
     sf = read_submission(p)
     assert sf.encoding == "utf-8-sig" and sf.code_cells == 2
@@ -422,47 +525,72 @@ def test_colab_notebook_with_outputs_and_bom(tmp_path):
 
 
 def test_nbformat_3_is_converted(tmp_path):
-    v3 = {"metadata": {"name": ""}, "nbformat": 3, "nbformat_minor": 0,
-          "worksheets": [{"metadata": {}, "cells": [
-              {"cell_type": "heading", "level": 1, "metadata": {}, "source": "Title"},
-              {"cell_type": "code", "collapsed": False, "input": ["def f():\n", "    return 3"], "language": "python",
-               "metadata": {}, "outputs": []}]}]}
+    v3 = {
+        "metadata": {"name": ""},
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "worksheets": [
+            {
+                "metadata": {},
+                "cells": [
+                    {"cell_type": "heading", "level": 1, "metadata": {}, "source": "Title"},
+                    {
+                        "cell_type": "code",
+                        "collapsed": False,
+                        "input": ["def f():\n", "    return 3"],
+                        "language": "python",
+                        "metadata": {},
+                        "outputs": [],
+                    },
+                ],
+            }
+        ],
+    }
     sf = read_submission(write_nb(tmp_path, "old.ipynb", v3))
     assert exec_text(sf)["f"]() == 3
     assert sf.where(sf.text.split("\n").index("    return 3") + 1) == (2, 2)
 
 
 def test_a_function_defined_twice_across_cells(tmp_path):
-    nb = v4.new_notebook(cells=[
-        v4.new_code_cell("import math"),
-        v4.new_code_cell("def softmax(x):\n    return x  # first try"),
-        v4.new_markdown_cell("better:"),
-        v4.new_code_cell("# second try\n\ndef softmax(x):\n    m = max(x)\n    return [math.exp(v - m) for v in x]")])
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_code_cell("import math"),
+            v4.new_code_cell("def softmax(x):\n    return x  # first try"),
+            v4.new_markdown_cell("better:"),
+            v4.new_code_cell(
+                "# second try\n\ndef softmax(x):\n    m = max(x)\n    return [math.exp(v - m) for v in x]"
+            ),
+        ]
+    )
     sf = read_submission(write_nb(tmp_path, "twice.ipynb", nb))
     lines = sf.duplicates()["softmax"]
     assert [sf.where(n) for n in lines] == [(2, 1), (4, 3)]
     (note,) = [n for n in sf.notes if n.key == "submission_duplicate_definition"]
-    assert render_msg(note, "en") == ("`softmax` is defined 2 times (first at cell 2, line 1, last at cell 4, line 3); "
-                                      "Python keeps only the last definition, and that one is graded")
+    assert render_msg(note, "en") == (
+        "`softmax` is defined 2 times (first at cell 2, line 1, last at cell 4, line 3); "
+        "Python keeps only the last definition, and that one is graded"
+    )
     assert "セル 2 の 1 行目" in render_msg(note, "ja") and "セル 4 の 3 行目" in render_msg(note, "ja")
 
 
 def test_magics_only_at_the_start_of_a_logical_line(tmp_path):
-    cell = ("text = ('a %s b'\n"
-            "        % 'x')\n"
-            "doc = '''\n"
-            "%not_a_magic\n"
-            "!not_a_shell_line\n"
-            "'''\n"
-            "ratio = 7 \\\n"
-            "    % 4\n"
-            "def g():\n"
-            "    !echo inside a block\n"
-            "    %time y = 2\n"
-            "    return y\n"
-            "%pip install numpy \\\n"
-            "    scipy\n"
-            "done = True\n")
+    cell = (
+        "text = ('a %s b'\n"
+        "        % 'x')\n"
+        "doc = '''\n"
+        "%not_a_magic\n"
+        "!not_a_shell_line\n"
+        "'''\n"
+        "ratio = 7 \\\n"
+        "    % 4\n"
+        "def g():\n"
+        "    !echo inside a block\n"
+        "    %time y = 2\n"
+        "    return y\n"
+        "%pip install numpy \\\n"
+        "    scipy\n"
+        "done = True\n"
+    )
     sf = read_submission(write_nb(tmp_path, "nb.ipynb", raw_notebook([code(cell)])))
     ns = exec_text(sf)
     assert ns["text"] == "a x b" and ns["doc"] == "\n%not_a_magic\n!not_a_shell_line\n" and ns["ratio"] == 3
@@ -512,14 +640,22 @@ def test_a_coding_line_in_the_first_cell_cannot_change_the_decoding(tmp_path):
     assert module.name == "ソフトマックス"
 
 
-@pytest.mark.parametrize("nb,key,detail", [
-    ('{"cells": [', "submission_notebook_json", None),
-    ("[1, 2, 3]", "submission_notebook_invalid", "the top level is not a JSON object"),
-    ('{"nbformat": 4, "metadata": {}}', "submission_notebook_invalid", 'no "cells" list'),
-    (json.dumps(raw_notebook([code(42)])), "submission_notebook_invalid", 'cell 1: "source" is not a string or a list of strings'),
-    (json.dumps(raw_notebook([42])), "submission_notebook_invalid", "cell 1 is not a JSON object"),
-    (json.dumps({"nbformat": 2, "cells": []}), "submission_notebook_invalid", "nbformat 2 is too old"),
-], ids=["truncated", "list", "no-cells", "bad-source", "bad-cell", "v2"])
+@pytest.mark.parametrize(
+    "nb,key,detail",
+    [
+        ('{"cells": [', "submission_notebook_json", None),
+        ("[1, 2, 3]", "submission_notebook_invalid", "the top level is not a JSON object"),
+        ('{"nbformat": 4, "metadata": {}}', "submission_notebook_invalid", 'no "cells" list'),
+        (
+            json.dumps(raw_notebook([code(42)])),
+            "submission_notebook_invalid",
+            'cell 1: "source" is not a string or a list of strings',
+        ),
+        (json.dumps(raw_notebook([42])), "submission_notebook_invalid", "cell 1 is not a JSON object"),
+        (json.dumps({"nbformat": 2, "cells": []}), "submission_notebook_invalid", "nbformat 2 is too old"),
+    ],
+    ids=["truncated", "list", "no-cells", "bad-source", "bad-cell", "v2"],
+)
 def test_invalid_notebooks(tmp_path, nb, key, detail):
     err = refused(write(tmp_path, "nb.ipynb", nb))
     assert err.key == key
@@ -535,14 +671,23 @@ def test_a_notebook_that_is_python(tmp_path):
 
 def test_a_notebook_with_another_kernel(tmp_path):
     nb = raw_notebook([code("f <- function(x) x")])
-    nb["metadata"] = {"kernelspec": {"name": "ir", "display_name": "R", "language": "R"}, "language_info": {"name": "R"}}
+    nb["metadata"] = {
+        "kernelspec": {"name": "ir", "display_name": "R", "language": "R"},
+        "language_info": {"name": "R"},
+    }
     err = refused(write_nb(tmp_path, "r.ipynb", nb))
     assert err.key == "submission_notebook_language" and err.params["language"] == "r"
 
 
-@pytest.mark.parametrize("cells", [[markdown("# only text"), {"cell_type": "raw", "metadata": {}, "source": "x = 1"}],
-                                   [code(""), code(["\n", "   \n"]), markdown("notes")], []],
-                         ids=["markdown-and-raw", "empty-code", "no-cells"])
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [markdown("# only text"), {"cell_type": "raw", "metadata": {}, "source": "x = 1"}],
+        [code(""), code(["\n", "   \n"]), markdown("notes")],
+        [],
+    ],
+    ids=["markdown-and-raw", "empty-code", "no-cells"],
+)
 def test_a_notebook_without_code(tmp_path, cells):
     assert refused(write_nb(tmp_path, "nb.ipynb", raw_notebook(cells))).key == "submission_notebook_no_code"
 
@@ -552,7 +697,7 @@ def test_notebook_size_limits(tmp_path):
     p = write_nb(tmp_path, "plots.ipynb", raw_notebook([code(SOFTMAX, outputs=[big_output])]))
     size = p.stat().st_size
     assert size > 200_000
-    assert read_submission(p, max_bytes=1000).code_cells == 1            # outputs do not count against max_bytes
+    assert read_submission(p, max_bytes=1000).code_cells == 1  # outputs do not count against max_bytes
     err = refused(p, max_notebook_bytes=size - 1)
     assert err.key == "submission_notebook_too_large" and "Clear" in str(err)
     err = refused(p, max_bytes=100)
@@ -568,29 +713,36 @@ def test_shift_jis_notebook(tmp_path):
 
 # -- templates as notebooks --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.parent.name)
 def test_template_notebook_round_trip(tmp_path, template):
     source = template.read_text(encoding="utf-8")
     text = template_notebook(source)
-    assert text == template_notebook(source)               # deterministic (fixed cell ids)
+    assert text == template_notebook(source)  # deterministic (fixed cell ids)
     nb = nbformat.reads(text, as_version=4)
     nbformat.validate(nb)
-    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(f"# NLP-100 chapter 8, exercise {template.parent.name}")
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(
+        f"# NLP-100 chapter 8, exercise {template.parent.name}"
+    )
     sf = read_submission(write(tmp_path, f"{template.parent.name}.ipynb", text))
     assert sf.notes == ()
     assert handwritten.defined_functions(sf.text) == handwritten.defined_functions(source)
     defs = [n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
-    assert len({sf.where(handwritten.def_line(sf.text, d))[0] for d in defs}) == len(defs)  # one per cell (77, 78: none)
+    assert len({sf.where(handwritten.def_line(sf.text, d))[0] for d in defs}) == len(
+        defs
+    )  # one per cell (77, 78: none)
     for cell in nb.cells[1:]:
         assert cell.cell_type == "code" and cell.source.strip()
-        assert cell.source == cell.source.strip("\n")        # no blank lines at either end
+        assert cell.source == cell.source.strip("\n")  # no blank lines at either end
 
 
 def test_template_notebook_sections_and_title():
-    source = ('"""Exercise 99: a title line.\n\nMore words.\n"""\nimport math\n\nCONST = 2\n\n\n'
-              "# --- new in 99 ---\n@staticmethod\ndef a():\n    return 1\n\n\n"
-              "# a comment about b\ndef b():\n    return 2\n\nB_ALIAS = b\n\n"
-              "# --- from 98 ---\n\nclass C:\n    pass\n")
+    source = (
+        '"""Exercise 99: a title line.\n\nMore words.\n"""\nimport math\n\nCONST = 2\n\n\n'
+        "# --- new in 99 ---\n@staticmethod\ndef a():\n    return 1\n\n\n"
+        "# a comment about b\ndef b():\n    return 2\n\nB_ALIAS = b\n\n"
+        "# --- from 98 ---\n\nclass C:\n    pass\n"
+    )
     nb = nbformat.reads(template_notebook(source, title="演習 99"), as_version=4)
     assert [c.source for c in nb.cells] == [
         "# 演習 99\n\nExercise 99: a title line.\n\nMore words.",
@@ -606,8 +758,10 @@ def test_template_notebook_sections_and_title():
 
 
 def test_source_error_keys_render_in_both_languages():
-    err = SourceError("submission_not_utf8", {"path": "a.py", "encoding": "EUC-JP", "line": 3, "iconv": "EUC-JP",
-                                               "name": "a.py", "fixed": "a-utf8.py"})
+    err = SourceError(
+        "submission_not_utf8",
+        {"path": "a.py", "encoding": "EUC-JP", "line": 3, "iconv": "EUC-JP", "name": "a.py", "fixed": "a-utf8.py"},
+    )
     assert err.msg == Msg("submission_not_utf8", err.params) and err.key == "submission_not_utf8"
     assert "EUC-JP" in err.render("ja") and "3 行目" in err.render("ja")
     block = [k for k in MESSAGES if k.startswith("submission_")]
@@ -615,5 +769,9 @@ def test_source_error_keys_render_in_both_languages():
     src = (ROOT / "checker" / "messages.py").read_text(encoding="utf-8")
     start = src.index("# --- submission files (checker/source.py) ---")
     assert all(src.index(f'"{k}"') > start for k in block)  # all in the one block at the end
-    used = set(re.findall(r'"(submission_[a-z0-9_]+)"', (ROOT / "checker" / "grading" / "source.py").read_text(encoding="utf-8")))
+    used = set(
+        re.findall(
+            r'"(submission_[a-z0-9_]+)"', (ROOT / "checker" / "grading" / "source.py").read_text(encoding="utf-8")
+        )
+    )
     assert used <= set(MESSAGES)

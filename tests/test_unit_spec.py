@@ -1,4 +1,5 @@
 """checker.spec: the exercise folders, their consistency with the code, strict validation, and new exercises."""
+
 from __future__ import annotations
 
 import shutil
@@ -111,7 +112,7 @@ def test_the_contracts_hand_written_items():
 
 # -- invalid specs ------------------------------------------------------------------------------
 
-GOOD = '''
+GOOD = """
 id = "{id}"
 title = {{ ja = "テスト", en = "Test" }}
 kind = "functions"
@@ -124,13 +125,15 @@ reference = "nlp100_ch08.references:softmax"
 inputs = "softmax"
 outputs = ["p"]
 checks = ["matches_reference"]
-'''
+"""
 
 
 def make_exercise(root: Path, ex_id: str, spec: str | None = None, extra: dict[str, str] | None = None) -> Path:
     folder = root / ex_id
     folder.mkdir(parents=True)
-    (folder / "spec.toml").write_text(textwrap.dedent(spec if spec is not None else GOOD.format(id=ex_id)), encoding="utf-8")
+    (folder / "spec.toml").write_text(
+        textwrap.dedent(spec if spec is not None else GOOD.format(id=ex_id)), encoding="utf-8"
+    )
     (folder / "statement.en.md").write_text("# Test\n", encoding="utf-8")
     (folder / "statement.ja.md").write_text("# テスト\n", encoding="utf-8")
     (folder / "template.py").write_text("def softmax(x, dim=-1):\n    ...\n", encoding="utf-8")
@@ -144,21 +147,39 @@ def test_a_valid_hand_made_spec_loads(tmp_path):
     assert ex.id == "90" and ex.items[0].requires == ["softmax"]
 
 
-@pytest.mark.parametrize("change", [
-    lambda s: s.replace('kind = "functions"', 'kind = "functions"\ncolour = "blue"'),          # unknown top-level field
-    lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["matches_reference"]\ntolerance = 1'),  # unknown item field
-    lambda s: s + s[s.index("[[items]]"):],                                                   # duplicate item names
-    lambda s: s.replace('id = "90"', 'id = "91"'),                                            # id not the folder name
-    lambda s: s.replace('points = 1', 'points = 0'),
-    lambda s: s.replace('checks = ["matches_reference"]', 'checks = []'),
-    lambda s: s.replace('function = "softmax"', ''),                                          # neither function nor requires
-    lambda s: s.replace('name = "softmax"', 'name = "Soft Max"'),
-    lambda s: s.replace('kind = "functions"', 'kind = "quiz"'),
-    lambda s: s.replace('title = { ja = "テスト", en = "Test" }', 'title = { en = "Test" }'),
-    lambda s: s.replace('[[items]]', '[[items]'),                                             # not TOML
-    lambda s: s[: s.index("[[items]]")],                                                      # no items
-], ids=["unknown-field", "unknown-item-field", "duplicate-items", "id-mismatch", "zero-points", "no-checks",
-        "no-function", "bad-item-name", "bad-kind", "title-without-ja", "bad-toml", "no-items"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s.replace('kind = "functions"', 'kind = "functions"\ncolour = "blue"'),  # unknown top-level field
+        lambda s: s.replace(
+            'checks = ["matches_reference"]', 'checks = ["matches_reference"]\ntolerance = 1'
+        ),  # unknown item field
+        lambda s: s + s[s.index("[[items]]") :],  # duplicate item names
+        lambda s: s.replace('id = "90"', 'id = "91"'),  # id not the folder name
+        lambda s: s.replace("points = 1", "points = 0"),
+        lambda s: s.replace('checks = ["matches_reference"]', "checks = []"),
+        lambda s: s.replace('function = "softmax"', ""),  # neither function nor requires
+        lambda s: s.replace('name = "softmax"', 'name = "Soft Max"'),
+        lambda s: s.replace('kind = "functions"', 'kind = "quiz"'),
+        lambda s: s.replace('title = { ja = "テスト", en = "Test" }', 'title = { en = "Test" }'),
+        lambda s: s.replace("[[items]]", "[[items]"),  # not TOML
+        lambda s: s[: s.index("[[items]]")],  # no items
+    ],
+    ids=[
+        "unknown-field",
+        "unknown-item-field",
+        "duplicate-items",
+        "id-mismatch",
+        "zero-points",
+        "no-checks",
+        "no-function",
+        "bad-item-name",
+        "bad-kind",
+        "title-without-ja",
+        "bad-toml",
+        "no-items",
+    ],
+)
 def test_invalid_spec_raises_spec_error(tmp_path, change):
     folder = make_exercise(tmp_path, "90", change(GOOD.format(id="90")))
     with pytest.raises(SpecError) as e:
@@ -200,7 +221,9 @@ def test_new_exercise_folder_is_selected_through_options(tmp_path):
     assert [e.id for e in plan.exercises] == ["99"]
 
 
-PLUGIN_SPEC = GOOD.format(id="99") + '''
+PLUGIN_SPEC = (
+    GOOD.format(id="99")
+    + """
 [[items]]
 name = "double"
 function = "double"
@@ -208,9 +231,10 @@ points = 2
 reference = "nlp100_ch08.references:linear_forward"
 inputs = "double"
 checks = ["doubles"]
-'''
+"""
+)
 
-PLUGIN = '''
+PLUGIN = """
 import torch
 from hypothesis import strategies as st
 
@@ -234,9 +258,9 @@ def check_doubles(ctx, case):
     got = ctx._call("double", list(case.args), {}).value
     if not torch.equal(got, case.args[0] * 2):
         raise CheckFailure("mismatch", {"what": "double"}, counterexample={"got": repr(got)})
-'''
+"""
 
-SUBMISSION_99 = '''
+SUBMISSION_99 = """
 import torch
 
 
@@ -247,7 +271,7 @@ def softmax(x, dim=-1):
 
 def double(x):
     return x * 3
-'''
+"""
 
 
 def test_new_exercise_with_its_own_checks_is_graded_end_to_end(tmp_path):
@@ -270,20 +294,49 @@ def test_new_exercise_with_its_own_checks_is_graded_end_to_end(tmp_path):
 
 # -- issue 10: cross-references and typed params, checked when the specs load ----------------------------------
 
-@pytest.mark.parametrize("change, says", [
-    (lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["matches_referense"]'), "did you mean `matches_reference`"),
-    (lambda s: s.replace('inputs = "softmax"', 'inputs = "sofmax"'), "did you mean `softmax`"),
-    (lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["matches_reference"]\nhints = ["other_dimm"]'),
-     "did you mean `other_dim`"),
-    (lambda s: s.replace('reference = "nlp100_ch08.references:softmax"', 'reference = "nlp100_ch08.references:softmaks"'),
-     "cannot be found"),
-    (lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["matches_reference", "finite"]\nparams = { finite_hint = [] }'),
-     "did you mean `finite_hints`"),
-    (lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["finite"]\nparams = { finite_hints = ["hint_overflo"] }'),
-     "did you mean `hint_overflow`"),
-    (lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["matches_reference"]\nparams = { epochs = 3 }'),
-     "these checks take no parameters"),
-], ids=["check", "space", "hint", "reference", "param-name", "message-key", "no-params"])
+
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        (
+            lambda s: s.replace('checks = ["matches_reference"]', 'checks = ["matches_referense"]'),
+            "did you mean `matches_reference`",
+        ),
+        (lambda s: s.replace('inputs = "softmax"', 'inputs = "sofmax"'), "did you mean `softmax`"),
+        (
+            lambda s: s.replace(
+                'checks = ["matches_reference"]', 'checks = ["matches_reference"]\nhints = ["other_dimm"]'
+            ),
+            "did you mean `other_dim`",
+        ),
+        (
+            lambda s: s.replace(
+                'reference = "nlp100_ch08.references:softmax"', 'reference = "nlp100_ch08.references:softmaks"'
+            ),
+            "cannot be found",
+        ),
+        (
+            lambda s: s.replace(
+                'checks = ["matches_reference"]',
+                'checks = ["matches_reference", "finite"]\nparams = { finite_hint = [] }',
+            ),
+            "did you mean `finite_hints`",
+        ),
+        (
+            lambda s: s.replace(
+                'checks = ["matches_reference"]', 'checks = ["finite"]\nparams = { finite_hints = ["hint_overflo"] }'
+            ),
+            "did you mean `hint_overflow`",
+        ),
+        (
+            lambda s: s.replace(
+                'checks = ["matches_reference"]', 'checks = ["matches_reference"]\nparams = { epochs = 3 }'
+            ),
+            "these checks take no parameters",
+        ),
+    ],
+    ids=["check", "space", "hint", "reference", "param-name", "message-key", "no-params"],
+)
 def test_a_wrong_name_in_a_spec_is_an_error_when_it_loads_naming_file_field_and_the_likely_name(tmp_path, change, says):
     make_exercise(tmp_path, "90", change(GOOD.format(id="90")))
     with pytest.raises(SpecError) as e:
@@ -294,9 +347,9 @@ def test_a_wrong_name_in_a_spec_is_an_error_when_it_loads_naming_file_field_and_
 def test_params_are_typed_and_defaulted_from_the_check_models():
     ex = discover()
     loss = next(i for i in ex["73"].items if i.name == "loss_decreases")
-    assert loss.params["epochs"] == 8 and loss.params["loss_ratio"] == 0.9          # from the spec
+    assert loss.params["epochs"] == 8 and loss.params["loss_ratio"] == 0.9  # from the spec
     resume = next(i for i in ex["76"].items if i.name == "resume")
-    assert resume.params["checkpoint_rtol"] == 1e-3                                   # the model's default
+    assert resume.params["checkpoint_rtol"] == 1e-3  # the model's default
 
 
 def test_a_bad_value_is_an_error_naming_the_parameter(tmp_path):
@@ -312,9 +365,11 @@ def test_a_bad_value_is_an_error_naming_the_parameter(tmp_path):
 def test_a_hidden_spec_naming_an_unknown_check_fails_when_it_loads_not_when_grading(tmp_path):
     h = tmp_path / "71"
     h.mkdir()
-    (h / "spec.toml").write_text('[[items]]\nname = "extra"\nfunction = "softmax"\npoints = 1\n'
-                                 'reference = "nlp100_ch08.references:softmax"\ninputs = "softmax"\nchecks = ["match_reference"]\n',
-                                 encoding="utf-8")
+    (h / "spec.toml").write_text(
+        '[[items]]\nname = "extra"\nfunction = "softmax"\npoints = 1\n'
+        'reference = "nlp100_ch08.references:softmax"\ninputs = "softmax"\nchecks = ["match_reference"]\n',
+        encoding="utf-8",
+    )
     with pytest.raises(SpecError) as e:
         discover(hidden=tmp_path)
     assert "did you mean `matches_reference`" in str(e.value)
@@ -324,7 +379,7 @@ def test_the_engines_list_of_builtin_checks_is_its_module():
     from checker.grading import builtin_checks
     from checker.spec.validation import BUILTIN_CHECKS
 
-    assert set(BUILTIN_CHECKS) == {k[len("check_"):] for k in vars(builtin_checks) if k.startswith("check_")}
+    assert set(BUILTIN_CHECKS) == {k[len("check_") :] for k in vars(builtin_checks) if k.startswith("check_")}
 
 
 def test_every_check_the_pack_types_exists():
@@ -344,12 +399,13 @@ def test_the_shipped_json_schema_is_the_generated_one_and_every_spec_validates_a
     from checker.spec.validation import known_for
 
     shipped = ROOT / "packs" / "nlp100_ch08" / "exercise.schema.json"
-    assert shipped.read_text(encoding="utf-8") == schema_text(known_for(installed())), \
+    assert shipped.read_text(encoding="utf-8") == schema_text(known_for(installed())), (
         "run `check schema -o packs/nlp100_ch08/exercise.schema.json`"
+    )
     schema = json.loads(shipped.read_text(encoding="utf-8"))
     for spec in sorted((ROOT / "packs" / "nlp100_ch08" / "exercises").glob("*/spec.toml")):
         text = spec.read_text(encoding="utf-8")
-        assert text.startswith("#:schema ../../exercise.schema.json"), spec   # editors find it
+        assert text.startswith("#:schema ../../exercise.schema.json"), spec  # editors find it
         jsonschema.validate(tomllib.loads(text), schema)
     bad = tomllib.loads((ROOT / "packs" / "nlp100_ch08" / "exercises" / "71" / "spec.toml").read_text(encoding="utf-8"))
     bad["items"][0]["params"] = {"finite_hint": []}

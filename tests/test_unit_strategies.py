@@ -1,4 +1,5 @@
 """checker.strategies: every input space stays within the caps, in its fixed cases and its draws."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,11 @@ REGISTRY = installed_registry()
 SPACES = sorted(REGISTRY.spaces)
 
 # space -> (position of the labels, where the number of classes is read: (arg, dim))
-LABEL_SPACES = {"cross_entropy": (1, (0, 1)), "softmax_cross_entropy_backward": (1, (0, 1)), "loss_and_grad": (1, (2, 1))}
+LABEL_SPACES = {
+    "cross_entropy": (1, (0, 1)),
+    "softmax_cross_entropy_backward": (1, (0, 1)),
+    "loss_and_grad": (1, (2, 1)),
+}
 
 
 def check_case(name: str, case: Case) -> None:
@@ -49,7 +54,9 @@ def check_case(name: str, case: Case) -> None:
         assert bool((y >= 0).all()) and bool((y < n_classes).all())
     if name == "featurize":
         titles, vectors = case.args
-        assert isinstance(titles, list) and all(isinstance(t, list) and all(isinstance(w, str) for w in t) for t in titles)
+        assert isinstance(titles, list) and all(
+            isinstance(t, list) and all(isinstance(w, str) for w in t) for t in titles
+        )
         dims = {v.shape for v in vectors.values()}
         assert len(dims) == 1
         for v in vectors.values():
@@ -63,8 +70,16 @@ def check_case(name: str, case: Case) -> None:
 
 
 def test_spaces_cover_the_function_exercises():
-    assert set(SPACES) >= {"featurize", "softmax", "predict_proba", "cross_entropy", "linear_forward",
-                           "linear_backward", "softmax_cross_entropy_backward", "loss_and_grad"}
+    assert set(SPACES) >= {
+        "featurize",
+        "softmax",
+        "predict_proba",
+        "cross_entropy",
+        "linear_forward",
+        "linear_backward",
+        "softmax_cross_entropy_backward",
+        "loss_and_grad",
+    }
 
 
 @pytest.mark.parametrize("name", SPACES)
@@ -80,8 +95,7 @@ def test_fixed_cases_respect_the_caps(name):
 def test_draws_respect_the_caps(name):
     sp = REGISTRY.space(name)
 
-    @settings(max_examples=60, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=60, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(st.data())
     def prop(data):
         check_case(name, sp.draw(data))
@@ -147,7 +161,11 @@ def test_labels_are_deterministic_and_in_range():
 def test_case_float64_and_clone():
     c = Case((torch.ones(2, dtype=torch.float32), torch.tensor([1])), {"b": torch.zeros(1)}, 2.0, {0: "r"}, "lbl")
     c64 = c.float64()
-    assert c64.args[0].dtype == torch.float64 and c64.args[1].dtype == torch.int64 and c64.kwargs["b"].dtype == torch.float64
+    assert (
+        c64.args[0].dtype == torch.float64
+        and c64.args[1].dtype == torch.int64
+        and c64.kwargs["b"].dtype == torch.float64
+    )
     assert c64.label == "lbl" and c64.magnitude == 2.0
     cl = c.clone()
     cl.args[0].add_(1)

@@ -1,5 +1,6 @@
 """The training checks' own evidence, without a sandbox: the grader's copy of the single-layer network, checkpoints
 loaded safely, the learning rate read for feedback, the made-up histories for plot_history (issue 7)."""
+
 from __future__ import annotations
 
 import io
@@ -37,12 +38,27 @@ def test_a_hand_made_module_computing_x_at_w_with_w_d_by_l_is_accepted():
     assert torch.allclose(lin.logits(X), (X @ W).double(), atol=1e-5)
 
 
-@pytest.mark.parametrize("state, shown", [
-    ({"0.weight": torch.zeros(16, D), "0.bias": torch.zeros(16), "1.weight": torch.zeros(L, 16), "1.bias": torch.zeros(L)}, "0.weight"),
-    ({"weight": torch.zeros(L, D), "bn.running_mean": torch.zeros(D), "bn.num_batches_tracked": torch.tensor(0)}, "bn.running_mean"),
-    ({"weight": torch.zeros(L, D), "extra": torch.zeros(L, D)}, "extra"),
-    ({"weight": torch.zeros(L, D), "b1": torch.zeros(L), "b2": torch.zeros(L)}, "b2"),
-], ids=["two-layers", "batch-norm", "two-weights", "two-biases"])
+@pytest.mark.parametrize(
+    "state, shown",
+    [
+        (
+            {
+                "0.weight": torch.zeros(16, D),
+                "0.bias": torch.zeros(16),
+                "1.weight": torch.zeros(L, 16),
+                "1.bias": torch.zeros(L),
+            },
+            "0.weight",
+        ),
+        (
+            {"weight": torch.zeros(L, D), "bn.running_mean": torch.zeros(D), "bn.num_batches_tracked": torch.tensor(0)},
+            "bn.running_mean",
+        ),
+        ({"weight": torch.zeros(L, D), "extra": torch.zeros(L, D)}, "extra"),
+        ({"weight": torch.zeros(L, D), "b1": torch.zeros(L), "b2": torch.zeros(L)}, "b2"),
+    ],
+    ids=["two-layers", "batch-norm", "two-weights", "two-biases"],
+)
 def test_anything_but_one_weight_and_one_bias_fails_naming_the_extra_parameters(state, shown):
     with pytest.raises(CheckFailure) as e:
         T.single_layer(state, D, L)
@@ -80,13 +96,16 @@ def test_a_contract_checkpoint_loads_and_an_epoch_tensor_is_read_as_its_value():
     assert T.parse_checkpoint(_ckpt({"epoch": torch.tensor(3), **_sgd_state()}))
 
 
-@pytest.mark.parametrize("obj, problem", [
-    ({"epoch": 2}, "ckpt_keys"),
-    ({"epoch": 4, "model": {}, "optimizer": {}}, "ckpt_epoch"),
-    ({"epoch": 3.0, "model": {"w": torch.zeros(1)}, "optimizer": {"state": {}, "param_groups": []}}, "ckpt_epoch"),
-    ({"epoch": 3, "model": {"w": 1}, "optimizer": {"state": {}, "param_groups": []}}, "ckpt_model"),
-    ({"epoch": 3, "model": {"w": torch.zeros(1)}, "optimizer": {"param_groups": []}}, "ckpt_optimizer"),
-])
+@pytest.mark.parametrize(
+    "obj, problem",
+    [
+        ({"epoch": 2}, "ckpt_keys"),
+        ({"epoch": 4, "model": {}, "optimizer": {}}, "ckpt_epoch"),
+        ({"epoch": 3.0, "model": {"w": torch.zeros(1)}, "optimizer": {"state": {}, "param_groups": []}}, "ckpt_epoch"),
+        ({"epoch": 3, "model": {"w": 1}, "optimizer": {"state": {}, "param_groups": []}}, "ckpt_model"),
+        ({"epoch": 3, "model": {"w": torch.zeros(1)}, "optimizer": {"param_groups": []}}, "ckpt_optimizer"),
+    ],
+)
 def test_a_checkpoint_without_what_the_contract_names_fails_with_what_is_missing(obj, problem):
     with pytest.raises(CheckFailure) as e:
         T.parse_checkpoint(_ckpt(obj))
@@ -125,11 +144,13 @@ def test_the_probe_histories_differ_where_plot_history_must_show_it():
 def test_history_is_held_to_the_contract():
     good = [{"epoch": k, "train_loss": 1.0, "train_acc": 0.5, "valid_loss": 1.0, "valid_acc": 0.5} for k in (1, 2)]
     assert len(T.validate_history(good, 2)) == 2
-    for bad, key in [([{**good[0], "epoch": 0}, good[1]], "history_epoch"),
-                     ([{**good[0], "valid_acc": 55.0}, good[1]], "history_value"),
-                     ([{**good[0], "extra": 1}, good[1]], "history_keys"),
-                     (good[:1], "history_len"),
-                     ("not a list", "history_type")]:
+    for bad, key in [
+        ([{**good[0], "epoch": 0}, good[1]], "history_epoch"),
+        ([{**good[0], "valid_acc": 55.0}, good[1]], "history_value"),
+        ([{**good[0], "extra": 1}, good[1]], "history_keys"),
+        (good[:1], "history_len"),
+        ("not a list", "history_type"),
+    ]:
         with pytest.raises(CheckFailure) as e:
             T.validate_history(bad, 2)
         assert e.value.msg.key == key

@@ -1,4 +1,5 @@
 """checker.validate.like: the structure of a returned value, before any comparison."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,8 @@ from checker.grading import values as validate
 from checker.messages import ENGINE
 
 render_msg = ENGINE.render_msg
-from checker.grading.outcome import CheckFailure
-from checker.sandbox.wire import Handle, Opaque
+from checker.grading.outcome import CheckFailure  # noqa: E402 - after the path set-up above
+from checker.sandbox.wire import Handle, Opaque  # noqa: E402 - after the path set-up above
 
 
 def failure(got, expected, what="p", names=None) -> CheckFailure:
@@ -33,15 +34,19 @@ def test_dtype_is_not_this_functions_business():
     assert validate.like(g, torch.zeros(2), "p") is g
 
 
-@pytest.mark.parametrize("got, described", [
-    ([[0.1, 0.9]], "a list"),
-    (np.zeros((1, 2)), "numpy.ndarray"),
-    (None, "NoneType"),
-    (0.5, "float"),
-    ((torch.zeros(1, 2),), "a tuple of 1"),
-    ({"p": 1}, "a dict"),
-    (Handle(1), "Handle"),
-], ids=lambda v: type(v).__name__)
+@pytest.mark.parametrize(
+    "got, described",
+    [
+        ([[0.1, 0.9]], "a list"),
+        (np.zeros((1, 2)), "numpy.ndarray"),
+        (None, "NoneType"),
+        (0.5, "float"),
+        ((torch.zeros(1, 2),), "a tuple of 1"),
+        ({"p": 1}, "a dict"),
+        (Handle(1), "Handle"),
+    ],
+    ids=lambda v: type(v).__name__,
+)
 def test_non_tensor_where_a_tensor_is_expected(got, described):
     f = failure(got, torch.zeros(1, 2))
     assert f.msg.key == "bad_type"

@@ -1,4 +1,5 @@
 """checker.sandbox.wire: round trips of every value kind, and strict decoding of hostile frames."""
+
 from __future__ import annotations
 
 import json
@@ -81,7 +82,9 @@ def test_ndarray_roundtrip(dtype):
     got[0, 0] = 1  # a writable copy
 
 
-@pytest.mark.parametrize("value", [None, True, False, 0, -5, 2**63 - 1, -(2**63), 1.5, -0.25, "", "héllo", [], [1, "a", None]])
+@pytest.mark.parametrize(
+    "value", [None, True, False, 0, -5, 2**63 - 1, -(2**63), 1.5, -0.25, "", "héllo", [], [1, "a", None]]
+)
 def test_plain_json_values_roundtrip(value):
     got = roundtrip(value)
     assert got == value and type(got) is type(value)
@@ -244,17 +247,21 @@ def test_valid_hand_made_tensor_decodes():
     assert torch.equal(got, torch.tensor([1.0, 2.0]))
 
 
-@pytest.mark.parametrize("raw", [
-    {"$pickle": "gASV"},
-    {"$tuple": "not a list"},
-    {"$float": "NaN"},
-    {"$float": 1.0},
-    {"$handle": "1"},
-    {"$object": "x"},
-    {"$dict": [["k"]]},
-    {"$dict": [[1, 2]]},
-    {},
-], ids=repr)
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"$pickle": "gASV"},
+        {"$tuple": "not a list"},
+        {"$float": "NaN"},
+        {"$float": 1.0},
+        {"$handle": "1"},
+        {"$object": "x"},
+        {"$dict": [["k"]]},
+        {"$dict": [[1, 2]]},
+        {},
+    ],
+    ids=repr,
+)
 def test_unknown_or_malformed_tags_are_rejected(raw):
     with pytest.raises(WireError):
         decode_value(raw)
@@ -278,21 +285,25 @@ def test_unhashable_dtype_is_a_wire_error(tag):
         decode_value({tag: {"dtype": ["float32"], "shape": [2], "offset": 0, "nbytes": 8}}, b"\0" * 8)
 
 
-@pytest.mark.parametrize("over, payload", [
-    ({"nbytes": 4}, b"\0" * 8),               # shape says 8 bytes
-    ({"shape": [3]}, b"\0" * 8),              # bytes say 2 elements
-    ({"shape": [2, 2]}, b"\0" * 16),          # nbytes 8 for 4 elements
-    ({"offset": 4}, b"\0" * 8),               # slice past the end
-    ({"offset": -1}, b"\0" * 8),
-    ({"offset": 0, "nbytes": 8}, b"\0" * 4),  # payload too short
-    ({"shape": [-2]}, b"\0" * 8),
-    ({"shape": [2.0]}, b"\0" * 8),
-    ({"shape": [True, 2]}, b"\0" * 8),
-    ({"shape": "2"}, b"\0" * 8),
-    ({"shape": [1] * 17, "nbytes": 4}, b"\0" * 4),
-    ({"shape": [2**30, 2**30], "nbytes": 8}, b"\0" * 8),
-    ({"offset": "0"}, b"\0" * 8),
-], ids=lambda v: repr(v)[:40])
+@pytest.mark.parametrize(
+    "over, payload",
+    [
+        ({"nbytes": 4}, b"\0" * 8),  # shape says 8 bytes
+        ({"shape": [3]}, b"\0" * 8),  # bytes say 2 elements
+        ({"shape": [2, 2]}, b"\0" * 16),  # nbytes 8 for 4 elements
+        ({"offset": 4}, b"\0" * 8),  # slice past the end
+        ({"offset": -1}, b"\0" * 8),
+        ({"offset": 0, "nbytes": 8}, b"\0" * 4),  # payload too short
+        ({"shape": [-2]}, b"\0" * 8),
+        ({"shape": [2.0]}, b"\0" * 8),
+        ({"shape": [True, 2]}, b"\0" * 8),
+        ({"shape": "2"}, b"\0" * 8),
+        ({"shape": [1] * 17, "nbytes": 4}, b"\0" * 4),
+        ({"shape": [2**30, 2**30], "nbytes": 8}, b"\0" * 8),
+        ({"offset": "0"}, b"\0" * 8),
+    ],
+    ids=lambda v: repr(v)[:40],
+)
 def test_shape_and_bytes_must_agree_within_the_payload(over, payload):
     with pytest.raises(WireError):
         decode_value(_tensor_spec(**over), payload)
@@ -309,7 +320,9 @@ def test_max_elements_is_enforced():
         wire.decode_frame(header, b"\0" * 8, max_elements=1)
 
 
-@pytest.mark.parametrize("text", ['{"values": {"v": NaN}}', '{"values": {"v": Infinity}}', '{"values": {"v": -Infinity}}'])
+@pytest.mark.parametrize(
+    "text", ['{"values": {"v": NaN}}', '{"values": {"v": Infinity}}', '{"values": {"v": -Infinity}}']
+)
 def test_bare_non_finite_json_is_rejected(text):
     with pytest.raises(WireError):
         wire.decode_frame(text.encode(), b"")
@@ -448,7 +461,9 @@ def test_overlapping_payload_slices_are_rejected(second):
 
 def test_adjacent_slices_and_empty_tensors_at_one_offset_are_fine():
     # what the encoder writes: consecutive slices, and empty tensors all at the same offset
-    frame = wire.encode_frame({}, {"v": [torch.zeros(0), torch.arange(3.0), torch.zeros(2, 0), np.arange(2), torch.zeros(0)]})
+    frame = wire.encode_frame(
+        {}, {"v": [torch.zeros(0), torch.arange(3.0), torch.zeros(2, 0), np.arange(2), torch.zeros(0)]}
+    )
     header, payload = _frame_parts(frame)
     budget = Budget(1 << 20)
     _, values = wire.decode_frame(header, payload, budget=budget)
@@ -457,7 +472,9 @@ def test_adjacent_slices_and_empty_tensors_at_one_offset_are_fine():
 
 
 def test_payload_bytes_no_value_refers_to_are_charged_too():
-    header = json.dumps({"values": {"v": {"$tensor": {"dtype": "uint8", "shape": [4], "offset": 0, "nbytes": 4}}}}).encode()
+    header = json.dumps(
+        {"values": {"v": {"$tensor": {"dtype": "uint8", "shape": [4], "offset": 0, "nbytes": 4}}}}
+    ).encode()
     sub = Budget(1 << 40, "submission")
     wire.decode_frame(header, bytes(4 + 1000), budget=sub)
     assert sub.used >= 4 + 1000
@@ -468,7 +485,9 @@ def test_payload_bytes_no_value_refers_to_are_charged_too():
 def test_a_declared_size_over_the_budget_is_rejected_before_reading_the_payload():
     # 1 GiB declared (fewer elements than max_elements), 8 bytes sent: refused for its size, not the mismatch
     spec = {"$tensor": {"dtype": "float64", "shape": [1 << 27], "offset": 0, "nbytes": 8 << 27}}
-    with pytest.raises(WireError, match=r"shape \[134217728\] needs 1024\.0 MiB, more than the 640\.0 MiB left .* per message"):
+    with pytest.raises(
+        WireError, match=r"shape \[134217728\] needs 1024\.0 MiB, more than the 640\.0 MiB left .* per message"
+    ):
         decode_value(spec, b"\0" * 8)
 
 
@@ -509,7 +528,7 @@ def test_a_header_of_a_million_tiny_items_is_charged_before_it_is_parsed():
 
 def test_the_default_message_budget_refuses_a_full_header_of_empty_lists():
     # 16 MiB of "[]," would parse into ~1 GB of lists; the estimate refuses it first
-    header = b'{"values":{"v":[' + b"[]," * ((wire.MAX_HEADER - 40) // 3) + b'[]]}}'
+    header = b'{"values":{"v":[' + b"[]," * ((wire.MAX_HEADER - 40) // 3) + b"[]]}}"
     assert len(header) <= wire.MAX_HEADER
     got, peak = _traced_peak(lambda: wire.decode_frame(header, b""))
     assert isinstance(got, WireError) and "a header of" in str(got)
@@ -517,12 +536,22 @@ def test_the_default_message_budget_refuses_a_full_header_of_empty_lists():
 
 
 def test_the_header_estimate_bounds_what_decoding_a_header_allocates():
-    shapes = ["[]", "[[]]", '{"$tuple":[[]]}', '{"$dict":[["a",[]]]}', "0.5", '"ab"', '"\\ud83d\\ude00x"',
-              '{"$handle":100000}', '{"$object":{"type":"t","note":"n"}}', '{"$float":"nan"}']
+    shapes = [
+        "[]",
+        "[[]]",
+        '{"$tuple":[[]]}',
+        '{"$dict":[["a",[]]]}',
+        "0.5",
+        '"ab"',
+        '"\\ud83d\\ude00x"',
+        '{"$handle":100000}',
+        '{"$object":{"type":"t","note":"n"}}',
+        '{"$float":"nan"}',
+    ]
     for item in shapes:
         header = ('{"values":{"v":[' + ",".join([item] * 20_000) + "]}}").encode()
         budget = Budget(1 << 40)
-        got, peak = _traced_peak(lambda: wire.decode_frame(header, b"", budget=budget))
+        got, peak = _traced_peak(lambda: wire.decode_frame(header, b"", budget=budget))  # noqa: B023 - called at once, inside the loop
         assert not isinstance(got, Exception), (item, got)
         assert peak <= budget.used, (item, peak, budget.used)
 

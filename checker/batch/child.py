@@ -11,6 +11,7 @@ PR_SET_PDEATHSIG in the rlimits mode).
 ``_NLP100_TEST_GRADER_DIES=DIR`` (tests only): before grading student S, a grading process
 whose DIR/S holds a number n > 0 writes n - 1 there and kills itself with SIGKILL.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,7 +38,7 @@ def _prctl(option: int, value: int) -> bool:
 def _write(fd: int, obj: dict) -> None:
     view = memoryview((json.dumps(obj, ensure_ascii=True, default=str) + "\n").encode())
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _options(config: dict):
@@ -63,8 +64,10 @@ class _Reporting:
     def __call__(self, limits):
         la = self.base(limits)
         cg, root = getattr(la, "cgroup", None), getattr(la, "root", None)
-        _write(self.out_fd, {"launched": {"pid": getattr(la.proc, "pid", None), "cgroup": cg and str(cg),
-                                          "root": root and str(root)}})
+        _write(
+            self.out_fd,
+            {"launched": {"pid": getattr(la.proc, "pid", None), "cgroup": cg and str(cg), "root": root and str(root)}},
+        )
         return la
 
 
@@ -83,7 +86,7 @@ def _test_hook(student: str) -> None:
 def child_main(argv: list[str]) -> int:
     in_fd, out_fd, parent = (int(a) for a in argv)
     _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
-    if os.getppid() != parent:    # the batch died before we could ask
+    if os.getppid() != parent:  # the batch died before we could ask
         return 1
     from .results import grade_bytes
     from ..grading.plan import make_launcher

@@ -16,6 +16,7 @@ The data secret reaches the workers in a worker plugin (``DataSecret``), once pe
 argument and never in a log (its repr says nothing); it stays in the grader's side of each worker and never
 enters a sandbox, as in the local batch.  Use a ``tls://`` scheduler address where the network is not trusted.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -124,6 +125,7 @@ def grade_task(name: str, raw: bytes, config: dict) -> dict:
 
 # -- the client ------------------------------------------------------------------------------------------
 
+
 def parse_cluster(spec: str) -> int:
     kind, _, n = str(spec).partition(":")
     if kind != "local" or not n.isdigit() or not 1 <= int(n) <= 64:
@@ -148,8 +150,14 @@ def connect(scheduler: str | None, cluster: str | None, log):
         n = parse_cluster(cluster)
         import logging
 
-        lc = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None, silence_logs=logging.ERROR)
+        lc = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
         log(f"grade-batch: Dask LocalCluster of {n} worker processes at {lc.scheduler_address}")
         return Client(lc), lc
     try:
@@ -160,14 +168,23 @@ def connect(scheduler: str | None, cluster: str | None, log):
     return client, None
 
 
-def run_dask_batch(source: Path, out: Path, gradebook: Path, exercises=None, pattern: str = "exercise.py",
-                   options: Options | None = None, log=print, scheduler: str | None = None, cluster: str | None = None,
-                   pool: bool = True, client=None) -> int:
+def run_dask_batch(
+    source: Path,
+    out: Path,
+    gradebook: Path,
+    exercises=None,
+    pattern: str = "exercise.py",
+    options: Options | None = None,
+    log=print,
+    scheduler: str | None = None,
+    cluster: str | None = None,
+    pool: bool = True,
+    client=None,
+) -> int:
     """Grade a class on a Dask cluster; the exit status as ``run_batch``'s.  ``client``: an existing client (tests)."""
     from .files import find_submissions
-    from .run import BatchRun, Interrupts, child_options, summary
+    from .run import BatchRun, Interrupts, summary
     from .results import write_gradebook
-    from .procs import Task
     from ..grading.plan import select_exercises
     from ..spec import discover
 
@@ -182,8 +199,10 @@ def run_dask_batch(source: Path, out: Path, gradebook: Path, exercises=None, pat
     with Interrupts(log) as stop:
         planned = run.plan(entries, stop)
         todo = [p for p in planned if run.to_grade(p)]
-        log(f"grade-batch: {len(entries)} submissions, {len(planned) - len(todo)} already graded, {len(todo)} to grade "
-            f"on Dask (options key {run.key}; each worker decides its sandbox: {options.backend}/{options.isolation})")
+        log(
+            f"grade-batch: {len(entries)} submissions, {len(planned) - len(todo)} already graded, {len(todo)} to grade "
+            f"on Dask (options key {run.key}; each worker decides its sandbox: {options.backend}/{options.isolation})"
+        )
         if todo and not stop.requested:
             own = client is None
             if own:
@@ -214,13 +233,14 @@ def _grade_on(client, run, todo, options: Options, exercises, pool: bool, stop, 
     for i, p in enumerate(todo):
         try:
             raw = read_entry(p.entry)
-        except SourceError as err:        # it changed since the plan: refused now
+        except SourceError as err:  # it changed since the plan: refused now
             run.refuse(p, err)
             continue
         p.sha = hashlib.sha256(raw).hexdigest()
         task = Task(i, p.entry.student, info={"planned": p, "of": len(todo)}, started=time.monotonic())
-        fut = client.submit(grade_task, p.entry.name, raw, config, key=f"nlp100-grade-{i}-{p.sha[:16]}",
-                            pure=False, retries=1)
+        fut = client.submit(
+            grade_task, p.entry.name, raw, config, key=f"nlp100-grade-{i}-{p.sha[:16]}", pure=False, retries=1
+        )
         pending[fut] = task
     try:
         while pending and not stop.requested:

@@ -14,6 +14,7 @@ Discovery never raises for an odd entry (a folder named ``x.py``, a dangling lin
 shown escaped by ``shown`` (no control characters or lone surrogates ever reach the log or the
 results), and the escaping is one-to-one, so a shown name is also a key.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,9 +27,9 @@ from ..errors import UsageError
 from ..grading.plan import MAX_SOURCE_BYTES
 from ..grading.source import ACCEPTED_SUFFIXES, MAX_NOTEBOOK_BYTES, SourceError
 
-MAX_WALK = 20_000       # entries looked at inside one repository
-MAX_DEPTH = 16          # folder depth inside one repository
-MAX_CANDIDATES = 200    # .py/.ipynb files read to find the one that defines the chapter's functions
+MAX_WALK = 20_000  # entries looked at inside one repository
+MAX_DEPTH = 16  # folder depth inside one repository
+MAX_CANDIDATES = 200  # .py/.ipynb files read to find the one that defines the chapter's functions
 _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 _ESCAPED = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -40,7 +41,7 @@ def shown(name: str | os.PathLike) -> str:
     out = []
     for ch in os.fsdecode(name):
         o = ord(ch)
-        if 0xDC80 <= o <= 0xDCFF:           # a byte that is not UTF-8 (surrogateescape)
+        if 0xDC80 <= o <= 0xDCFF:  # a byte that is not UTF-8 (surrogateescape)
             out.append(f"\\x{o - 0xDC00:02x}")
         elif ch == "\\":
             out.append("\\\\")
@@ -53,9 +54,9 @@ def shown(name: str | os.PathLike) -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    student: str                # shown name: the key of the student's lines in the results
-    base: Path                  # the folder that holds the root (the instructor's: links above the root are fine)
-    rel: tuple[str, ...]        # the root's name, then the path inside it
+    student: str  # shown name: the key of the student's lines in the results
+    base: Path  # the folder that holds the root (the instructor's: links above the root are fine)
+    rel: tuple[str, ...]  # the root's name, then the path inside it
 
     @property
     def path(self) -> Path:
@@ -72,12 +73,22 @@ def _suffix_ok(name: str) -> bool:
 
 
 def _kind(st: os.stat_result) -> str:
-    return "link" if stat.S_ISLNK(st.st_mode) else "dir" if stat.S_ISDIR(st.st_mode) else \
-        "file" if stat.S_ISREG(st.st_mode) else "special"
+    return (
+        "link"
+        if stat.S_ISLNK(st.st_mode)
+        else "dir"
+        if stat.S_ISDIR(st.st_mode)
+        else "file"
+        if stat.S_ISREG(st.st_mode)
+        else "special"
+    )
 
 
-_SKIP = {"link": "a symbolic link (links are not followed)", "special": "not a regular file or a folder",
-         "file": "not a .py or .ipynb file"}
+_SKIP = {
+    "link": "a symbolic link (links are not followed)",
+    "special": "not a regular file or a folder",
+    "file": "not a .py or .ipynb file",
+}
 
 
 def find_submissions(source: Path, pattern: str = "exercise.py") -> tuple[list[Entry], list[str]]:
@@ -210,7 +221,7 @@ def read_entry(entry: Entry, max_bytes: int = MAX_SOURCE_BYTES, max_notebook_byt
     try:
         for i, part in enumerate(entry.rel):
             last = i == len(entry.rel) - 1
-            what = shown_path if last else shown("/".join(entry.rel[1:i + 1]) or part)
+            what = shown_path if last else shown("/".join(entry.rel[1 : i + 1]) or part)
             below = _open_below(fd, part, _OPEN_FILE if last else _OPEN_DIR, what)
             os.close(fd)
             fd = below
@@ -222,8 +233,10 @@ def read_entry(entry: Entry, max_bytes: int = MAX_SOURCE_BYTES, max_notebook_byt
         notebook = os.path.splitext(entry.rel[-1])[1].lower() == ".ipynb"
         limit = max_notebook_bytes if notebook else max_bytes
         if st.st_size > limit:
-            raise SourceError("submission_notebook_too_large" if notebook else "submission_too_large",
-                              {"path": shown_path, "size": st.st_size, "limit": limit})
+            raise SourceError(
+                "submission_notebook_too_large" if notebook else "submission_too_large",
+                {"path": shown_path, "size": st.st_size, "limit": limit},
+            )
         chunks, size = [], 0
         while size <= limit:
             b = os.read(fd, min(1 << 20, limit + 1 - size))
@@ -246,7 +259,9 @@ def _open_below(dir_fd: int, name: str, flags: int, what: str) -> int:
         if stat.S_ISLNK(st.st_mode):
             raise SourceError("batch_link", {"path": what})
         if flags == _OPEN_FILE and not stat.S_ISREG(st.st_mode):
-            raise SourceError("submission_directory" if stat.S_ISDIR(st.st_mode) else "submission_not_regular", {"path": what})
+            raise SourceError(
+                "submission_directory" if stat.S_ISDIR(st.st_mode) else "submission_not_regular", {"path": what}
+            )
         return os.open(name, flags, dir_fd=dir_fd)
     except FileNotFoundError:
         raise SourceError("submission_missing", {"path": what}) from None

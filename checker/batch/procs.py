@@ -11,6 +11,7 @@ student's code forked, even in a new session) becomes the batch's child, and ``s
 the pids cgroups and temporary folders the grader reported are removed, and with the docker
 backend the containers whose owner is gone.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,10 +34,10 @@ from .child import MODULE, PR_SET_CHILD_SUBREAPER, _prctl
 class Task:
     id: int
     student: str
-    attempts: int = 0            # deaths of a grading process while on it
-    fresh: bool = False          # a retry: only for a process that has graded nothing yet
+    attempts: int = 0  # deaths of a grading process while on it
+    fresh: bool = False  # a retry: only for a process that has graded nothing yet
     started: float = 0.0
-    info: dict = field(default_factory=dict)   # the caller's (the entry, the sha256 of the bytes sent)
+    info: dict = field(default_factory=dict)  # the caller's (the entry, the sha256 of the bytes sent)
 
 
 class Grader:
@@ -46,25 +47,29 @@ class Grader:
         r_in, self.to_fd = os.pipe()
         self.from_fd, w_out = os.pipe()
         # -P: never import from the working directory (it may be the class folder, holding a student's "checker/")
-        self.proc = subprocess.Popen([sys.executable, "-P", "-m", MODULE, str(r_in), str(w_out), str(os.getpid())],
-                                     pass_fds=(r_in, w_out), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-P", "-m", MODULE, str(r_in), str(w_out), str(os.getpid())],
+            pass_fds=(r_in, w_out),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         os.close(r_in)
         os.close(w_out)
         self.buf = b""
         self.task: Task | None = None
         self.used = False
-        self.ledger: list[dict] = []      # what its sandbox launches made: pids cgroups, temporary folders
+        self.ledger: list[dict] = []  # what its sandbox launches made: pids cgroups, temporary folders
         self.send(config)
 
     def send(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[os.write(self.to_fd, view):]
+            view = view[os.write(self.to_fd, view) :]
 
     def kill(self) -> None:
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)   # its group: the pid is ours until we reap it
+            os.killpg(self.proc.pid, signal.SIGKILL)  # its group: the pid is ours until we reap it
         except (ProcessLookupError, PermissionError):
             pass
 
@@ -99,8 +104,8 @@ class Pool:
         self.graders: dict[int, Grader] = {}
         self.queue: deque[Task] = deque()
         self.sel = selectors.DefaultSelector()
-        self.known = set(_children())     # our children before the pool: never swept
-        self.removing: dict[int, Grader] = {}   # being killed by _remove (still cleaned by an emergency)
+        self.known = set(_children())  # our children before the pool: never swept
+        self.removing: dict[int, Grader] = {}  # being killed by _remove (still cleaned by an emergency)
 
     def run(self, tasks: list[Task]) -> None:
         self.queue.extend(tasks)
@@ -125,7 +130,7 @@ class Pool:
             self._assign(g)
         idle = [g for g in self.graders.values() if g.task is None and g.used]
         if self.queue and self.queue[0].fresh and idle and all(g.used for g in self.graders.values()):
-            self._remove(idle[0])         # a retry needs a fresh process: make room for one
+            self._remove(idle[0])  # a retry needs a fresh process: make room for one
 
     def _assign(self, g: Grader) -> None:
         while g.task is None:
@@ -216,7 +221,7 @@ class Pool:
     def _died(self, g: Grader, why: str | None = None) -> None:
         task = g.task
         why = why or describe(self._remove(g))
-        if task is None or self.stop.requested:    # stopping: the next run grades it
+        if task is None or self.stop.requested:  # stopping: the next run grades it
             return
         task.attempts += 1
         if task.attempts < 2:
@@ -284,11 +289,11 @@ class Pool:
             g.kill()
             try:
                 self._drain(g)
-            except OSError:         # closed already by _remove
+            except OSError:  # closed already by _remove
                 pass
         for g in graders:
             try:
-                os.waitpid(g.proc.pid, 0)    # SIGKILL: at once; its children are ours now
+                os.waitpid(g.proc.pid, 0)  # SIGKILL: at once; its children are ours now
             except ChildProcessError:
                 pass
         self.graders.clear()
@@ -298,9 +303,9 @@ class Pool:
 
 
 def _remove_cgroup(cg: Path, kill) -> None:
-    for _ in range(100):      # busy while its last processes finish exiting (up to ~1 s)
+    for _ in range(100):  # busy while its last processes finish exiting (up to ~1 s)
         kill(cg)
-        _reap_zombies()       # a killed process we adopted holds its cgroup until it is reaped
+        _reap_zombies()  # a killed process we adopted holds its cgroup until it is reaped
         try:
             os.rmdir(cg)
             return

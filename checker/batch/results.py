@@ -17,6 +17,7 @@ regular file, too large), ``attempts``, ``graded_at``, ``wall_s``; for a grading
 own fields too (``isolation``, ``backend``, ``notes``, ``seed``, ...).  The data secret itself is
 never written.
 """
+
 from __future__ import annotations
 
 import csv
@@ -45,9 +46,13 @@ def batch_key(options: Options, exercises: list[str] | None) -> dict:
     if folder is not None and folder.is_dir():
         for spec in sorted(folder.glob("*/spec.toml")):
             hidden.update(f"{spec.parent.name}\0".encode() + spec.read_bytes() + b"\0")
-    return {**options.grade_key(), "exercises": sorted(set(exercises)) if exercises else None,
-            "specs": specs.hexdigest()[:16], "hidden": hidden.hexdigest()[:16] if folder else None,
-            "checker": __version__}
+    return {
+        **options.grade_key(),
+        "exercises": sorted(set(exercises)) if exercises else None,
+        "specs": specs.hexdigest()[:16],
+        "hidden": hidden.hexdigest()[:16] if folder else None,
+        "checker": __version__,
+    }
 
 
 def key_of(grade_key: dict) -> str:
@@ -111,7 +116,9 @@ def grade_bytes(name: str, raw: bytes, exercises: list[str] | None, options: Opt
     d = report.to_dict()
     d.pop("output", None)
     if report.internal_errors:
-        d.update(checker_fault(f"{report.internal_errors} item(s) hit a checker bug", options.lang), exercises=d["exercises"])
+        d.update(
+            checker_fault(f"{report.internal_errors} item(s) hit a checker bug", options.lang), exercises=d["exercises"]
+        )
     elif not report.exercises:
         d["error"] = render("batch_no_functions", options.lang, path=name)
     return d
@@ -122,8 +129,14 @@ def student_zero(error: str) -> dict:
 
 
 def checker_fault(detail: str, lang: str) -> dict:
-    return {"checker_fault": True, "score": None, "max_score": None, "exit_status": 2, "exercises": [],
-            "error": render("batch_checker_fault", lang, detail=detail)}
+    return {
+        "checker_fault": True,
+        "score": None,
+        "max_score": None,
+        "exit_status": 2,
+        "exercises": [],
+        "error": render("batch_checker_fault", lang, detail=detail),
+    }
 
 
 COLUMNS = ("student", "path", "sha256", "score", "max_score")
@@ -140,10 +153,18 @@ def write_gradebook(rows: list[dict], path: Path) -> None:
     for d in sorted(rows, key=lambda d: str(d.get("student"))):
         fault = bool(d.get("checker_fault"))
         per = {} if fault else {e["id"]: e["score"] for e in d.get("exercises") or []}
-        cells = [d.get("student"), d.get("path"), d.get("sha256"), None if fault else d.get("score"),
-                 None if fault else d.get("max_score")]
-        w.writerow(["" if c is None else c for c in cells] + [per.get(e, "") for e in ex_ids]
-                   + [d.get("exit_status", ""), d.get("error") or "", "yes" if fault else ""])
+        cells = [
+            d.get("student"),
+            d.get("path"),
+            d.get("sha256"),
+            None if fault else d.get("score"),
+            None if fault else d.get("max_score"),
+        ]
+        w.writerow(
+            ["" if c is None else c for c in cells]
+            + [per.get(e, "") for e in ex_ids]
+            + [d.get("exit_status", ""), d.get("error") or "", "yes" if fault else ""]
+        )
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(buf.getvalue(), encoding="utf-8")
     os.replace(tmp, path)

@@ -21,6 +21,7 @@ Ctrl-C stops within a second or two (the grading processes and their sandboxes a
 gradebook is written); a second Ctrl-C exits at once.  Exit status: 0 everything graded, 2 a
 usage error or checker faults left (run again), 130 interrupted.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,19 +29,17 @@ import hashlib
 import json
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UsageError
 from .results import append_line, batch_key, checker_fault, key_of, read_results, student_zero, write_gradebook
 from .files import Entry, find_submissions, read_entry, shown
 from ..grading.plan import Options
 from ..grading.source import SourceError
-from ..messages import Msg, render
+from ..messages import render
 
-__all__ = ["find_submissions", "read_results", "run_batch", "register", "main"]
+__all__ = ["find_submissions", "read_results", "run_batch"]
 
 
 class Interrupts:
@@ -48,7 +47,7 @@ class Interrupts:
 
     def __init__(self, log):
         self.requested, self.count, self.pool, self.log, self.saved = False, 0, None, log, {}
-        self.warm = None        # the batch's warm pool (checker.sandbox.poold.OwnedPool)
+        self.warm = None  # the batch's warm pool (checker.sandbox.poold.OwnedPool)
 
     def __enter__(self):
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -69,8 +68,11 @@ class Interrupts:
             self.warm.emergency()
         if self.pool is not None:
             self.pool.emergency()
-        os.write(2, b"grade-batch: interrupted again: stopped at once; the results file holds every finished "
-                    b"grading (the gradebook was not rewritten); run the same command to continue\n")
+        os.write(
+            2,
+            b"grade-batch: interrupted again: stopped at once; the results file holds every finished "
+            b"grading (the gradebook was not rewritten); run the same command to continue\n",
+        )
         os._exit(130)
 
 
@@ -78,7 +80,7 @@ class Interrupts:
 class Planned:
     entry: Entry
     sha: str | None = None
-    refused: str | None = None     # the file was refused before grading: the student's 0, and why
+    refused: str | None = None  # the file was refused before grading: the student's 0, and why
 
 
 class BatchRun:
@@ -95,7 +97,11 @@ class BatchRun:
     def done_for(self, p: Planned) -> dict | None:
         """The latest line of the current key for this file (a checker fault included)."""
         for d in reversed(self.lines):
-            if d.get("student") == p.entry.student and d.get("sha256") == p.sha and (p.sha or d.get("error") == p.refused):
+            if (
+                d.get("student") == p.entry.student
+                and d.get("sha256") == p.sha
+                and (p.sha or d.get("error") == p.refused)
+            ):
                 return d
         return None
 
@@ -123,8 +129,15 @@ class BatchRun:
         return p.sha is not None and (d is None or bool(d.get("checker_fault")))
 
     def append(self, p: Planned, d: dict) -> dict:
-        d = {**d, "student": p.entry.student, "path": shown(p.entry.path), "sha256": p.sha, "key": self.key,
-             "grade_key": self.grade_key, "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        d = {
+            **d,
+            "student": p.entry.student,
+            "path": shown(p.entry.path),
+            "sha256": p.sha,
+            "key": self.key,
+            "grade_key": self.grade_key,
+            "graded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         append_line(self.out, d)
         self.lines.append(d)
         return d
@@ -133,7 +146,7 @@ class BatchRun:
         p: Planned = task.info["planned"]
         try:
             raw = read_entry(p.entry)
-        except SourceError as err:   # it changed since the plan: refused now
+        except SourceError as err:  # it changed since the plan: refused now
             self.refuse(p, err)
             return None
         p.sha = hashlib.sha256(raw).hexdigest()
@@ -145,8 +158,14 @@ class BatchRun:
         d = self.append(task.info["planned"], result)
         self.graded += 1
         rate = self.graded / max(1e-9, time.monotonic() - self.t0) * 60
-        what = "checker fault: " + str(d.get("error")) if d.get("checker_fault") else f"{d.get('score')}/{d.get('max_score')}"
-        self.log(f"grade-batch: [{self.graded}/{task.info['of']}] {task.student}: {what} ({d['wall_s']:.1f} s; {rate:.1f}/min)")
+        what = (
+            "checker fault: " + str(d.get("error"))
+            if d.get("checker_fault")
+            else f"{d.get('score')}/{d.get('max_score')}"
+        )
+        self.log(
+            f"grade-batch: [{self.graded}/{task.info['of']}] {task.student}: {what} ({d['wall_s']:.1f} s; {rate:.1f}/min)"
+        )
 
     def fault(self, task, why: str) -> None:
         self.record(task, checker_fault(why, self.options.lang))
@@ -156,7 +175,9 @@ class BatchRun:
         out = []
         for p in planned:
             d = self.done_for(p)
-            out.append(d or {"student": p.entry.student, "path": shown(p.entry.path), "sha256": p.sha, "error": not_graded})
+            out.append(
+                d or {"student": p.entry.student, "path": shown(p.entry.path), "sha256": p.sha, "error": not_graded}
+            )
         return out
 
 
@@ -178,8 +199,17 @@ def start_warm_pool(options: Options, slots: int, log, stop=None):
     return owned
 
 
-def run_batch(source: Path, out: Path, gradebook: Path, jobs: int = 2, exercises=None, pattern: str = "exercise.py",
-              options: Options | None = None, log=print, pool: bool = True) -> int:
+def run_batch(
+    source: Path,
+    out: Path,
+    gradebook: Path,
+    jobs: int = 2,
+    exercises=None,
+    pattern: str = "exercise.py",
+    options: Options | None = None,
+    log=print,
+    pool: bool = True,
+) -> int:
     """Grade a class; returns the exit status (0, 2 when checker faults are left, 130 when interrupted).
 
     ``pool``: the grading processes take their sandboxed workers from a warm pool (started here, stopped at the
@@ -192,8 +222,8 @@ def run_batch(source: Path, out: Path, gradebook: Path, jobs: int = 2, exercises
 
     options = options or Options()
     if exercises:
-        select_exercises(discover(options.exercises_dir), exercises, set())   # unknown ids: a usage error now
-    cgroups.sweep_stale()       # what a grader killed with SIGKILL left (empty folders only)
+        select_exercises(discover(options.exercises_dir), exercises, set())  # unknown ids: a usage error now
+    cgroups.sweep_stale()  # what a grader killed with SIGKILL left (empty folders only)
     entries, problems = find_submissions(source, pattern)
     for p in problems:
         log(f"grade-batch: skipped {p}")
@@ -201,14 +231,19 @@ def run_batch(source: Path, out: Path, gradebook: Path, jobs: int = 2, exercises
     with Interrupts(log) as stop:
         planned = run.plan(entries, stop)
         todo = [p for p in planned if run.to_grade(p)]
-        log(f"grade-batch: {len(entries)} submissions, {len(planned) - len(todo)} already graded, {len(todo)} to grade, "
-            f"{jobs} at a time (options key {run.key}; isolation: {options.backend}/{options.isolation} for every submission)")
+        log(
+            f"grade-batch: {len(entries)} submissions, {len(planned) - len(todo)} already graded, {len(todo)} to grade, "
+            f"{jobs} at a time (options key {run.key}; isolation: {options.backend}/{options.isolation} for every submission)"
+        )
         tasks = [Task(i, p.entry.student, info={"planned": p, "of": len(todo)}) for i, p in enumerate(todo)]
         warm = start_warm_pool(options, 2 * jobs + 2, log, stop) if pool and tasks and not stop.requested else None
         stop.warm = warm
         try:
-            config = {"options": {**child_options(options), "pool": str(warm.socket) if warm else None},
-                      "exercises": exercises, "secret": options.data_secret.hex() if options.data_secret else None}
+            config = {
+                "options": {**child_options(options), "pool": str(warm.socket) if warm else None},
+                "exercises": exercises,
+                "secret": options.data_secret.hex() if options.data_secret else None,
+            }
             graders = Pool(jobs, config, stop, log, run.payload, run.record, run.fault)
             stop.pool = graders
             if not stop.requested:
@@ -227,21 +262,36 @@ def summary(run: BatchRun, rows: list[dict], interrupted: bool, out: Path, grade
     graded = sum(1 for d in rows if "key" in d and not d.get("checker_fault"))
     faults = sum(1 for d in rows if d.get("checker_fault"))
     if interrupted:
-        log(f"grade-batch: interrupted: {graded} graded, run the same command to continue "
-            f"({len(rows) - graded} left; results in {out}, gradebook {gradebook})")
+        log(
+            f"grade-batch: interrupted: {graded} graded, run the same command to continue "
+            f"({len(rows) - graded} left; results in {out}, gradebook {gradebook})"
+        )
         return 130
-    log(f"grade-batch: {run.graded} graded in {time.monotonic() - run.t0:.1f} s; {graded} of {len(rows)} in the "
-        f"gradebook {gradebook}; results in {out}")
+    log(
+        f"grade-batch: {run.graded} graded in {time.monotonic() - run.t0:.1f} s; {graded} of {len(rows)} in the "
+        f"gradebook {gradebook}; results in {out}"
+    )
     if faults:
-        log(f"grade-batch: {faults} checker fault(s): not the students' scores; run the same command to grade them again")
+        log(
+            f"grade-batch: {faults} checker fault(s): not the students' scores; run the same command to grade them again"
+        )
         return 2
     return 0
 
 
 def child_options(o: Options) -> dict:
-    return {"lang": o.lang, "seed": o.seed, "max_examples": o.max_examples, "backend": o.backend,
-            "isolation": o.isolation, "threads": o.threads, "data": o.data, "gpus": o.gpus, "image": o.image,
-            "pool": o.pool}
+    return {
+        "lang": o.lang,
+        "seed": o.seed,
+        "max_examples": o.max_examples,
+        "backend": o.backend,
+        "isolation": o.isolation,
+        "threads": o.threads,
+        "data": o.data,
+        "gpus": o.gpus,
+        "image": o.image,
+        "pool": o.pool,
+    }
 
 
 def resolve_isolation(options: Options) -> None:
@@ -254,4 +304,3 @@ def resolve_isolation(options: Options) -> None:
         from ..sandbox.local import bwrap_path
 
         options.isolation = "bwrap" if bwrap_path() else "rlimits"
-

@@ -20,6 +20,7 @@ Ctrl-C stops within a second or two (the grading processes and their sandboxes a
 gradebook is written); a second Ctrl-C exits at once.  Exit status: 0 everything graded, 2 a
 usage error or checker faults left (run again), 130 interrupted.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,9 @@ from ..messages import Msg
 def register(sub, env) -> None:
     from ..settings import BACKENDS, ISOLATIONS, LANGS
 
-    gb = sub.add_parser("grade-batch", help="grade a whole class: a folder of submissions (files or cloned repositories) or a list")
+    gb = sub.add_parser(
+        "grade-batch", help="grade a whole class: a folder of submissions (files or cloned repositories) or a list"
+    )
     gb.add_argument("source")
     gb.add_argument("--jobs", "-j", type=int, default=2)
     gb.add_argument("--out", default="results.jsonl", help="one JSON line per submission (appended; resumable)")
@@ -46,14 +49,29 @@ def register(sub, env) -> None:
     gb.add_argument("--seed", type=int, default=0)
     gb.add_argument("--max-examples", type=int, default=None)
     gb.add_argument("--backend", default=env.backend, choices=BACKENDS)
-    gb.add_argument("--isolation", default=env.isolation, choices=ISOLATIONS, help="local backend only; decided once for every submission")
+    gb.add_argument(
+        "--isolation",
+        default=env.isolation,
+        choices=ISOLATIONS,
+        help="local backend only; decided once for every submission",
+    )
     gb.add_argument("--data", default="default")
-    gb.add_argument("--data-secret", metavar="FILE", help="bytes that seed the test data (else NLP100_DATA_SECRET, "
-                    "else data-secret in the hidden folder); make one with `head -c 32 /dev/urandom > data-secret`")
-    gb.add_argument("--public-data", action="store_true", help="grade on the public data without a secret (practice grades)")
-    gb.add_argument("--no-pool", action="store_true", help="a fresh sandboxed worker per submission instead of a warm pool")
+    gb.add_argument(
+        "--data-secret",
+        metavar="FILE",
+        help="bytes that seed the test data (else NLP100_DATA_SECRET, "
+        "else data-secret in the hidden folder); make one with `head -c 32 /dev/urandom > data-secret`",
+    )
+    gb.add_argument(
+        "--public-data", action="store_true", help="grade on the public data without a secret (practice grades)"
+    )
+    gb.add_argument(
+        "--no-pool", action="store_true", help="a fresh sandboxed worker per submission instead of a warm pool"
+    )
     gb.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="grade on an existing Dask distributed cluster")
-    gb.add_argument("--cluster", metavar="local:N", help="grade on a Dask LocalCluster of N worker processes started here")
+    gb.add_argument(
+        "--cluster", metavar="local:N", help="grade on a Dask LocalCluster of N worker processes started here"
+    )
     gb.set_defaults(run=main)
 
 
@@ -70,8 +88,14 @@ def main(args) -> int:
     secret = None if args.public_data else read_data_secret(args.data_secret)
     if secret is None and not args.public_data:
         raise UsageError(msg=Msg("batch_secret_required", {}))
-    opts = Options(lang=args.lang, seed=args.seed, backend=args.backend, isolation=args.isolation, data=args.data,
-                   data_secret=secret)
+    opts = Options(
+        lang=args.lang,
+        seed=args.seed,
+        backend=args.backend,
+        isolation=args.isolation,
+        data=args.data,
+        data_secret=secret,
+    )
     if args.max_examples is not None:
         opts.max_examples = max(0, args.max_examples)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
@@ -81,13 +105,31 @@ def main(args) -> int:
         if args.scheduler and args.cluster:
             raise UsageError(msg=Msg("batch_cluster_conflict", {}))
         # each Dask worker decides its own backend and isolation (once, before its first submission)
-        rc = run_dask_batch(Path(args.source), Path(args.out), Path(args.gradebook), exercises=args.exercises,
-                            pattern=args.pattern, options=opts, log=log, scheduler=args.scheduler,
-                            cluster=args.cluster, pool=not args.no_pool)
+        rc = run_dask_batch(
+            Path(args.source),
+            Path(args.out),
+            Path(args.gradebook),
+            exercises=args.exercises,
+            pattern=args.pattern,
+            options=opts,
+            log=log,
+            scheduler=args.scheduler,
+            cluster=args.cluster,
+            pool=not args.no_pool,
+        )
     else:
         resolve_isolation(opts)
-        rc = run_batch(Path(args.source), Path(args.out), Path(args.gradebook), jobs=args.jobs,
-                       exercises=args.exercises, pattern=args.pattern, options=opts, log=log, pool=not args.no_pool)
+        rc = run_batch(
+            Path(args.source),
+            Path(args.out),
+            Path(args.gradebook),
+            jobs=args.jobs,
+            exercises=args.exercises,
+            pattern=args.pattern,
+            options=opts,
+            log=log,
+            pool=not args.no_pool,
+        )
     if rc == 130:
         # Interrupted: everything is written (fsynced lines, the gradebook replaced atomically) and every process of
         # ours is gone. Skip the interpreter's teardown, which takes seconds once torch is imported (the exercise

@@ -13,13 +13,13 @@ The zip holds, at its root (Gradescope extracts it into /autograder/source):
   ``--data-secret FILE``, else the folder's own ``data-secret``, else a new random secret kept
   next to the zip (``NAME.data-secret``, reused by the next run) unless ``--public-data``.
 """
+
 from __future__ import annotations
 
 import base64
 import csv
 import hashlib
 import io
-import json
 import os
 import re
 import secrets
@@ -39,26 +39,60 @@ SECRET_NAME = "data-secret"
 DIST = "nlp100-checker"
 WHEEL_RE = re.compile(r"^nlp100_checker-[0-9][^-]*-py3-none-any\.whl$")
 # what a source tree's copy leaves out when the wheel is built from it
-SOURCE_IGNORE = shutil.ignore_patterns(".git", ".venv", "venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
-                                       ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", "out", "node_modules")
+SOURCE_IGNORE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "venv",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".hypothesis",
+    ".mypy_cache",
+    ".ruff_cache",
+    "out",
+    "node_modules",
+)
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def register(sub, env) -> None:
     g = sub.add_parser("gradescope-package", help="write the autograder zip to upload to Gradescope")
-    g.add_argument("--output", "-o", default="nlp100-autograder.zip", help="the zip to write (default nlp100-autograder.zip)")
-    g.add_argument("--hidden", metavar="DIR", help="the instructor's hidden checks (NN/spec.toml folders), put in the zip as hidden/")
-    g.add_argument("--data-secret", metavar="FILE",
-                   help="the data secret (default: DIR/data-secret, else a new one kept next to the zip)")
-    g.add_argument("--public-data", action="store_true", help="no data secret: grade 73–79 on the public data (practice only)")
-    g.add_argument("--exercise", "-e", action="append", dest="exercises", metavar="ID",
-                   help="grade only these exercises (repeatable; default: those the submitted file defines)")
-    g.add_argument("--lang", default=env.lang, choices=LANGS, help="language of the students' feedback (and of this command)")
+    g.add_argument(
+        "--output", "-o", default="nlp100-autograder.zip", help="the zip to write (default nlp100-autograder.zip)"
+    )
+    g.add_argument(
+        "--hidden",
+        metavar="DIR",
+        help="the instructor's hidden checks (NN/spec.toml folders), put in the zip as hidden/",
+    )
+    g.add_argument(
+        "--data-secret",
+        metavar="FILE",
+        help="the data secret (default: DIR/data-secret, else a new one kept next to the zip)",
+    )
+    g.add_argument(
+        "--public-data", action="store_true", help="no data secret: grade 73–79 on the public data (practice only)"
+    )
+    g.add_argument(
+        "--exercise",
+        "-e",
+        action="append",
+        dest="exercises",
+        metavar="ID",
+        help="grade only these exercises (repeatable; default: those the submitted file defines)",
+    )
+    g.add_argument(
+        "--lang", default=env.lang, choices=LANGS, help="language of the students' feedback (and of this command)"
+    )
     g.add_argument("--wheel", metavar="FILE", help="use this nlp100-checker wheel instead of making one")
     g.set_defaults(run=main)
 
 
 # -- the checker's wheel --------------------------------------------------------------------------
+
 
 def source_tree() -> Path | None:
     """The project folder when this checker runs from a source tree (an editable install, or none):
@@ -109,8 +143,12 @@ def wheel_from_installed(out_dir: Path) -> Path:
     from importlib.metadata import distributions
 
     here = Path(__file__).resolve().parents[1]
-    found = [d for d in distributions() if re.sub(r"[-_.]+", "-", (d.metadata["Name"] or "")).lower() == DIST
-             and Path(str(d.locate_file("checker"))).resolve() == here]
+    found = [
+        d
+        for d in distributions()
+        if re.sub(r"[-_.]+", "-", (d.metadata["Name"] or "")).lower() == DIST
+        and Path(str(d.locate_file("checker"))).resolve() == here
+    ]
     if not found:
         raise RuntimeError(f"no installed distribution of {DIST} holds {here}")
     dist = found[0]
@@ -122,7 +160,7 @@ def wheel_from_installed(out_dir: Path) -> Path:
     for f in dist.files or []:
         rel = str(f).replace(os.sep, "/")
         if rel.startswith("../") or rel.startswith("/") or "__pycache__" in f.parts or rel.endswith(".pyc"):
-            continue   # console scripts (../../../bin/check) are made again from entry_points.txt at install
+            continue  # console scripts (../../../bin/check) are made again from entry_points.txt at install
         if f.parts[0] == info_dir and f.name in skip_info:
             continue
         path = Path(str(dist.locate_file(f)))
@@ -166,6 +204,7 @@ def checker_wheel(out_dir: Path, given: str | None = None) -> tuple[Path, Msg]:
 
 # -- the zip --------------------------------------------------------------------------------------
 
+
 def _zip_add(z: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
     zi = zipfile.ZipInfo(name, ZIP_DATE)
     zi.external_attr = ((0o100000 | mode) & 0xFFFF) << 16
@@ -181,8 +220,10 @@ def autograder_file(name: str) -> bytes:
 
 
 def conf_text(lang: str, exercises: list[str] | None, public_data: bool) -> str:
-    lines = ["# read by run_autograder (KEY=VALUE; the environment wins); written by `check gradescope-package`",
-             f"NLP100_LANG={lang}"]
+    lines = [
+        "# read by run_autograder (KEY=VALUE; the environment wins); written by `check gradescope-package`",
+        f"NLP100_LANG={lang}",
+    ]
     if exercises:
         lines.append(f"NLP100_GRADE_EXERCISES={' '.join(exercises)}")
     lines.append(f"NLP100_GRADE_PUBLIC_DATA={1 if public_data else 0}")
@@ -227,7 +268,7 @@ def write_package(args) -> tuple[Path, list[str]]:
         hidden = Path(args.hidden)
         if not hidden.is_dir():
             raise UsageError(msg=Msg("gsp_hidden_not_dir", {"path": args.hidden}))
-        discover(hidden=hidden)                   # a broken hidden spec fails here, not on Gradescope
+        discover(hidden=hidden)  # a broken hidden spec fails here, not on Gradescope
         n = sum(1 for p in hidden.iterdir() if (p / "spec.toml").is_file())
         lines.append(render("gsp_hidden", lang, path=str(hidden), n=n))
     if args.exercises:
@@ -255,8 +296,13 @@ def write_package(args) -> tuple[Path, list[str]]:
                 ours = {output.resolve(), part.resolve(), output.with_name(output.stem + ".data-secret").resolve()}
                 for p in sorted(hidden.rglob("*")):
                     rel = p.relative_to(hidden).as_posix()
-                    if (p.is_symlink() or not p.is_file() or rel == SECRET_NAME or p.resolve() in ours
-                            or any(part_.startswith(".") or part_ == "__pycache__" for part_ in p.relative_to(hidden).parts)):
+                    if (
+                        p.is_symlink()
+                        or not p.is_file()
+                        or rel == SECRET_NAME
+                        or p.resolve() in ours
+                        or any(part_.startswith(".") or part_ == "__pycache__" for part_ in p.relative_to(hidden).parts)
+                    ):
                         continue
                     _zip_add(z, f"hidden/{rel}", p.read_bytes(), 0o600)
                     names.append(f"hidden/{rel}")
@@ -264,8 +310,14 @@ def write_package(args) -> tuple[Path, list[str]]:
                 _zip_add(z, f"hidden/{SECRET_NAME}", secret, 0o600)
                 names.append(f"hidden/{SECRET_NAME}")
         os.replace(part, output)
-    shown = [n for n in names if not n.startswith("hidden/")] + (["hidden/"] if any(n.startswith("hidden/") for n in names) else [])
-    lines.append(render("gsp_wrote", lang, path=str(output), kb=max(1, round(output.stat().st_size / 1024)), files=", ".join(shown)))
+    shown = [n for n in names if not n.startswith("hidden/")] + (
+        ["hidden/"] if any(n.startswith("hidden/") for n in names) else []
+    )
+    lines.append(
+        render(
+            "gsp_wrote", lang, path=str(output), kb=max(1, round(output.stat().st_size / 1024)), files=", ".join(shown)
+        )
+    )
     lines.append(render("gsp_next", lang, path=str(output)))
     return output, lines
 

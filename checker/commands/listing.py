@@ -1,4 +1,5 @@
 """`check list`: the exercises, their items and points."""
+
 from __future__ import annotations
 
 

@@ -14,6 +14,7 @@ item, ``center(x, dim=-1)`` (x minus its mean along ``dim``, hand-written):
 
 An existing folder is never touched (a usage error, exit 2).
 """
+
 from __future__ import annotations
 
 import os
@@ -27,9 +28,13 @@ ID = re.compile(r"^[0-9A-Za-z_-]+$")
 
 
 def register(sub, env) -> None:
-    n = sub.add_parser("new", help="scaffold a new exercise folder (spec, statements, template, reference, checks, test)")
+    n = sub.add_parser(
+        "new", help="scaffold a new exercise folder (spec, statements, template, reference, checks, test)"
+    )
     n.add_argument("id", help="the exercise id, also the folder's name (e.g. 80)")
-    n.add_argument("--dir", metavar="FOLDER", help="folder of exercises to create it in (default: NLP100_EXERCISES_DIR)")
+    n.add_argument(
+        "--dir", metavar="FOLDER", help="folder of exercises to create it in (default: NLP100_EXERCISES_DIR)"
+    )
     n.set_defaults(run=main)
 
 
@@ -44,7 +49,9 @@ def scaffold(ex_id: str, root: Path) -> Path:
     folder.mkdir(parents=True)
     for name, text in FILES.items():
         body = text.replace("__ID__", ex_id).replace("__KEY__", key)
-        (folder / name.replace("__ID__", re.sub(r"[^0-9A-Za-z_]", "_", ex_id))).write_text(body.lstrip("\n"), encoding="utf-8")
+        (folder / name.replace("__ID__", re.sub(r"[^0-9A-Za-z_]", "_", ex_id))).write_text(
+            body.lstrip("\n"), encoding="utf-8"
+        )
     return folder
 
 
@@ -84,7 +91,7 @@ DESCRIBE = {
     "checks.py": "the input space, a hint and its messages (trusted grader code)",
 }
 
-SPEC = '''
+SPEC = """
 # Exercise __ID__, made by `check new __ID__`: a worked example to edit. Every field is present,
 # with what it means and its default. `check validate __ID__` grades solution.py (full marks expected),
 # template.py (0 expected) and the mutants of solution.py (how many wrong programs the checks catch).
@@ -154,9 +161,9 @@ budget_s = 20
 # [[equivalent]]
 # mutant = "center:const:0a1b2c"
 # reason = "why this change cannot be told from the reference through the contract"
-'''
+"""
 
-STATEMENT_EN = '''
+STATEMENT_EN = """
 # __ID__. Subtracting the mean
 
 Subtract from a tensor its mean along one dimension, so that the result has mean 0 along it.
@@ -183,9 +190,9 @@ and that no forbidden call is made.
 ## Hints
 
 - `x.sum(dim=dim, keepdim=True)` keeps the dimension, so the subtraction broadcasts.
-'''
+"""
 
-STATEMENT_JA = '''
+STATEMENT_JA = """
 # __ID__. 平均を引く
 
 テンソルから、ある次元に沿った平均を引いてください。結果はその次元に沿って平均 0 になります。
@@ -211,7 +218,7 @@ dtype、有限であること、`x` を書き換えないこと、禁止され�
 ## ヒント
 
 - `x.sum(dim=dim, keepdim=True)` は次元を残すので、そのまま引き算できます。
-'''
+"""
 
 TEMPLATE = '''
 """Exercise __ID__: subtracting the mean.

@@ -12,6 +12,7 @@ it answers and was started for the same backend, isolation and threads, unless `
 
 Exit status: 0 done (or already running), 1 ``stop``/``status`` found no pool, 2 it could not start.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,9 @@ def register(sub, env) -> None:
     p.add_argument("--socket", help="the pool's socket (default: NLP100_POOL_SOCKET, else a folder of your own)")
     p.add_argument("--backend", default=env.backend, choices=BACKENDS)
     p.add_argument("--isolation", default=env.isolation, choices=ISOLATIONS, help="local backend only")
-    p.add_argument("--threads", type=int, default=1, help="torch/BLAS threads of each child (as check submit --threads)")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch/BLAS threads of each child (as check submit --threads)"
+    )
     p.add_argument("--slots", type=int, default=4, help="submissions served at the same time")
     p.add_argument("--image", help="grader image (docker backend)")
     p.add_argument("--format", "-f", default="text", choices=("text", "json"))
@@ -63,9 +66,19 @@ def main(args) -> int:
         if args.format == "json":
             print(json.dumps(info, indent=2, default=str))
         else:
-            print(render("pool_status", lang, socket=path, pid=info.get("pid"), uptime=info.get("uptime_s"),
-                         served=info.get("served"), live=info.get("live"), slots=(info.get("config") or {}).get("slots"),
-                         isolation=info.get("isolation")))
+            print(
+                render(
+                    "pool_status",
+                    lang,
+                    socket=path,
+                    pid=info.get("pid"),
+                    uptime=info.get("uptime_s"),
+                    served=info.get("served"),
+                    live=info.get("live"),
+                    slots=(info.get("config") or {}).get("slots"),
+                    isolation=info.get("isolation"),
+                )
+            )
             if info.get("broken"):
                 print(render("pool_broken", lang, why=info["broken"]))
         return 0
@@ -76,8 +89,12 @@ def main(args) -> int:
         pooled.query(path, {"op": "stop"})
         pid = info.get("pid")
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and isinstance(pid, int) and Path(f"/proc/{pid}").exists() \
-                and _state(pid) not in ("Z", "X"):
+        while (
+            time.monotonic() < deadline
+            and isinstance(pid, int)
+            and Path(f"/proc/{pid}").exists()
+            and _state(pid) not in ("Z", "X")
+        ):
             time.sleep(0.1)
         print(render("pool_stopped", lang, socket=path, pid=pid))
         return 0
@@ -105,13 +122,22 @@ def _start(args, path: Path, lang: str) -> int:
         from ..sandbox.docker import backend as docker_backend
 
         backend = "docker" if docker_backend.available(args.image) else "local"
-    config = pool.PoolConfig(backend=backend, isolation=args.isolation, threads=args.threads, slots=args.slots,
-                             image=args.image)
+    config = pool.PoolConfig(
+        backend=backend, isolation=args.isolation, threads=args.threads, slots=args.slots, image=args.image
+    )
     t0 = time.monotonic()
     try:
         _proc, info, _ = poold.spawn(config, path, lifeline=False, log_file=path.parent / "pool.log")
     except pool.PoolUnavailable as e:
         raise SandboxError(msg=Msg("pool_cannot_start", {"why": str(e)})) from None
-    print(render("pool_started", lang, pid=info.get("pid"), socket=path, seconds=f"{time.monotonic() - t0:.1f}",
-                 isolation=info.get("isolation")))
+    print(
+        render(
+            "pool_started",
+            lang,
+            pid=info.get("pid"),
+            socket=path,
+            seconds=f"{time.monotonic() - t0:.1f}",
+            isolation=info.get("isolation"),
+        )
+    )
     return 0

@@ -18,6 +18,7 @@ grading's status: that is ``exit_status`` in the file, and the exit status of th
 were rendered when the file was graded and stay in that language, so by default the
 result's own ``lang`` is used.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,13 +37,21 @@ MAX_RESULT_BYTES = 64 * 1024 * 1024
 
 
 def register(sub, env) -> None:
-    r = sub.add_parser("render", help="show a saved JSON result (check submit --format json -o result.json) "
-                                      "in another format, without grading again")
+    r = sub.add_parser(
+        "render",
+        help="show a saved JSON result (check submit --format json -o result.json) "
+        "in another format, without grading again",
+    )
     r.add_argument("result", metavar="RESULT.json", help="a file written by `check submit --format json`")
     r.add_argument("--format", "-f", default="text", choices=FORMATS)
     r.add_argument("--output", "-o", help="write the report here instead of stdout")
-    r.add_argument("--lang", default=env.lang, choices=LANGS, action=_LangGiven,
-                   help="language of the labels (default: the result's own; item messages stay as graded)")
+    r.add_argument(
+        "--lang",
+        default=env.lang,
+        choices=LANGS,
+        action=_LangGiven,
+        help="language of the labels (default: the result's own; item messages stay as graded)",
+    )
     r.add_argument("--no-color", action="store_true")
     r.set_defaults(run=main, lang_given=False)
 
@@ -97,7 +106,7 @@ def load_result(path: Path, shown: str | None = None):
         parsed = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
         raise _not_json(shown, Msg("json_at", {"line": e.lineno, "column": e.colno, "error": e.msg})) from None
-    except ValueError as e:          # NaN / Infinity
+    except ValueError as e:  # NaN / Infinity
         raise _not_json(shown, str(e)) from None
     except RecursionError:
         raise _not_json(shown, "nested too deeply") from None
@@ -115,7 +124,7 @@ def _relocate_artifacts(report, result_path: Path) -> None:
             try:
                 if not q.is_absolute() and not q.exists() and (result_path.parent / q).exists():
                     it.artifacts[name] = str(result_path.parent / q)
-            except (OSError, ValueError):     # a name the file system cannot take: the renderer says so
+            except (OSError, ValueError):  # a name the file system cannot take: the renderer says so
                 pass
 
 
@@ -139,8 +148,13 @@ def main(args) -> int:
         report.lang = args.lang
     _relocate_artifacts(report, path)
     output = Path(args.output) if args.output else None
-    colour = (args.format == "text" and not args.no_color and output is None and sys.stdout.isatty()
-              and not os.environ.get("NO_COLOR"))
+    colour = (
+        args.format == "text"
+        and not args.no_color
+        and output is None
+        and sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR")
+    )
     text = render(report, args.format, **({"colour": colour} if args.format == "text" else {}))
     if output is None:
         _write_stdout(text)

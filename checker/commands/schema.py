@@ -1,5 +1,6 @@
 """`check schema`: the JSON Schema of spec.toml (for editor completion), generated from the models and the
 installed packs' checks."""
+
 from __future__ import annotations
 
 import sys

@@ -16,6 +16,7 @@ What goes to stdout is UTF-8 unless stdout is a terminal (a template redirected 
 be UTF-8 to be graded, whatever the console's code page).  Nothing here imports torch, but the
 tolerance table of a "functions" exercise.
 """
+
 from __future__ import annotations
 
 import ast
@@ -32,8 +33,11 @@ ALL = "all"
 
 
 def register(sub, env) -> None:
-    sh = sub.add_parser("show", help="print an exercise's statement, the numbers the checker uses and a starter template "
-                                     "(`all`: the whole chapter)")
+    sh = sub.add_parser(
+        "show",
+        help="print an exercise's statement, the numbers the checker uses and a starter template "
+        "(`all`: the whole chapter)",
+    )
     sh.add_argument("id", help="an exercise (`check list`), or `all`")
     sh.add_argument("--lang", default=env.lang, choices=LANGS)
     sh.add_argument("--template-only", action="store_true", help="print only the template (a .py file)")
@@ -78,7 +82,13 @@ def _import_key(stmt: str) -> tuple:
     node = ast.parse(stmt).body[0]
     module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
     top = (module or "").split(".")[0]
-    return (top != "__future__", top not in sys.stdlib_module_names, isinstance(node, ast.ImportFrom), module or "", stmt)
+    return (
+        top != "__future__",
+        top not in sys.stdlib_module_names,
+        isinstance(node, ast.ImportFrom),
+        module or "",
+        stmt,
+    )
 
 
 def banner(ex, lang: str) -> str:
@@ -137,7 +147,7 @@ def _explain(cat: Catalog, lang: str, *keys: str) -> str:
 
 
 def numbers_section(ex, lang: str, cat: Catalog | None = None) -> str:
-    """"Numbers the checker uses": everything of the spec a statement may refer to, each with its explanation."""
+    """ "Numbers the checker uses": everything of the spec a statement may refer to, each with its explanation."""
     cat = cat or catalog()
     out = [f"## {cat.render('show_numbers_heading', lang)}", "", cat.render("show_numbers_source", lang, id=ex.id), ""]
     per_case = False
@@ -146,9 +156,14 @@ def numbers_section(ex, lang: str, cat: Catalog | None = None) -> str:
         for name, value in it.params.items():
             shown = _number(value)
             if shown is not None:
-                out.append(f"  - `{name}` = {shown}: " + _explain(cat, lang, f"param_{it.name}_{name}", f"param_{name}"))
+                out.append(
+                    f"  - `{name}` = {shown}: " + _explain(cat, lang, f"param_{it.name}_{name}", f"param_{name}")
+                )
         if "skipped_counts" in it.model_fields_set:
-            out.append(f"  - `skipped_counts` = {'true' if it.skipped_counts else 'false'}: " + cat.render("show_skipped_counts", lang))
+            out.append(
+                f"  - `skipped_counts` = {'true' if it.skipped_counts else 'false'}: "
+                + cat.render("show_skipped_counts", lang)
+            )
         if it.inputs:
             per_case = True
             out.append(f"  - `budget_s` = {it.budget_s:g}: " + cat.render("show_item_budget_s", lang))
@@ -161,7 +176,9 @@ def numbers_section(ex, lang: str, cat: Catalog | None = None) -> str:
             if shown is not None:
                 out.append(f"  - `{name}` = {shown}: " + _explain(cat, lang, f"accuracy_{name}"))
         if _number(lo) is not None and _number(hi) is not None:
-            out.append(f"  - `lr_low` = {_number(lo)}, `lr_high` = {_number(hi)}: " + _explain(cat, lang, "accuracy_lr_range"))
+            out.append(
+                f"  - `lr_low` = {_number(lo)}, `lr_high` = {_number(hi)}: " + _explain(cat, lang, "accuracy_lr_range")
+            )
     out.append("- " + cat.render("show_limits", lang))
     for name, value in ex.limits.model_dump().items():
         out.append(f"  - `{name}` = {_number(value)}: " + _explain(cat, lang, f"limit_{name}"))
@@ -178,9 +195,21 @@ def tolerance_lines(lang: str, cat: Catalog) -> list[str]:
 
     out = ["- " + cat.render("show_tolerances", lang), "  - " + cat.render("show_tolerance_rule", lang)]
     for dtype, tol in TABLE.items():
-        out.append("  - " + cat.render("show_tolerance_dtype", lang, dtype=str(dtype).replace("torch.", ""), rtol=f"{tol.rtol:g}",
-                                       atol=f"{tol.atol:g}", eps_factor=f"{tol.eps_factor:g}", eps=f"{torch.finfo(dtype).eps:.3g}"))
-    out.append("  - " + cat.render("show_tolerance_gradient", lang, rtol=f"{GRADIENT.rtol:g}", atol=f"{GRADIENT.atol:g}"))
+        out.append(
+            "  - "
+            + cat.render(
+                "show_tolerance_dtype",
+                lang,
+                dtype=str(dtype).replace("torch.", ""),
+                rtol=f"{tol.rtol:g}",
+                atol=f"{tol.atol:g}",
+                eps_factor=f"{tol.eps_factor:g}",
+                eps=f"{torch.finfo(dtype).eps:.3g}",
+            )
+        )
+    out.append(
+        "  - " + cat.render("show_tolerance_gradient", lang, rtol=f"{GRADIENT.rtol:g}", atol=f"{GRADIENT.atol:g}")
+    )
     out.append("- " + cat.render("show_max_examples", lang, n=DEFAULT_MAX_EXAMPLES))
     return out
 
@@ -198,7 +227,11 @@ def _check_output(path: str | None, notebook_: bool) -> Path | None:
         return None
     out = Path(path)
     if out.is_dir():
-        raise UsageError(msg=Msg("show_output_is_dir", {"path": str(out), "example": "exercise.ipynb" if notebook_ else "exercise.py"}))
+        raise UsageError(
+            msg=Msg(
+                "show_output_is_dir", {"path": str(out), "example": "exercise.ipynb" if notebook_ else "exercise.py"}
+            )
+        )
     if not out.parent.is_dir():
         raise UsageError(msg=Msg("show_output_no_folder", {"path": str(out), "folder": str(out.parent)}))
     return out
@@ -209,7 +242,9 @@ def _write(text: str, output: Path | None, shown: str | None) -> None:
         try:
             output.write_bytes(text.encode("utf-8"))
         except OSError as e:
-            raise UsageError(msg=Msg("show_cannot_write", {"path": shown, "error": e.strerror or type(e).__name__})) from None
+            raise UsageError(
+                msg=Msg("show_cannot_write", {"path": shown, "error": e.strerror or type(e).__name__})
+            ) from None
         return
     buf = getattr(sys.stdout, "buffer", None)
     if buf is None:

@@ -1,4 +1,5 @@
 """`check submit FILE`: grade one submission and print (or write) the report."""
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,14 @@ FORMATS = ("text", "json", "junit", "gradescope", "github", "html")
 def register(sub, env) -> None:
     s = sub.add_parser("submit", help="grade a submission file (.py or .ipynb)")
     s.add_argument("file")
-    s.add_argument("--exercise", "-e", action="append", dest="exercises", metavar="ID", help="grade only this exercise (repeatable)")
+    s.add_argument(
+        "--exercise",
+        "-e",
+        action="append",
+        dest="exercises",
+        metavar="ID",
+        help="grade only this exercise (repeatable)",
+    )
     s.add_argument("--format", "-f", default="text", choices=FORMATS)
     s.add_argument("--lang", default=env.lang, choices=LANGS)
     s.add_argument("--seed", type=int, default=0, help="seed of the generated inputs (the repro line names it)")
@@ -24,14 +32,23 @@ def register(sub, env) -> None:
     s.add_argument("--backend", default=env.backend, choices=BACKENDS)
     s.add_argument("--isolation", default=env.isolation, choices=ISOLATIONS, help="local backend only")
     s.add_argument("--threads", type=int, default=1, help="torch/BLAS threads inside the sandbox")
-    s.add_argument("--data", default="default", help="dataset for 73–79: default, news, or a path made by `check data build`")
+    s.add_argument(
+        "--data", default="default", help="dataset for 73–79: default, news, or a path made by `check data build`"
+    )
     s.add_argument("--output", "-o", help="write the report here instead of stdout")
     s.add_argument("--gpus", action="store_true", help="pass a GPU through (docker backend, task 78)")
     s.add_argument("--image", help="grader image (docker backend)")
-    s.add_argument("--data-secret", metavar="FILE", help="the instructor's data secret (else NLP100_DATA_SECRET, "
-                   "or data-secret in the hidden folder); without one the default data is public: a practice grade")
-    s.add_argument("--no-pool", action="store_true", help="start a fresh sandboxed worker even when a warm pool "
-                   "(`check pool start`) answers")
+    s.add_argument(
+        "--data-secret",
+        metavar="FILE",
+        help="the instructor's data secret (else NLP100_DATA_SECRET, "
+        "or data-secret in the hidden folder); without one the default data is public: a practice grade",
+    )
+    s.add_argument(
+        "--no-pool",
+        action="store_true",
+        help="start a fresh sandboxed worker even when a warm pool (`check pool start`) answers",
+    )
     s.add_argument("--no-color", action="store_true")
     s.set_defaults(run=main)
 
@@ -87,9 +104,17 @@ def main(args) -> int:
         raise UsageError(msg=Msg("cli_docker_only", {"flag": "--gpus" if args.gpus else "--image"}))
     output = check_output(args.output)
     check_data(args.data)
-    opts = Options(lang=args.lang, seed=args.seed, backend=args.backend, isolation=args.isolation,
-                   threads=args.threads, data=args.data, gpus=args.gpus, image=args.image,
-                   data_secret=read_data_secret(args.data_secret))
+    opts = Options(
+        lang=args.lang,
+        seed=args.seed,
+        backend=args.backend,
+        isolation=args.isolation,
+        threads=args.threads,
+        data=args.data,
+        gpus=args.gpus,
+        image=args.image,
+        data_secret=read_data_secret(args.data_secret),
+    )
     if args.max_examples is not None:
         opts.max_examples = args.max_examples
     if not args.no_pool:
@@ -105,14 +130,22 @@ def main(args) -> int:
     try:
         report = grade(Path(args.file), args.exercises, opts)
     except SandboxError as e:
-        e.hint = e.hint or render_msg(Msg("cli_hint_docker" if args.backend == "docker" else "cli_hint_sandbox"), args.lang)
+        e.hint = e.hint or render_msg(
+            Msg("cli_hint_docker" if args.backend == "docker" else "cli_hint_sandbox"), args.lang
+        )
         raise
     finally:
         if progress is not None:
             progress.close()
     if not report.exercises:
         raise UsageError(msg=Msg("cli_no_functions"))
-    colour = args.format == "text" and not args.no_color and output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    colour = (
+        args.format == "text"
+        and not args.no_color
+        and output is None
+        and sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR")
+    )
     text = render(report, args.format, **({"colour": colour} if args.format == "text" else {}))
     if output is not None:
         output.write_text(text, encoding="utf-8")

@@ -14,6 +14,7 @@ For each exercise (every one, or those named):
 
 Exit status 0 when every step of every exercise passes, 1 otherwise, 2 when it cannot run.
 """
+
 from __future__ import annotations
 
 import sys
@@ -23,22 +24,36 @@ from pathlib import Path
 from ..errors import CheckerError, UsageError
 from ..messages import Msg
 
-BUDGET_S = 90.0              # grading a reference through its exercises
-MUTANT_MAX_EXAMPLES = 10     # generated inputs per item when grading a mutant (unless --max-examples)
+BUDGET_S = 90.0  # grading a reference through its exercises
+MUTANT_MAX_EXAMPLES = 10  # generated inputs per item when grading a mutant (unless --max-examples)
 
 
 def register(sub, env) -> None:
     v = sub.add_parser("validate", help="grade the references and templates, and run mutation analysis of the checks")
     v.add_argument("ids", nargs="*", metavar="ID", help="exercises to validate (default: every one)")
-    v.add_argument("--max-examples", type=int, default=None,
-                   help=f"generated inputs per item (default: 30 for the reference, {MUTANT_MAX_EXAMPLES} for mutants)")
+    v.add_argument(
+        "--max-examples",
+        type=int,
+        default=None,
+        help=f"generated inputs per item (default: 30 for the reference, {MUTANT_MAX_EXAMPLES} for mutants)",
+    )
     v.add_argument("--record", action="store_true", help="write the recomputed reference accuracies into the specs")
     v.add_argument("--no-mutants", action="store_true", help="skip the mutation analysis")
-    v.add_argument("--mutants-only", action="append", metavar="ID", default=[],
-                   help="only the mutation analysis of this exercise (repeatable)")
+    v.add_argument(
+        "--mutants-only",
+        action="append",
+        metavar="ID",
+        default=[],
+        help="only the mutation analysis of this exercise (repeatable)",
+    )
     v.add_argument("--jobs", "-j", type=int, default=2, help="mutants graded at a time (default 2)")
-    v.add_argument("--max-mutants", type=int, default=None, metavar="N",
-                   help="grade at most N mutants per exercise, sampled by --seed (the same ones every run)")
+    v.add_argument(
+        "--max-mutants",
+        type=int,
+        default=None,
+        metavar="N",
+        help="grade at most N mutants per exercise, sampled by --seed (the same ones every run)",
+    )
     v.add_argument("--seed", type=int, default=0, help="seed of the generated inputs and of the mutant sample")
     v.set_defaults(run=main)
 
@@ -65,8 +80,9 @@ def reference_of(ex) -> Path:
         path = pack.solution_path() if pack is not None else None
         if path is not None and path.is_file():
             return path
-    raise UsageError(f"exercise {ex.id} has no reference solution: put a solution.py next to its spec.toml "
-                     f"({ex.directory})")
+    raise UsageError(
+        f"exercise {ex.id} has no reference solution: put a solution.py next to its spec.toml ({ex.directory})"
+    )
 
 
 def _pack_of(ex):
@@ -92,7 +108,7 @@ def main(args) -> int:
     chosen = [exercises[w] for w in wanted] if wanted else list(exercises.values())
     refs = {ex.id: reference_of(ex) for ex in chosen}
     ok = True
-    graded: dict[str, str] = {}      # exercise -> "full" | "failed" | "skipped" (the reference's grading)
+    graded: dict[str, str] = {}  # exercise -> "full" | "failed" | "skipped" (the reference's grading)
     if not args.mutants_only:
         ok &= _references(chosen, refs, args, graded)
         ok &= _templates(chosen, args)
@@ -105,9 +121,9 @@ def main(args) -> int:
 
 # -- 1. the references ------------------------------------------------------------------------------
 
+
 def _references(chosen, refs, args, graded: dict) -> bool:
     from ..api import Options, grade
-    from ..report import render
 
     ok = True
     groups: dict[Path, list] = {}
@@ -150,6 +166,7 @@ def _references(chosen, refs, args, graded: dict) -> bool:
 
 # -- 2. the templates -------------------------------------------------------------------------------
 
+
 def _templates(chosen, args) -> bool:
     from ..api import Options, grade
 
@@ -172,7 +189,9 @@ def _templates(chosen, args) -> bool:
         broken = [i for i in rec.items if i.internal]
         if scoring or broken:
             ok = False
-            why = [f"{i.name} scores {i.score:g}" for i in scoring] + [f"{i.name}: checker error: {i.message}" for i in broken]
+            why = [f"{i.name} scores {i.score:g}" for i in scoring] + [
+                f"{i.name}: checker error: {i.message}" for i in broken
+            ]
             say(f"{ex.id}  template   {rec.score:g}/{rec.max_score:g}  FAILED: " + "; ".join(why))
         else:
             say(f"{ex.id}  template   {rec.score:g}/{rec.max_score:g}, no checker error  OK")
@@ -180,6 +199,7 @@ def _templates(chosen, args) -> bool:
 
 
 # -- 3. mutation analysis ---------------------------------------------------------------------------
+
 
 def _mutation(ex, ref: Path, args, reference_status: str | None) -> bool:
     from ..grading import mutation, mutation_run
@@ -199,16 +219,25 @@ def _mutation(ex, ref: Path, args, reference_status: str | None) -> bool:
     to_grade = [m for m in chosen if m.id not in listed]
     max_examples = args.max_examples if args.max_examples is not None else MUTANT_MAX_EXAMPLES
     sampled = f" (a sample of {len(chosen)} of {len(found)})" if len(chosen) < len(found) else ""
-    note(f"validate: {ex.id}: {len(chosen)} mutants{sampled} of {', '.join(ex.functions)} in {ref}; grading "
-         f"{len(to_grade)} with {args.jobs} job{'s' if args.jobs > 1 else ''}, --max-examples {max_examples}")
+    note(
+        f"validate: {ex.id}: {len(chosen)} mutants{sampled} of {', '.join(ex.functions)} in {ref}; grading "
+        f"{len(to_grade)} with {args.jobs} job{'s' if args.jobs > 1 else ''}, --max-examples {max_examples}"
+    )
     t0 = time.monotonic()
 
     def progress(k, n, o):
         why = f"  {o.reason}" if o.reason else ""
         note(f"  {ex.id} [{k:>{len(str(n))}}/{n}] {o.mutant.id:<40} {o.status:<9}{why}  ({o.seconds:.1f} s)")
 
-    outcomes = mutation_run.grade_all(to_grade, ex.id, jobs=args.jobs, max_examples=max_examples, seed=args.seed,
-                                      timeout=float(ex.limits.wall_s) + 120.0, progress=progress)
+    outcomes = mutation_run.grade_all(
+        to_grade,
+        ex.id,
+        jobs=args.jobs,
+        max_examples=max_examples,
+        seed=args.seed,
+        timeout=float(ex.limits.wall_s) + 120.0,
+        progress=progress,
+    )
     by_id = {o.mutant.id: o for o in outcomes}
     registry = None
     for m in chosen:
@@ -248,5 +277,7 @@ def _print_analysis(analysis, ref: Path) -> None:
         if o.status == "unscored":
             say(f"  unscored: {o.mutant.id}: {o.reason}")
     for mid in analysis.stale:
-        say(f"  note: the spec lists {mid} as equivalent, but the reference has no such mutant (changed?): "
-            "remove it from [[equivalent]]")
+        say(
+            f"  note: the spec lists {mid} as equivalent, but the reference has no such mutant (changed?): "
+            "remove it from [[equivalent]]"
+        )

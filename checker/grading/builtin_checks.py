@@ -5,6 +5,7 @@ reference (computed here in float64), check its dtype, finiteness and that
 the inputs were left alone; ``hand_written`` applies the spec's ``forbidden``
 list to the function's source.
 """
+
 from __future__ import annotations
 
 import torch
@@ -45,8 +46,15 @@ def check_matches_reference(ctx, case) -> None:
         if m is not None:
             found = ctx.registry.find_hints(ctx.item.hints, case, g_t, e_t, name)
             head = m.entry(name)
-            raise CheckFailure(head.key, head.params, details=m.details() + found,
-                               counterexample={"got": fmt.value(g), "expected": fmt.value(e_t.to(g_t.dtype) if g_t.is_floating_point() else e_t)})
+            raise CheckFailure(
+                head.key,
+                head.params,
+                details=m.details() + found,
+                counterexample={
+                    "got": fmt.value(g),
+                    "expected": fmt.value(e_t.to(g_t.dtype) if g_t.is_floating_point() else e_t),
+                },
+            )
 
 
 @per_case
@@ -58,19 +66,31 @@ def check_finite(ctx, case) -> None:
             idx = tuple(bad[0].tolist()) if bad.numel() else ()
             val = g[idx] if idx else g
             details = [Msg(k) for k in ctx.item.params["finite_hints"]]
-            raise CheckFailure("non_finite", {"what": name, "index": fmt.index(idx), "value": fmt.number(val)},
-                               details=details, counterexample={"got": fmt.value(g)})
+            raise CheckFailure(
+                "non_finite",
+                {"what": name, "index": fmt.index(idx), "value": fmt.number(val)},
+                details=details,
+                counterexample={"got": fmt.value(g)},
+            )
 
 
 @per_case
 def check_dtype_preserved(ctx, case) -> None:
     """Each tensor of the result has the dtype of the input (float32 in, float32 out)."""
     like = ctx.expected_like(case)
-    for (name, g), (_, e) in zip(values.leaves(ctx.student(case), ctx.item.outputs or None, (ctx.item.outputs or ["result"])[0]),
-                                 values.leaves(like, ctx.item.outputs or None, (ctx.item.outputs or ["result"])[0])):
+    for (name, g), (_, e) in zip(
+        values.leaves(ctx.student(case), ctx.item.outputs or None, (ctx.item.outputs or ["result"])[0]),
+        values.leaves(like, ctx.item.outputs or None, (ctx.item.outputs or ["result"])[0]),
+    ):
         if isinstance(g, torch.Tensor) and isinstance(e, torch.Tensor) and g.dtype != e.dtype:
-            raise CheckFailure("bad_dtype", {"what": name, "got": str(g.dtype).replace("torch.", ""),
-                                             "expected": str(e.dtype).replace("torch.", "")})
+            raise CheckFailure(
+                "bad_dtype",
+                {
+                    "what": name,
+                    "got": str(g.dtype).replace("torch.", ""),
+                    "expected": str(e.dtype).replace("torch.", ""),
+                },
+            )
 
 
 @per_case
@@ -83,10 +103,16 @@ def check_no_inplace(ctx, case) -> None:
     after = ctx.args_after(case)
     names = ctx.arg_names()
     for i, (before, now) in enumerate(zip(case.args, after)):
-        if isinstance(before, torch.Tensor):
-            if not isinstance(now, torch.Tensor) or now.shape != before.shape or not torch.equal(now.to(before.dtype), before):
-                raise CheckFailure("modified_input", {"arg": names[i] if i < len(names) else f"args[{i}]"},
-                                   counterexample={"got": fmt.value(now), "expected": fmt.value(before)})
+        if isinstance(before, torch.Tensor) and (
+            not isinstance(now, torch.Tensor)
+            or now.shape != before.shape
+            or not torch.equal(now.to(before.dtype), before)
+        ):
+            raise CheckFailure(
+                "modified_input",
+                {"arg": names[i] if i < len(names) else f"args[{i}]"},
+                counterexample={"got": fmt.value(now), "expected": fmt.value(before)},
+            )
 
 
 def tampering(ctx) -> list:
@@ -110,15 +136,34 @@ def check_hand_written(ctx) -> None:
     if found:
         v = found[0]
         via = Msg("forbidden_via", {"helper": v.function}) if v.via else ""
-        details = [Msg("forbidden_call", {"name": o.name, "function": ctx.item.function, "at": at_line(o.line),
-                                          "via": Msg("forbidden_via", {"helper": o.function}) if o.via else ""}) for o in found[1:4]]
-        raise CheckFailure("forbidden_call", {"name": v.name, "function": ctx.item.function, "at": at_line(v.line), "via": via},
-                           details=details, check="hand_written").at_line(v.line)
+        details = [
+            Msg(
+                "forbidden_call",
+                {
+                    "name": o.name,
+                    "function": ctx.item.function,
+                    "at": at_line(o.line),
+                    "via": Msg("forbidden_via", {"helper": o.function}) if o.via else "",
+                },
+            )
+            for o in found[1:4]
+        ]
+        raise CheckFailure(
+            "forbidden_call",
+            {"name": v.name, "function": ctx.item.function, "at": at_line(v.line), "via": via},
+            details=details,
+            check="hand_written",
+        ).at_line(v.line)
     bad = tampering(ctx)
     if bad:
-        raise CheckFailure("tampering", {"name": bad[0].name, "at": at_line(bad[0].line)},
-                           details=[Msg("tampering_more", {"name": t.name, "at": at_line(t.line)}) for t in bad[1:4]],
-                           check="hand_written").at_line(bad[0].line)
+        raise CheckFailure(
+            "tampering",
+            {"name": bad[0].name, "at": at_line(bad[0].line)},
+            details=[Msg("tampering_more", {"name": t.name, "at": at_line(t.line)}) for t in bad[1:4]],
+            check="hand_written",
+        ).at_line(bad[0].line)
     tripped = sorted(ctx.item_state.get("tripped", ()))
     if tripped:
-        raise CheckFailure("forbidden_runtime", {"name": tripped[0], "function": ctx.item.function}, check="hand_written")
+        raise CheckFailure(
+            "forbidden_runtime", {"name": tripped[0], "function": ctx.item.function}, check="hand_written"
+        )

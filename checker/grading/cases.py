@@ -1,4 +1,5 @@
 """Per-case checks over an input space: fixed cases first, then hypothesis draws shrunk to the smallest failure."""
+
 from __future__ import annotations
 
 import time
@@ -40,9 +41,16 @@ def run_cases(ctx: ItemContext, checks: list[tuple[str, Callable]], space) -> No
     state: dict = {"fatal": None, "failed": False}
     deadline = time.monotonic() + ctx.item.budget_s
 
-    @settings(max_examples=ctx.options.max_examples, deadline=None, database=None, derandomize=False,
-              suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink),
-              report_multiple_bugs=False, print_blob=False)
+    @settings(
+        max_examples=ctx.options.max_examples,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.generate, Phase.shrink),
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
     @hseed(ctx.seed)
     @given(st.data())
     def prop(data):

@@ -6,6 +6,7 @@ into a ``CheckFailure`` and a ``WorkerGone`` (crash, timeout, protocol) into
 a ``WorkerFatal`` that ends the item.  Checks call ``ctx.sandbox.<op>(...,
 call="text shown to the student")`` and never see either exception.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -29,6 +30,7 @@ from .registry import Registry, resolve_reference
 
 # -- errors from the sandbox, as failures ------------------------------------------
 
+
 def at_line(line) -> Msg:
     """A place in the submission ("line 12"; the engine shows "cell 3, line 4" for a notebook)."""
     return Msg("submission_at_line", {"line": line if isinstance(line, int) and not isinstance(line, bool) else "?"})
@@ -38,15 +40,29 @@ def student_failure(err: dict, call: str, limits: Limits) -> CheckFailure:
     typ = str(err.get("type", "Exception"))
     msg = str(err.get("message", ""))[:1500]
     frames = err.get("frames") or []
-    details = [Msg("raised_at", {"at": at_line(f.get("line")), "function": str(f.get("function"))[:100],
-                                 "code": str(f.get("code", ""))[:200]}) for f in frames[-3:] if isinstance(f, dict)]
+    details = [
+        Msg(
+            "raised_at",
+            {
+                "at": at_line(f.get("line")),
+                "function": str(f.get("function"))[:100],
+                "code": str(f.get("code", ""))[:200],
+            },
+        )
+        for f in frames[-3:]
+        if isinstance(f, dict)
+    ]
     line = frames[-1].get("line") if frames and isinstance(frames[-1], dict) else None
     if typ == "SystemExit":
         f = CheckFailure("called_exit", {"call": call, "code": msg}, details=details, status=Status.ERROR)
     elif typ == "ModuleNotAvailable":
-        f = CheckFailure("module_not_available", {"module": err.get("module", "?")}, details=details, status=Status.ERROR)
+        f = CheckFailure(
+            "module_not_available", {"module": err.get("module", "?")}, details=details, status=Status.ERROR
+        )
     elif typ == "MemoryError" or "can't allocate memory" in msg or "not enough memory" in msg:
-        f = CheckFailure("memory_error", {"call": call, "memory_mb": limits.memory_mb}, details=details, status=Status.ERROR)
+        f = CheckFailure(
+            "memory_error", {"call": call, "memory_mb": limits.memory_mb}, details=details, status=Status.ERROR
+        )
     else:
         f = CheckFailure("raised", {"call": call, "type": typ, "message": msg}, details=details, status=Status.ERROR)
     return f.at_line(line if isinstance(line, int) and not isinstance(line, bool) else None)
@@ -65,7 +81,9 @@ def gone_failure(e: WorkerGone, call: str, limits: Limits) -> CheckFailure:
         detail = Msg("killed_signal", {"signal": name})
     else:
         detail = Msg("exit_status", {"code": e.exit_code})
-    return CheckFailure("call_crashed", {"call": call, "detail": detail, "memory_mb": limits.memory_mb}, status=Status.ERROR)
+    return CheckFailure(
+        "call_crashed", {"call": call, "detail": detail, "memory_mb": limits.memory_mb}, status=Status.ERROR
+    )
 
 
 def failure_from(e: Exception, call: str, limits: Limits) -> Exception:
@@ -107,23 +125,24 @@ class GuardedClient:
 
 # -- the context a check sees ----------------------------------------------------------
 
+
 @dataclass
 class ItemContext:
     item: Item
     exercise: Exercise
     session: WorkerSession
-    submission: Any                     # grading.plan.Submission
-    options: Any                        # grading.plan.Options
+    submission: Any  # grading.plan.Submission
+    options: Any  # grading.plan.Options
     defined: set[str]
     limits: Limits
     registry: Registry
-    resources: Any = None               # grading.engine.Resources: the dataset, shared per submission
-    client: Any = None                  # a SandboxClient (default: one over ``session``; tests pass a stand-in)
+    resources: Any = None  # grading.engine.Resources: the dataset, shared per submission
+    client: Any = None  # a SandboxClient (default: one over ``session``; tests pass a stand-in)
     artifacts: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)     # Msgs shown under the item whatever its status
+    notes: list = field(default_factory=list)  # Msgs shown under the item whatever its status
     item_state: dict = field(default_factory=dict)  # what the item's cases gather (e.g. calls the tripwire saw)
-    shared: dict = field(default_factory=dict)   # per-submission: training runs several items use
+    shared: dict = field(default_factory=dict)  # per-submission: training runs several items use
     _cache: dict = field(default_factory=dict)
 
     @property
@@ -150,7 +169,9 @@ class ItemContext:
 
     @cached_property
     def sandbox(self) -> GuardedClient:
-        return GuardedClient(self.client or SandboxClient(self.session), self.limits, self.exercise.limits.call_timeout_s)
+        return GuardedClient(
+            self.client or SandboxClient(self.session), self.limits, self.exercise.limits.call_timeout_s
+        )
 
     def sandbox_of(self, session: WorkerSession | None = None) -> GuardedClient:
         """The guarded client of ``session`` (default: the submission's main worker)."""
@@ -207,19 +228,36 @@ class ItemContext:
     def _call(self, fn: str, args, kwargs, return_args: bool = False):
         text = fmt.call(fn, args, kwargs)
         trip = self.item.forbidden if fn == self.item.function and "hand_written" in self.item.checks else None
-        res = self.sandbox.call(fn, args, kwargs, seed=self.seed, return_args=return_args, tripwire=trip,
-                                call=text if len(text) < 120 else f"{fn}(...)")
+        res = self.sandbox.call(
+            fn,
+            args,
+            kwargs,
+            seed=self.seed,
+            return_args=return_args,
+            tripwire=trip,
+            call=text if len(text) < 120 else f"{fn}(...)",
+        )
         if trip:
             tripped = res.meta.get("tripped")
             if isinstance(tripped, list):
                 from .handwritten import canonical_forbidden
 
-                self.item_state.setdefault("tripped", set()).update(canonical_forbidden([str(t)[:100] for t in tripped[:20]], trip))
+                self.item_state.setdefault("tripped", set()).update(
+                    canonical_forbidden([str(t)[:100] for t in tripped[:20]], trip)
+                )
         return res
 
     def map(self, fn: str, args, vary: int, stack, select: int | None = None) -> list:
-        return self.sandbox.map(fn, args, vary, stack, select=select, seed=self.seed,
-                                timeout=self.exercise.limits.call_timeout_s * 4, call=f"{fn}(...)")
+        return self.sandbox.map(
+            fn,
+            args,
+            vary,
+            stack,
+            select=select,
+            seed=self.seed,
+            timeout=self.exercise.limits.call_timeout_s * 4,
+            call=f"{fn}(...)",
+        )
 
     def expected(self, case):
         """The reference result in float64 (computed here, never in the sandbox)."""
@@ -257,7 +295,9 @@ class ItemContext:
             except CheckFailure as f:
                 f.counterexample = {"got": fmt.value(res.value)}
                 if f.msg.key == "bad_shape":  # a likely mistake may be recognised from the shapes alone
-                    f.details += self.registry.find_hints(self.item.hints, case, res.value, self.expected_like(case), base)
+                    f.details += self.registry.find_hints(
+                        self.item.hints, case, res.value, self.expected_like(case), base
+                    )
                 raise
             self._cache[key] = value
             self._cache[("args", id(case))] = res.meta.get("args_after")
@@ -271,7 +311,9 @@ class ItemContext:
     def call_like(self, case, args, kwargs):
         """The student's function on other arguments, validated like ``case``'s result."""
         res = self._call(self.item.function, list(args), kwargs)
-        return values.like(res.value, self.expected_like(case), (self.item.outputs or ["result"])[0], self.item.outputs or None)
+        return values.like(
+            res.value, self.expected_like(case), (self.item.outputs or ["result"])[0], self.item.outputs or None
+        )
 
 
 def derive_seed(seed: int, name: str) -> int:

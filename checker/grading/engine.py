@@ -8,6 +8,7 @@ exception from a check that is not a ``CheckFailure`` is a bug in the checker
 and is recorded as an internal error, never as a 0 for the student.  A
 ``CheckerError`` (cannot grade: a dataset or spec problem) stops the grading.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,13 +38,15 @@ class Resources:
     """What the items of one submission share: the pack's dataset (loaded once, on first use), further
     workers started for probes, the folder for report artifacts."""
 
-    def __init__(self, options: Options, submission: Submission | None = None, limits: Limits | None = None, launcher=None):
+    def __init__(
+        self, options: Options, submission: Submission | None = None, limits: Limits | None = None, launcher=None
+    ):
         self.options = options
         self.submission = submission
         self.limits = limits
         self.launcher = launcher
         self._data: dict = {}
-        self.shared: dict = {}            # training runs and references several items use
+        self.shared: dict = {}  # training runs and references several items use
         self.described: dict | None = None
         self.sessions: list[WorkerSession] = []
         self._artifacts: Path | None = None
@@ -87,7 +90,9 @@ class Resources:
         from ..spec.packs import installed
 
         packs = installed()
-        pack = next((p for p in packs if p.name == exercise.pack and p.data), None) or next((p for p in packs if p.data), None)
+        pack = next((p for p in packs if p.name == exercise.pack and p.data), None) or next(
+            (p for p in packs if p.data), None
+        )
         if pack is None:
             return None
         key = (pack.name, self.options.data)
@@ -103,15 +108,23 @@ def _not_implemented(item, defined: set[str], catalog: Catalog, lang: str, stubs
     if not missing:
         return None
     if len(missing) == 1:
-        return catalog.render("not_implemented_stub" if missing[0] in stubs else "not_implemented", lang, function=missing[0])
+        return catalog.render(
+            "not_implemented_stub" if missing[0] in stubs else "not_implemented", lang, function=missing[0]
+        )
     return catalog.render("not_implemented_many", lang, functions=", ".join(f"`{m}`" for m in missing))
 
 
 def run_item(ctx: ItemContext) -> ItemRecord:
     item, catalog = ctx.item, ctx.registry.catalog
     t0 = time.monotonic()
-    rec = ItemRecord(name=item.name, status=Status.PASSED, score=item.points, max_score=item.points,
-                     visibility=item.visibility, line=handwritten.def_line(ctx.source, item.function) if item.function else None)
+    rec = ItemRecord(
+        name=item.name,
+        status=Status.PASSED,
+        score=item.points,
+        max_score=item.points,
+        visibility=item.visibility,
+        line=handwritten.def_line(ctx.source, item.function) if item.function else None,
+    )
     missing = _not_implemented(item, ctx.defined, catalog, ctx.lang, ctx.submission.stubs)
     if missing is not None:
         rec.status, rec.score, rec.message = Status.NOT_IMPLEMENTED, 0.0, missing
@@ -158,8 +171,9 @@ def run_item(ctx: ItemContext) -> ItemRecord:
     if failures:
         first = failures[0]
         if first.msg.key == "raised" and first.msg.params.get("type") == "NotImplementedError":
-            first = CheckFailure("not_implemented_raised", {"call": first.msg.params.get("call", "")},
-                                 status=Status.NOT_IMPLEMENTED).at_line(first.line)
+            first = CheckFailure(
+                "not_implemented_raised", {"call": first.msg.params.get("call", "")}, status=Status.NOT_IMPLEMENTED
+            ).at_line(first.line)
         rec.status, rec.score = first.status, 0.0
         rec.check = first.check
         rec.message = catalog.render_msg(_localised(first.msg, ctx.submission), ctx.lang)
@@ -183,12 +197,18 @@ def _finish(rec: ItemRecord, ctx: ItemContext, t0: float) -> ItemRecord:
     rec.details += [catalog.render_msg(m, ctx.lang) for m in ctx.notes]
     rec.duration_s = round(time.monotonic() - t0, 3)
     rec.artifacts.update(ctx.artifacts)
-    rec.data.update({k: catalog.render_msg(v, ctx.lang) if hasattr(v, "key") and hasattr(v, "params") else v
-                     for k, v in ctx.facts.items() if k not in ("repro", "table")})
+    rec.data.update(
+        {
+            k: catalog.render_msg(v, ctx.lang) if hasattr(v, "key") and hasattr(v, "params") else v
+            for k, v in ctx.facts.items()
+            if k not in ("repro", "table")
+        }
+    )
     return rec
 
 
 # -- one submission ---------------------------------------------------------------------------
+
 
 def _locate(rec: ItemRecord, sub: Submission, catalog: Catalog, lang: str) -> ItemRecord:
     """In a notebook, a line of the graded text is shown as the cell and the line in it."""
@@ -208,10 +228,20 @@ def _localised(m, sub: Submission):
     return type(m)(m.key, params)
 
 
-def _failed_record(item, failure: CheckFailure, catalog: Catalog, lang: str, sub: Submission, check: str = "import") -> ItemRecord:
-    rec = ItemRecord(item.name, failure.status, 0.0, item.points, visibility=item.visibility,
-                     message=catalog.render_msg(_localised(failure.msg, sub), lang),
-                     details=[catalog.render_msg(_localised(d, sub), lang) for d in failure.details], check=check, line=failure.line)
+def _failed_record(
+    item, failure: CheckFailure, catalog: Catalog, lang: str, sub: Submission, check: str = "import"
+) -> ItemRecord:
+    rec = ItemRecord(
+        item.name,
+        failure.status,
+        0.0,
+        item.points,
+        visibility=item.visibility,
+        message=catalog.render_msg(_localised(failure.msg, sub), lang),
+        details=[catalog.render_msg(_localised(d, sub), lang) for d in failure.details],
+        check=check,
+        line=failure.line,
+    )
     return _locate(rec, sub, catalog, lang)
 
 
@@ -225,8 +255,17 @@ def run(plan, launcher, t0: float, registry: Registry | None = None, session: Wo
         session.start()
     base_registry = registry or installed_registry()
     resources = Resources(options, sub, limits, launcher)
-    report = Report(submission=path.name, sha256=sub.sha256, checker_version=__version__, backend="", isolation="",
-                    lang=options.lang, seed=options.seed, max_examples=options.max_examples, exercises=[])
+    report = Report(
+        submission=path.name,
+        sha256=sub.sha256,
+        checker_version=__version__,
+        backend="",
+        isolation="",
+        lang=options.lang,
+        seed=options.seed,
+        max_examples=options.max_examples,
+        exercises=[],
+    )
     report.repro = repro_line(path, [e.id for e in chosen], options)
     try:
         load_failure, defined = _load(session, sub, limits, options, chosen)
@@ -238,7 +277,9 @@ def run(plan, launcher, t0: float, registry: Registry | None = None, session: Wo
             for item in ex.items:
                 if options.progress:
                     options.progress("item", exercise=ex.id, item=item.name)
-                items.append(_grade_item(ex, item, reg, session, sub, options, limits, defined, load_failure, resources, path))
+                items.append(
+                    _grade_item(ex, item, reg, session, sub, options, limits, defined, load_failure, resources, path)
+                )
                 if options.progress:
                     options.progress("done", exercise=ex.id, item=item.name, status=items[-1].status.value)
             report.exercises.append(ExerciseRecord(ex.id, ex.title.get(options.lang), items))
@@ -325,22 +366,46 @@ def _grade_item(ex, item, reg, session, sub, options, limits, defined, load_fail
     if load_failure is not None and all(f in sub.defined for f in item.requires):
         return _failed_record(item, load_failure, catalog, options.lang, sub)
     if session.remaining() <= 0 and all(f in defined for f in item.requires):
-        return ItemRecord(item.name, Status.TIMEOUT, 0.0, item.points, visibility=item.visibility,
-                          message=catalog.render("total_timeout", options.lang, limit=f"{limits.total_timeout_s:.0f}"))
-    ctx = ItemContext(item=item, exercise=ex, session=session, submission=sub, options=options, defined=defined,
-                      limits=limits, registry=reg, resources=resources, shared=resources.shared)
+        return ItemRecord(
+            item.name,
+            Status.TIMEOUT,
+            0.0,
+            item.points,
+            visibility=item.visibility,
+            message=catalog.render("total_timeout", options.lang, limit=f"{limits.total_timeout_s:.0f}"),
+        )
+    ctx = ItemContext(
+        item=item,
+        exercise=ex,
+        session=session,
+        submission=sub,
+        options=options,
+        defined=defined,
+        limits=limits,
+        registry=reg,
+        resources=resources,
+        shared=resources.shared,
+    )
     ctx.facts["repro"] = repro_line(path, [ex.id], options)
     try:
         return run_item(ctx)
     except CheckerError:
         raise
     except Exception as e:  # noqa: BLE001 - a bug of ours while making the record
-        return ItemRecord(item.name, Status.ERROR, 0.0, item.points, internal=True,
-                          message=catalog.render("internal_error", options.lang, error=f"{type(e).__name__}: {e}"),
-                          details=traceback.format_exc().splitlines()[-12:])
+        return ItemRecord(
+            item.name,
+            Status.ERROR,
+            0.0,
+            item.points,
+            internal=True,
+            message=catalog.render("internal_error", options.lang, error=f"{type(e).__name__}: {e}"),
+            details=traceback.format_exc().splitlines()[-12:],
+        )
 
 
-def _load(session: WorkerSession, sub: Submission, limits: Limits, options: Options, chosen) -> tuple[CheckFailure | None, set[str]]:
+def _load(
+    session: WorkerSession, sub: Submission, limits: Limits, options: Options, chosen
+) -> tuple[CheckFailure | None, set[str]]:
     """Import the submission in the sandbox. Returns (failure or None, the functions it defines)."""
     if not chosen:
         return None, set()
@@ -349,7 +414,9 @@ def _load(session: WorkerSession, sub: Submission, limits: Limits, options: Opti
     try:
         compile(sub.source, sub.path.name, "exec", dont_inherit=True)
     except SyntaxError as e:
-        f = CheckFailure("syntax_error", {"at": at_line(e.lineno), "error": str(e.msg)[:300]}, status=Status.ERROR).at_line(e.lineno)
+        f = CheckFailure(
+            "syntax_error", {"at": at_line(e.lineno), "error": str(e.msg)[:300]}, status=Status.ERROR
+        ).at_line(e.lineno)
         session.close()
         return f, set()
     except (ValueError, RecursionError, MemoryError) as e:
@@ -364,12 +431,18 @@ def _load(session: WorkerSession, sub: Submission, limits: Limits, options: Opti
             return CheckFailure("import_exit", {"code": err.get("message")}, status=Status.ERROR), set()
         f = student_failure(err, "import", limits)
         if f.msg.key == "raised":
-            f = CheckFailure("import_failed", {"error": f"{err.get('type')}: {str(err.get('message'))[:500]}"},
-                             details=f.details, status=Status.ERROR).at_line(f.line)
+            f = CheckFailure(
+                "import_failed",
+                {"error": f"{err.get('type')}: {str(err.get('message'))[:500]}"},
+                details=f.details,
+                status=Status.ERROR,
+            ).at_line(f.line)
         return f, set()
     except WorkerGone as e:
         if e.kind == "timeout":
-            return CheckFailure("import_timeout", {"limit": f"{limits.load_timeout_s:.0f}"}, status=Status.TIMEOUT), set()
+            return CheckFailure(
+                "import_timeout", {"limit": f"{limits.load_timeout_s:.0f}"}, status=Status.TIMEOUT
+            ), set()
         g = gone_failure(e, "import", limits)
         return CheckFailure("import_crashed", {"detail": g.msg.params.get("detail", "")}, status=Status.ERROR), set()
     funcs = h.get("functions")
@@ -388,6 +461,10 @@ def _cell_errors(raw) -> list[Msg]:
         if e.get("type") == "timeout":
             out.append(Msg("notebook_cell_slow", {"cell": e["cell"], "s": str(e.get("message", ""))[:10]}))
         else:
-            out.append(Msg("notebook_cell_failed", {"cell": e["cell"], "type": str(e.get("type"))[:100],
-                                                    "message": str(e.get("message", ""))[:300]}))
+            out.append(
+                Msg(
+                    "notebook_cell_failed",
+                    {"cell": e["cell"], "type": str(e.get("type"))[:100], "message": str(e.get("message", ""))[:300]},
+                )
+            )
     return out

@@ -20,6 +20,7 @@ would disarm the runtime tripwire or forge a worker's answer must use one.
 
 The grader parses the submission's text; it never imports it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -41,29 +42,80 @@ GRADIENT_APIS = ("torch.func.", "functorch.", "torch.autograd.functional.", "tor
 COMPUTED_CALLS = {"eval", "exec", "compile", "__import__", "vars"}
 COMPUTED_ATTRS = {"__dict__", "__getattribute__", "grad_fn", "next_functions", "_saved_self", "_saved_result"}
 # ways into the interpreter (and so into the checker's worker): names, attributes and strings
-TAMPER_NAMES = {"gc", "inspect", "ctypes", "__main__", "builtins", "__builtins__", "_getframe", "_current_frames",
-                "tb_frame", "f_back", "f_globals", "f_locals", "f_builtins", "gi_frame", "cr_frame", "__globals__",
-                "__closure__", "__code__", "__subclasses__", "__mro__", "__bases__", "_C", "overrides",
-                "settrace", "setprofile", "addaudithook", "_pop_torch_function_stack", "_push_on_torch_function_stack",
-                "_disabled_torch_function_impl", "DisableTorchFunction", "DisableTorchFunctionSubclass"}
-PATCHABLE = {"torch", "torch.nn", "torch.nn.functional", "torch.Tensor", "Tensor", "torch.autograd", "torch.special",
-             "torch.linalg", "torch.nn.Module", "torch.optim", "numpy", "builtins"}   # monkeypatching these is tampering
-TAMPER_QUALIFIED = ("sys.modules", "sys._getframe", "sys.settrace", "sys.setprofile", "torch._C", "torch.overrides",
-                    "torch._dynamo", "importlib", "gc.", "inspect.", "ctypes")
+TAMPER_NAMES = {
+    "gc",
+    "inspect",
+    "ctypes",
+    "__main__",
+    "builtins",
+    "__builtins__",
+    "_getframe",
+    "_current_frames",
+    "tb_frame",
+    "f_back",
+    "f_globals",
+    "f_locals",
+    "f_builtins",
+    "gi_frame",
+    "cr_frame",
+    "__globals__",
+    "__closure__",
+    "__code__",
+    "__subclasses__",
+    "__mro__",
+    "__bases__",
+    "_C",
+    "overrides",
+    "settrace",
+    "setprofile",
+    "addaudithook",
+    "_pop_torch_function_stack",
+    "_push_on_torch_function_stack",
+    "_disabled_torch_function_impl",
+    "DisableTorchFunction",
+    "DisableTorchFunctionSubclass",
+}
+PATCHABLE = {
+    "torch",
+    "torch.nn",
+    "torch.nn.functional",
+    "torch.Tensor",
+    "Tensor",
+    "torch.autograd",
+    "torch.special",
+    "torch.linalg",
+    "torch.nn.Module",
+    "torch.optim",
+    "numpy",
+    "builtins",
+}  # monkeypatching these is tampering
+TAMPER_QUALIFIED = (
+    "sys.modules",
+    "sys._getframe",
+    "sys.settrace",
+    "sys.setprofile",
+    "torch._C",
+    "torch.overrides",
+    "torch._dynamo",
+    "importlib",
+    "gc.",
+    "inspect.",
+    "ctypes",
+)
 
 
 @dataclass(frozen=True)
 class Violation:
-    name: str        # the forbidden name, as in the spec's list
+    name: str  # the forbidden name, as in the spec's list
     line: int
-    function: str    # where it was found
+    function: str  # where it was found
     via: str | None  # the helper it was found in, when not the graded function itself
 
 
 def _canonical(q: str) -> str:
     for a, b in ALIASES.items():
         if q.startswith(a):
-            return b + q[len(a):]
+            return b + q[len(a) :]
     return q
 
 
@@ -91,7 +143,9 @@ class _Module:
             yield node
             for field in ("body", "orelse", "finalbody", "handlers"):
                 sub = getattr(node, field, None)
-                if isinstance(sub, list) and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if isinstance(sub, list) and not isinstance(
+                    node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+                ):
                     yield from _Module._module_level(sub)
 
     def _bind(self, node, env: dict, star: list) -> None:
@@ -127,7 +181,12 @@ class _Module:
             if base.startswith("Tensor."):
                 return f"Tensor.{node.attr}"
             return f"{base}.{node.attr}"
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr" and len(node.args) >= 2:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+        ):
             attr = node.args[1]
             if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
                 base = self.qualify(node.args[0], env, star)
@@ -174,9 +233,11 @@ def violations(source: str, function: str, forbidden: list[str]) -> list[Violati
                 cq = _canonical(q)
                 if cq in wanted:
                     found.append(Violation(wanted[cq], getattr(sub, "lineno", 0), name, via))
-                elif autograd_forbidden and cq.startswith(GRADIENT_APIS):
-                    found.append(Violation(cq, getattr(sub, "lineno", 0), name, via))
-                elif cq.startswith(("importlib", "torch.overrides", "torch._C")):
+                elif (
+                    autograd_forbidden
+                    and cq.startswith(GRADIENT_APIS)
+                    or cq.startswith(("importlib", "torch.overrides", "torch._C"))
+                ):
                     found.append(Violation(cq, getattr(sub, "lineno", 0), name, via))
             computed = _computed(sub)
             if computed is not None:
@@ -194,8 +255,11 @@ def canonical_forbidden(names: list[str], forbidden: list[str]) -> set[str]:
 def _computed(node) -> str | None:
     """A construct that computes what to call or reaches for gradients another way, else None."""
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        if node.func.id in ("getattr", "setattr", "delattr", "hasattr") and len(node.args) >= 2 and not (
-                isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+        if (
+            node.func.id in ("getattr", "setattr", "delattr", "hasattr")
+            and len(node.args) >= 2
+            and not (isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str))
+        ):
             return f"{node.func.id}(..., <computed name>)"
         if node.func.id in COMPUTED_CALLS:
             return f"{node.func.id}(...)"
@@ -220,7 +284,9 @@ def tampering(source: str) -> list[Violation]:
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in TAMPER_NAMES:
             hit = repr(node.value)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            names = [a.name for a in node.names] + (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            )
             bad = [n for n in names if n and (n.split(".")[0] in TAMPER_NAMES or n.startswith(TAMPER_QUALIFIED))]
             hit = f"import {bad[0]}" if bad else None
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
@@ -229,7 +295,12 @@ def tampering(source: str) -> list[Violation]:
                 q = mod.qualify(t.value, mod.env, mod.star) if isinstance(t, ast.Attribute) else None
                 if q is not None and q in PATCHABLE:
                     hit = f"{q}.{t.attr} = ..."
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") and node.args:
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("setattr", "delattr")
+            and node.args
+        ):
             q = mod.qualify(node.args[0], mod.env, mod.star)
             if q is not None and not q.startswith("Tensor."):
                 hit = f"{node.func.id}({q}, ...)"
@@ -251,20 +322,27 @@ def defined_functions(source: str) -> set[str]:
         import re
 
         return set(re.findall(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)", source, flags=re.M)) | set(
-            re.findall(r"^([A-Za-z_]\w*)\s*=", source, flags=re.M))
+            re.findall(r"^([A-Za-z_]\w*)\s*=", source, flags=re.M)
+        )
     return set(_Module(tree).defs)
 
 
 def _is_stub(node) -> bool:
     """A function whose body (after its docstring) only says it is not written yet."""
     body = list(node.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-            and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(getattr(body[0], "value", None), ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]
     if len(body) != 1:
         return not body
     st = body[0]
-    if isinstance(st, ast.Pass) or (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant) and st.value.value is Ellipsis):
+    if isinstance(st, ast.Pass) or (
+        isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant) and st.value.value is Ellipsis
+    ):
         return True
     if isinstance(st, ast.Raise) and st.exc is not None:
         exc = st.exc.func if isinstance(st.exc, ast.Call) else st.exc
@@ -279,7 +357,9 @@ def stub_functions(source: str) -> set[str]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     defs = _Module(tree).defs
-    return {n for n, node in defs.items() if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_stub(node)}
+    return {
+        n for n, node in defs.items() if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_stub(node)
+    }
 
 
 def def_line(source: str, function: str) -> int | None:

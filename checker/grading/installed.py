@@ -1,4 +1,5 @@
 """The registry a grading uses by default: the engine's generic checks plus every installed pack's."""
+
 from __future__ import annotations
 
 from . import builtin_checks

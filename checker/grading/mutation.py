@@ -29,6 +29,7 @@ the SHA-1 of the mutated function's normalised text (``ast.unparse``): stable ac
 across edits elsewhere in the file, so that a spec can name it (``[[equivalent]] mutant = ...``).
 Pure ``ast``: importing this module imports neither torch nor the grader.
 """
+
 from __future__ import annotations
 
 import ast
@@ -45,19 +46,73 @@ ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*:(" + "|".join(OPERATORS) + r"):[0-9a-f]{6
 NON_COMMUTATIVE = (ast.Sub, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.MatMult)
 ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.MatMult)
 # methods / torch functions whose first positional argument (after the tensor, for functions) is a dim
-DIM_METHODS = {"sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax", "log_softmax",
-               "gather", "unsqueeze", "squeeze", "cumsum", "cumprod", "prod", "std", "var", "norm", "all", "any",
-               "cat", "stack", "nansum", "nanmean", "median", "topk", "sort", "argsort", "flip", "roll", "index_select",
-               "scatter", "scatter_add", "size"}
+DIM_METHODS = {
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "gather",
+    "unsqueeze",
+    "squeeze",
+    "cumsum",
+    "cumprod",
+    "prod",
+    "std",
+    "var",
+    "norm",
+    "all",
+    "any",
+    "cat",
+    "stack",
+    "nansum",
+    "nanmean",
+    "median",
+    "topk",
+    "sort",
+    "argsort",
+    "flip",
+    "roll",
+    "index_select",
+    "scatter",
+    "scatter_add",
+    "size",
+}
 DIM_KEYWORDS = ("dim", "axis")
 MAX_NAMES = ("max", "amax")
 REDUCE_SWAP = {"mean": "sum", "sum": "mean", "nanmean": "nansum", "nansum": "nanmean"}
-NEGATE = {ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
-          ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In}
+NEGATE = {
+    ast.Lt: ast.GtE,
+    ast.GtE: ast.Lt,
+    ast.Gt: ast.LtE,
+    ast.LtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+}
 BOUNDARY = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
-OP_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.Is: "is",
-           ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
-RETURN_CANDIDATES = 3   # other names tried for `return name`, nearest binding first
+OP_TEXT = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
+RETURN_CANDIDATES = 3  # other names tried for `return name`, nearest binding first
 
 
 @dataclass(frozen=True)
@@ -65,23 +120,28 @@ class Mutant:
     id: str
     operator: str
     function: str
-    line: int               # line of the change in the reference
-    description: str        # what changed, e.g. "`e.sum(dim=dim)` → `e.mean(dim=dim)`"
-    source: str             # the whole mutated file
-    original: str           # the whole reference file
+    line: int  # line of the change in the reference
+    description: str  # what changed, e.g. "`e.sum(dim=dim)` → `e.mean(dim=dim)`"
+    source: str  # the whole mutated file
+    original: str  # the whole reference file
 
     def diff(self, name: str = "reference.py", context: int = 2) -> str:
         """A unified diff of the reference against this mutant."""
-        lines = difflib.unified_diff(self.original.splitlines(keepends=True), self.source.splitlines(keepends=True),
-                                     fromfile=f"{name} (reference)", tofile=f"{name} (mutant {self.id})", n=context)
+        lines = difflib.unified_diff(
+            self.original.splitlines(keepends=True),
+            self.source.splitlines(keepends=True),
+            fromfile=f"{name} (reference)",
+            tofile=f"{name} (mutant {self.id})",
+            n=context,
+        )
         return "".join(x if x.endswith("\n") else x + "\n" for x in lines)
 
 
 @dataclass
 class _Edit:
     operator: str
-    target: ast.AST          # a node of the original function (an expression, a statement, or a Compare)
-    new: ast.AST             # what replaces it
+    target: ast.AST  # a node of the original function (an expression, a statement, or a Compare)
+    new: ast.AST  # what replaces it
     description: str
 
 
@@ -101,8 +161,12 @@ def _int_value(node: ast.AST) -> int | None:
     """An int literal, possibly negative (``-1`` is ``UnaryOp(USub, 1)``)."""
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
-            and type(node.operand.value) is int:
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and type(node.operand.value) is int
+    ):
         return -node.operand.value
     return None
 
@@ -127,7 +191,9 @@ def _call_name(call: ast.Call) -> str | None:
 def _is_module_call(call: ast.Call) -> bool:
     """``torch.sum(x, 1)`` / ``np.mean(a, 0)``: a function of a module (the tensor is the first argument)."""
     f = call.func
-    return isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in ("torch", "np", "numpy", "F")
+    return (
+        isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in ("torch", "np", "numpy", "F")
+    )
 
 
 def _dim_sites(call: ast.Call) -> list[tuple[ast.AST, int]]:
@@ -162,8 +228,9 @@ class _Scope:
 
     def __init__(self, func: ast.FunctionDef):
         a = func.args
-        self.params = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs] + \
-                      [x.arg for x in (a.vararg, a.kwarg) if x is not None]
+        self.params = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs] + [
+            x.arg for x in (a.vararg, a.kwarg) if x is not None
+        ]
         self.bound: list[tuple[int, str]] = []  # (line, name), in source order
         for node in ast.walk(func):
             targets: list[ast.AST] = []
@@ -197,8 +264,13 @@ class _Scope:
 def _edits(func: ast.FunctionDef) -> Iterator[_Edit]:
     scope = _Scope(func)
     body = func.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-        body = body[1:]   # the docstring is not code
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
+        body = body[1:]  # the docstring is not code
     nodes: list[ast.AST] = []
     for stmt in body:
         nodes += list(ast.walk(stmt))
@@ -229,10 +301,12 @@ def _edits(func: ast.FunctionDef) -> Iterator[_Edit]:
             for site, v in _dim_sites(n):
                 for w in _dim_changes(v):
                     yield _Edit("dim", site, _int_node(w), f"dim changed in `{_short(n)}`: {v} → {w}")
-            for kw in n.keywords:   # a dim given by a variable (`dim=dim`): the argument ignored
+            for kw in n.keywords:  # a dim given by a variable (`dim=dim`): the argument ignored
                 if kw.arg in DIM_KEYWORDS and isinstance(kw.value, (ast.Name, ast.Attribute)):
                     for w in (-1, 0):
-                        yield _Edit("dim", kw.value, _int_node(w), f"dim changed in `{_short(n)}`: {_short(kw.value)} → {w}")
+                        yield _Edit(
+                            "dim", kw.value, _int_node(w), f"dim changed in `{_short(n)}`: {_short(kw.value)} → {w}"
+                        )
     for n in nodes:
         inner = _is_transpose(n)
         if inner is not None:
@@ -241,14 +315,20 @@ def _edits(func: ast.FunctionDef) -> Iterator[_Edit]:
             for side in (n.left, n.right):
                 if _is_transpose(side) is None:
                     new = ast.Attribute(side, "T", ast.Load())
-                    yield _Edit("transpose", side, new, f"transpose added: `{_short(side)}` → `{_short(new)}` in `{_short(n)}`")
+                    yield _Edit(
+                        "transpose", side, new, f"transpose added: `{_short(side)}` → `{_short(new)}` in `{_short(n)}`"
+                    )
     for n in nodes:
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in REDUCE_SWAP:
             new = ast.Call(ast.Attribute(n.func.value, REDUCE_SWAP[n.func.attr], ast.Load()), n.args, n.keywords)
             yield _Edit("reduce", n, new, f"`{n.func.attr}` → `{REDUCE_SWAP[n.func.attr]}` in `{_short(n)}`")
     for n in nodes:
-        if isinstance(n, ast.Constant) and type(n.value) in (int, float) and id(n) not in dim_nodes \
-                and not isinstance(parents.get(id(n)), ast.JoinedStr):
+        if (
+            isinstance(n, ast.Constant)
+            and type(n.value) in (int, float)
+            and id(n) not in dim_nodes
+            and not isinstance(parents.get(id(n)), ast.JoinedStr)
+        ):
             c = n.value
             if c == 0:
                 new, what = ast.Constant(type(c)(1)), f"{c!r} → {type(c)(1)!r}"
@@ -257,7 +337,9 @@ def _edits(func: ast.FunctionDef) -> Iterator[_Edit]:
             else:
                 new, what = ast.BinOp(ast.Constant(c), ast.Add(), ast.Constant(1)), f"{c!r} → {c!r} + 1"
             where = parents.get(id(n))
-            yield _Edit("const", n, new, f"constant nudged: {what}" + (f" in `{_short(where)}`" if where is not None else ""))
+            yield _Edit(
+                "const", n, new, f"constant nudged: {what}" + (f" in `{_short(where)}`" if where is not None else "")
+            )
     for n in nodes:
         if _removable(n, scope):
             yield _Edit("stmt", n, ast.Pass(), f"statement removed: `{_short(n)}`")
@@ -271,12 +353,22 @@ def _edits(func: ast.FunctionDef) -> Iterator[_Edit]:
                     ops = list(n.ops)
                     ops[k] = other()
                     new = ast.Compare(n.left, ops, n.comparators)
-                    yield _Edit("compare", n, new, f"comparison {how}: `{OP_TEXT[type(op)]}` → `{OP_TEXT[other]}` in `{_short(n)}`")
+                    yield _Edit(
+                        "compare",
+                        n,
+                        new,
+                        f"comparison {how}: `{OP_TEXT[type(op)]}` → `{OP_TEXT[other]}` in `{_short(n)}`",
+                    )
     for n in nodes:
         if isinstance(n, ast.Return) and isinstance(n.value, ast.Name):
             others = [x for x in scope.before(n.lineno) if x != n.value.id][:RETURN_CANDIDATES]
             for other in others:
-                yield _Edit("return", n.value, ast.Name(other, ast.Load()), f"wrong variable returned: `{n.value.id}` → `{other}`")
+                yield _Edit(
+                    "return",
+                    n.value,
+                    ast.Name(other, ast.Load()),
+                    f"wrong variable returned: `{n.value.id}` → `{other}`",
+                )
         elif isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple) and len(n.value.elts) >= 2:
             elts = n.value.elts
             for k in range(len(elts) - 1):
@@ -304,6 +396,7 @@ def _removable(n: ast.AST, scope: _Scope) -> bool:
 
 
 # -- applying an edit to the text ----------------------------------------------------------------
+
 
 def _offsets(lines: list[bytes]) -> list[int]:
     out, pos = [], 0
@@ -404,8 +497,17 @@ def mutants(source: str, functions: Iterable[str], operators: Iterable[str] = OP
                 mid = f"{name}:{edit.operator}:{digest}-{k}"
                 k += 1
             ids.add(mid)
-            out.append(Mutant(mid, edit.operator, name, getattr(edit.target, "lineno", func.lineno), edit.description,
-                              text, source))
+            out.append(
+                Mutant(
+                    mid,
+                    edit.operator,
+                    name,
+                    getattr(edit.target, "lineno", func.lineno),
+                    edit.description,
+                    text,
+                    source,
+                )
+            )
     return out
 
 
@@ -422,4 +524,3 @@ def operators_of(found: Iterable[Mutant]) -> dict[str, int]:
     for m in found:
         counts[m.operator] = counts.get(m.operator, 0) + 1
     return counts
-

@@ -15,6 +15,7 @@ what the reference returns within the dtype's tolerances and leave their inputs 
 
 The score is killed / (all − equivalent − unscored).
 """
+
 from __future__ import annotations
 
 import copy
@@ -33,15 +34,15 @@ from typing import Callable
 
 from .mutation import Mutant
 
-DRAWS = 50                # generated inputs per item for the equivalence test (besides the fixed cases)
-CALL_LIMIT_S = 10.0       # one call of a mutant's function in the equivalence test
+DRAWS = 50  # generated inputs per item for the equivalence test (besides the fixed cases)
+CALL_LIMIT_S = 10.0  # one call of a mutant's function in the equivalence test
 
 
 @dataclass
 class Outcome:
     mutant: Mutant
-    status: str                   # killed | survived | equivalent | unscored | error
-    reason: str = ""              # killed: the item that failed; equivalent: why; error: what broke
+    status: str  # killed | survived | equivalent | unscored | error
+    reason: str = ""  # killed: the item that failed; equivalent: why; error: what broke
     seconds: float = 0.0
 
 
@@ -50,8 +51,8 @@ class Analysis:
     exercise: str
     threshold: float
     outcomes: list[Outcome] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)      # equivalent mutants named in the spec that were not generated
-    generated: int = 0                                   # before --max-mutants
+    stale: list[str] = field(default_factory=list)  # equivalent mutants named in the spec that were not generated
+    generated: int = 0  # before --max-mutants
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -78,15 +79,33 @@ class Analysis:
             extra.append(f"{self.count('error')} checker error{'s' if self.count('error') > 1 else ''}")
         if self.count("unscored"):
             extra.append(f"{self.count('unscored')} unscored")
-        return (f"{self.exercise}  mutation score {100 * self.score:.1f} % ({self.count('killed')}/{self.scored} killed, "
-                f"{', '.join(extra)})")
+        return (
+            f"{self.exercise}  mutation score {100 * self.score:.1f} % ({self.count('killed')}/{self.scored} killed, "
+            f"{', '.join(extra)})"
+        )
 
 
 # -- grading one mutant ---------------------------------------------------------------------------
 
+
 def submit_command(path: Path, exercise: str, max_examples: int, seed: int) -> list[str]:
-    return [sys.executable, "-m", "checker.cli", "submit", str(path), "--exercise", exercise, "--format", "json",
-            "--max-examples", str(max_examples), "--seed", str(seed), "--lang", "en"]
+    return [
+        sys.executable,
+        "-m",
+        "checker.cli",
+        "submit",
+        str(path),
+        "--exercise",
+        exercise,
+        "--format",
+        "json",
+        "--max-examples",
+        str(max_examples),
+        "--seed",
+        str(seed),
+        "--lang",
+        "en",
+    ]
 
 
 def classify(rc: int, stdout: str, stderr: str) -> tuple[str, str]:
@@ -112,8 +131,14 @@ def classify(rc: int, stdout: str, stderr: str) -> tuple[str, str]:
 
 def grade_mutant(path: Path, exercise: str, max_examples: int, seed: int, timeout: float) -> tuple[str, str]:
     """Grade one mutant file in a process of its own (its process group killed on a timeout)."""
-    proc = subprocess.Popen(submit_command(path, exercise, max_examples, seed), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, env=dict(os.environ))
+    proc = subprocess.Popen(
+        submit_command(path, exercise, max_examples, seed),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=dict(os.environ),
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -126,8 +151,17 @@ def grade_mutant(path: Path, exercise: str, max_examples: int, seed: int, timeou
     return classify(proc.returncode, out, err)
 
 
-def grade_all(mutants: list[Mutant], exercise: str, *, jobs: int, max_examples: int, seed: int, timeout: float,
-              workdir: Path | None = None, progress: Callable[[int, int, Outcome], None] | None = None) -> list[Outcome]:
+def grade_all(
+    mutants: list[Mutant],
+    exercise: str,
+    *,
+    jobs: int,
+    max_examples: int,
+    seed: int,
+    timeout: float,
+    workdir: Path | None = None,
+    progress: Callable[[int, int, Outcome], None] | None = None,
+) -> list[Outcome]:
     """Every mutant graded, ``jobs`` at a time; the outcomes in the mutants' order."""
     outcomes: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix=f"nlp100-mutants-{exercise}-", dir=workdir) as tmp:
@@ -141,7 +175,7 @@ def grade_all(mutants: list[Mutant], exercise: str, *, jobs: int, max_examples: 
             t0 = time.monotonic()
             try:
                 status, reason = grade_mutant(paths[m.id], exercise, max_examples, seed, timeout)
-            except OSError as e:   # the grading could not even start
+            except OSError as e:  # the grading could not even start
                 status, reason = "error", f"the grading could not start: {e}"
             return Outcome(m, status, reason, round(time.monotonic() - t0, 1))
 
@@ -156,6 +190,7 @@ def grade_all(mutants: list[Mutant], exercise: str, *, jobs: int, max_examples: 
 
 
 # -- equivalence by results -------------------------------------------------------------------------
+
 
 def load_source(source: str, filename: str, name: str) -> types.ModuleType:
     """A module made from trusted source text (the reference, or one of its mutants), run in this process."""
@@ -175,8 +210,14 @@ def draw_cases(space, n: int, seed: int) -> list:
 
     out: list = []
 
-    @settings(max_examples=n, deadline=None, database=None, phases=(Phase.generate,),
-              suppress_health_check=list(HealthCheck), print_blob=False)
+    @settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        phases=(Phase.generate,),
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
     @hseed(seed)
     @given(st.data())
     def collect(data):
@@ -259,10 +300,23 @@ def same_value(a, b, dtype, magnitude: float) -> bool:
             return False
         return same_value(torch.from_numpy(np.array(a)), torch.from_numpy(np.array(b)), dtype, magnitude)
     if isinstance(a, float) or isinstance(b, float):
-        if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or isinstance(a, bool) or isinstance(b, bool):
+        if (
+            not isinstance(a, (int, float))
+            or not isinstance(b, (int, float))
+            or isinstance(a, bool)
+            or isinstance(b, bool)
+        ):
             return False
-        return same_value(torch.tensor(float(a), dtype=torch.float64), torch.tensor(float(b), dtype=torch.float64),
-                          dtype, magnitude) if dtype is not None else a == b
+        return (
+            same_value(
+                torch.tensor(float(a), dtype=torch.float64),
+                torch.tensor(float(b), dtype=torch.float64),
+                dtype,
+                magnitude,
+            )
+            if dtype is not None
+            else a == b
+        )
     return type(a) is type(b) and a == b
 
 
@@ -271,19 +325,39 @@ def _unchanged(before, after) -> bool:
     import torch
 
     if isinstance(before, torch.Tensor):
-        return isinstance(after, torch.Tensor) and before.shape == after.shape and before.dtype == after.dtype and \
-            bool(torch.equal(torch.nan_to_num(before), torch.nan_to_num(after)))
+        return (
+            isinstance(after, torch.Tensor)
+            and before.shape == after.shape
+            and before.dtype == after.dtype
+            and bool(torch.equal(torch.nan_to_num(before), torch.nan_to_num(after)))
+        )
     if isinstance(before, np.ndarray):
-        return isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(before, after, equal_nan=True)
+        return (
+            isinstance(after, np.ndarray)
+            and before.shape == after.shape
+            and np.array_equal(before, after, equal_nan=True)
+        )
     if isinstance(before, (tuple, list)):
         return type(before) is type(after) and len(before) == len(after) and all(map(_unchanged, before, after))
     if isinstance(before, dict):
-        return isinstance(after, dict) and before.keys() == after.keys() and all(_unchanged(before[k], after[k]) for k in before)
+        return (
+            isinstance(after, dict)
+            and before.keys() == after.keys()
+            and all(_unchanged(before[k], after[k]) for k in before)
+        )
     return before == after
 
 
-def equivalent_by_results(exercise, registry, reference: str, mutant: Mutant, *, seed: int = 0,
-                          draws: int = DRAWS, filename: str = "solution.py") -> tuple[bool, int, str]:
+def equivalent_by_results(
+    exercise,
+    registry,
+    reference: str,
+    mutant: Mutant,
+    *,
+    seed: int = 0,
+    draws: int = DRAWS,
+    filename: str = "solution.py",
+) -> tuple[bool, int, str]:
     """(equivalent?, inputs tried, why not) for a mutant of a function exercise.
 
     Every item that requires the mutated function is tried: its function, from the reference and from the mutant,
@@ -310,8 +384,12 @@ def equivalent_by_results(exercise, registry, reference: str, mutant: Mutant, *,
             (mk, mv), m_args = _call(mut, item.function, case)
             tried += 1
             if rk != mk or (rk == "raised" and rv != mv):
-                return False, tried, f"{item.function}: {'raises' if mk == 'raised' else 'returns'} where the reference " \
-                                     f"{'raises' if rk == 'raised' else 'returns'}"
+                return (
+                    False,
+                    tried,
+                    f"{item.function}: {'raises' if mk == 'raised' else 'returns'} where the reference "
+                    f"{'raises' if rk == 'raised' else 'returns'}",
+                )
             if rk == "ok" and not same_value(rv, mv, _input_dtype(case), case.magnitude):
                 return False, tried, f"{item.function}: a different result"
             for before, ra, ma in zip(case.args, r_args, m_args):

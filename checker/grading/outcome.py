@@ -4,6 +4,7 @@ Anything else a check raises is a bug in the checker and becomes an internal
 error, never a 0 for the student.  ``WorkerFatal`` carries a failure after
 which the worker is gone (a crash or a timeout): the item ends there.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -17,8 +18,16 @@ __all__ = ["CheckFailure", "Msg", "Skip", "WorkerFatal"]
 class CheckFailure(Exception):
     line: int | None = None
 
-    def __init__(self, key: str, params: dict | None = None, *, details: list[Msg] | None = None,
-                 counterexample: dict | None = None, status: Status = Status.FAILED, check: str | None = None):
+    def __init__(
+        self,
+        key: str,
+        params: dict | None = None,
+        *,
+        details: list[Msg] | None = None,
+        counterexample: dict | None = None,
+        status: Status = Status.FAILED,
+        check: str | None = None,
+    ):
         super().__init__(key)
         self.msg = Msg(key, dict(params or {}))
         self.details = list(details or [])

@@ -3,13 +3,14 @@
 Kept light so that ``checker.api.grade`` can start the sandboxed worker (which
 spends ~2 s importing torch) before the grader imports torch itself.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..errors import SandboxError, UsageError
+from ..errors import UsageError
 from ..messages import Msg
 from ..sandbox.limits import Limits
 from ..spec import Exercise, discover
@@ -25,28 +26,32 @@ class Options:
     lang: str = "en"
     seed: int = 0
     max_examples: int = DEFAULT_MAX_EXAMPLES
-    backend: str = "local"           # local | docker | auto
-    isolation: str = "auto"          # auto | bwrap | rlimits (local backend)
+    backend: str = "local"  # local | docker | auto
+    isolation: str = "auto"  # auto | bwrap | rlimits (local backend)
     threads: int = 1
     data: str = "default"
     exercises_dir: Path | None = None
-    progress: Callable | None = None   # progress(event, **info), e.g. a progress bar
+    progress: Callable | None = None  # progress(event, **info), e.g. a progress bar
     artifacts_dir: Path | None = None  # where plots for the report go
-    launcher: Callable | None = None   # override the backend (tests, warm pools)
+    launcher: Callable | None = None  # override the backend (tests, warm pools)
     gpus: bool = False
     image: str | None = None
-    data_secret: bytes | None = None   # seeds the pack's data (authoritative grading); never enters the sandbox
-    pool: str | None = None            # the socket of a warm pool to take workers from (fresh ones when it cannot)
+    data_secret: bytes | None = None  # seeds the pack's data (authoritative grading); never enters the sandbox
+    pool: str | None = None  # the socket of a warm pool to take workers from (fresh ones when it cannot)
 
     def grade_key(self) -> dict:
         """Every option that changes a grade (grade-batch keys its results by these)."""
         from hashlib import sha256
 
-        return {"seed": self.seed, "max_examples": self.max_examples, "data": self.data,
-                "data_secret": sha256(self.data_secret).hexdigest()[:12] if self.data_secret else None}
+        return {
+            "seed": self.seed,
+            "max_examples": self.max_examples,
+            "data": self.data,
+            "data_secret": sha256(self.data_secret).hexdigest()[:12] if self.data_secret else None,
+        }
 
 
-SECRET_FILE = "data-secret"   # in the instructor's hidden folder
+SECRET_FILE = "data-secret"  # in the instructor's hidden folder
 
 
 def read_data_secret(path: str | Path | None = None) -> bytes | None:
@@ -69,19 +74,21 @@ def read_data_secret(path: str | Path | None = None) -> bytes | None:
 def _secret_bytes(path: Path) -> bytes:
     data = path.read_bytes()
     if len(data.strip()) < 16:
-        raise UsageError(f"the data secret {path} is too short: use at least 16 random bytes "
-                         "(e.g. `head -c 32 /dev/urandom > data-secret`)")
+        raise UsageError(
+            f"the data secret {path} is too short: use at least 16 random bytes "
+            "(e.g. `head -c 32 /dev/urandom > data-secret`)"
+        )
     return data
 
 
 @dataclass
 class Submission:
     path: Path
-    source: str                     # the Python text graded (a notebook's code cells), read once
-    sha256: str                     # of the file's bytes
-    defined: set[str]               # functions written (a template's untouched stubs are not)
+    source: str  # the Python text graded (a notebook's code cells), read once
+    sha256: str  # of the file's bytes
+    defined: set[str]  # functions written (a template's untouched stubs are not)
     file: SourceFile | None = None  # how the text was read (notebook cells, notes)
-    stubs: set[str] = field(default_factory=set)   # functions still as the template left them
+    stubs: set[str] = field(default_factory=set)  # functions still as the template left them
     cell_errors: list = field(default_factory=list)  # a notebook's cells that failed when the worker ran them
 
     @classmethod
@@ -129,7 +136,7 @@ def limits_for(exercises: list[Exercise], options: Options, sub: Submission | No
         return Limits(threads=options.threads)
     cells = len(sub.file.cells()) if sub is not None and sub.file is not None and sub.file.kind == "ipynb" else 0
     return Limits(
-        load_timeout_s=min(120.0, 20.0 + 3.0 * cells),   # a notebook runs cell by cell, each up to 3 s
+        load_timeout_s=min(120.0, 20.0 + 3.0 * cells),  # a notebook runs cell by cell, each up to 3 s
         memory_mb=max(e.limits.memory_mb for e in exercises),
         cpu_s=int(sum(e.limits.cpu_s for e in exercises)),
         call_timeout_s=max(e.limits.call_timeout_s for e in exercises),

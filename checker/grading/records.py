@@ -1,4 +1,5 @@
 """One record per item: the only thing the renderers (text, JSON, JUnit, Gradescope, HTML) read."""
+
 from __future__ import annotations
 
 import json
@@ -23,16 +24,16 @@ class ItemRecord:
     score: float
     max_score: float
     message: str = ""
-    counterexample: dict | None = None   # {"input", "got", "expected", "repro"} as text
-    check: str | None = None             # the check that decided a failure
-    details: list[str] = field(default_factory=list)   # further lines (mismatch statistics, hints)
-    internal: bool = False               # True: a bug in the checker, not in the submission
+    counterexample: dict | None = None  # {"input", "got", "expected", "repro"} as text
+    check: str | None = None  # the check that decided a failure
+    details: list[str] = field(default_factory=list)  # further lines (mismatch statistics, hints)
+    internal: bool = False  # True: a bug in the checker, not in the submission
     visibility: str = "public"
-    line: int | None = None              # where in the submission the item's function starts
-    where: str = ""                      # that line as the student sees it in a notebook ("cell 3, line 4")
+    line: int | None = None  # where in the submission the item's function starts
+    where: str = ""  # that line as the student sees it in a notebook ("cell 3, line 4")
     duration_s: float = 0.0
-    artifacts: dict = field(default_factory=dict)      # name -> path of a file made for the report (plots)
-    data: dict = field(default_factory=dict)           # item-specific facts (timings, accuracies)
+    artifacts: dict = field(default_factory=dict)  # name -> path of a file made for the report (plots)
+    data: dict = field(default_factory=dict)  # item-specific facts (timings, accuracies)
     counts_to_max: bool = True
 
     def to_dict(self) -> dict:
@@ -56,8 +57,13 @@ class ExerciseRecord:
         return round(sum(i.max_score for i in self.items if i.counts_to_max), 6)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "title": self.title, "score": self.score, "max_score": self.max_score,
-                "items": [i.to_dict() for i in self.items]}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "score": self.score,
+            "max_score": self.max_score,
+            "items": [i.to_dict() for i in self.items],
+        }
 
 
 @dataclass
@@ -182,7 +188,7 @@ class _ResultReader:
             return kind
         try:
             text = json.dumps(v, ensure_ascii=False)
-        except (TypeError, ValueError):      # NaN / infinity, or not JSON at all
+        except (TypeError, ValueError):  # NaN / infinity, or not JSON at all
             text = repr(v)
         return f"{kind} {text if len(text) <= 40 else text[:39] + '…'}"
 
@@ -224,8 +230,12 @@ class _ResultReader:
         for k, s in v.items():
             if not (isinstance(s, str) or (nullable and s is None)):
                 name = f".{k}" if isinstance(k, str) and k.isidentifier() else f"[{json.dumps(k)}]"
-                self._fail("result_wrong_type", field=where + name, got=self._got(s),
-                           expected="string | null" if nullable else "string")
+                self._fail(
+                    "result_wrong_type",
+                    field=where + name,
+                    got=self._got(s),
+                    expected="string | null" if nullable else "string",
+                )
         return dict(v)
 
     def choice(self, d: dict, key: str, path: str, choices: tuple[str, ...], default=_MISSING) -> str:
@@ -261,15 +271,24 @@ class _ResultReader:
     def exercise(self, d, path: str) -> "ExerciseRecord":
         d = self.obj(d, path)
         items = self.get(d, "items", path, ("array",))
-        return ExerciseRecord(id=self.get(d, "id", path, ("string",)), title=self.get(d, "title", path, ("string",), ""),
-                              items=[self.item(it, f"{path}.items[{n}]") for n, it in enumerate(items)])
+        return ExerciseRecord(
+            id=self.get(d, "id", path, ("string",)),
+            title=self.get(d, "title", path, ("string",), ""),
+            items=[self.item(it, f"{path}.items[{n}]") for n, it in enumerate(items)],
+        )
 
     def output(self, d: dict) -> dict | None:
         o = self.get(d, "output", "", ("object", "null"), None)
         if o is None:
             return None
-        for key, kinds in (("stdout", ("string", "null")), ("stderr", ("string", "null")), ("truncated", ("boolean",)),
-                           ("stdout_bytes", ("integer",)), ("stderr_bytes", ("integer",)), ("limit_kb", ("number",))):
+        for key, kinds in (
+            ("stdout", ("string", "null")),
+            ("stderr", ("string", "null")),
+            ("truncated", ("boolean",)),
+            ("stdout_bytes", ("integer",)),
+            ("stderr_bytes", ("integer",)),
+            ("limit_kb", ("number",)),
+        ):
             self.get(o, key, "output", kinds, None)
         return dict(o)
 

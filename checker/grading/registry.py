@@ -9,6 +9,7 @@ engine's generic checks (``builtin_checks``), from every installed pack's
 modules, and from an exercise's own ``checks.py``.  A registry is built once
 and never mutated; ``extended`` returns a new one.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -26,7 +27,7 @@ KINDS = ("check", "space", "hint")
 
 
 def _collect(mod: ModuleType, prefix: str) -> dict[str, Callable]:
-    return {k[len(prefix):]: v for k, v in vars(mod).items() if k.startswith(prefix) and callable(v)}
+    return {k[len(prefix) :]: v for k, v in vars(mod).items() if k.startswith(prefix) and callable(v)}
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,12 @@ class Registry:
         if module is None:
             return self
         extra = Registry.from_modules([module], [(module.__name__, getattr(module, "MESSAGES", {}))])
-        return Registry(MappingProxyType({**self.checks, **extra.checks}), MappingProxyType({**self.spaces, **extra.spaces}),
-                        MappingProxyType({**self.hints, **extra.hints}),
-                        Catalog(self.catalog.table, getattr(module, "MESSAGES", {}), names=("registry", module.__name__)))
+        return Registry(
+            MappingProxyType({**self.checks, **extra.checks}),
+            MappingProxyType({**self.spaces, **extra.spaces}),
+            MappingProxyType({**self.hints, **extra.hints}),
+            Catalog(self.catalog.table, getattr(module, "MESSAGES", {}), names=("registry", module.__name__)),
+        )
 
     def space(self, name: str):
         fn = self.spaces.get(name)

@@ -89,6 +89,7 @@ notebook, for ``check show NN --template-only --notebook``).
 Standard library only, plus ``nbformat`` (imported lazily: for nbformat 3
 notebooks and for ``template_notebook``).  Never imports torch.
 """
+
 from __future__ import annotations
 
 import ast
@@ -106,8 +107,14 @@ from ..errors import UsageError
 from ..messages import ENGINE, Msg
 
 __all__ = [
-    "ACCEPTED_SUFFIXES", "MAX_NOTEBOOK_BYTES", "SourceError", "SourceFile",
-    "decode_submission", "duplicate_definitions", "read_submission", "template_notebook",
+    "ACCEPTED_SUFFIXES",
+    "MAX_NOTEBOOK_BYTES",
+    "SourceError",
+    "SourceFile",
+    "decode_submission",
+    "duplicate_definitions",
+    "read_submission",
+    "template_notebook",
 ]
 
 ACCEPTED_SUFFIXES = (".py", ".ipynb")
@@ -149,13 +156,13 @@ class SourceFile:
     """
 
     path: Path
-    kind: str                      # "py" | "ipynb"
+    kind: str  # "py" | "ipynb"
     text: str
     raw_sha256: str
-    encoding: str                  # "utf-8" | "utf-8-sig" (a BOM was stripped)
+    encoding: str  # "utf-8" | "utf-8-sig" (a BOM was stripped)
     notes: tuple[Msg, ...] = ()
     line_map: tuple[tuple[int | None, int], ...] = field(default=(), repr=False)
-    code_cells: int = 0            # notebooks: non-empty code cells joined into text
+    code_cells: int = 0  # notebooks: non-empty code cells joined into text
 
     def where(self, line: int) -> tuple[int | None, int]:
         """Where line ``line`` (1-based) of ``text`` is in the file: ``(cell, line in the cell)``
@@ -210,8 +217,10 @@ class SourceFile:
 
 # -- reading the file ------------------------------------------------------------------
 
-def read_submission(path: Path, max_bytes: int = 1_000_000, *,
-                    max_notebook_bytes: int = MAX_NOTEBOOK_BYTES) -> SourceFile:
+
+def read_submission(
+    path: Path, max_bytes: int = 1_000_000, *, max_notebook_bytes: int = MAX_NOTEBOOK_BYTES
+) -> SourceFile:
     """Read ``path`` as a submission, or raise ``SourceError``.
 
     ``max_bytes`` limits the Python text (a ``.py`` file, or the code extracted
@@ -236,8 +245,10 @@ def read_submission(path: Path, max_bytes: int = 1_000_000, *,
     notebook = suffix == ".ipynb"
     limit = max_notebook_bytes if notebook else max_bytes
     if st.st_size > limit:
-        raise SourceError("submission_notebook_too_large" if notebook else "submission_too_large",
-                          {"path": shown, "size": st.st_size, "limit": limit})
+        raise SourceError(
+            "submission_notebook_too_large" if notebook else "submission_too_large",
+            {"path": shown, "size": st.st_size, "limit": limit},
+        )
     try:
         with open(path, "rb") as f:
             raw = f.read(limit + 1)
@@ -246,8 +257,9 @@ def read_submission(path: Path, max_bytes: int = 1_000_000, *,
     return decode_submission(path, raw, max_bytes, max_notebook_bytes=max_notebook_bytes)
 
 
-def decode_submission(path: Path, raw: bytes, max_bytes: int = 1_000_000, *,
-                      max_notebook_bytes: int = MAX_NOTEBOOK_BYTES) -> SourceFile:
+def decode_submission(
+    path: Path, raw: bytes, max_bytes: int = 1_000_000, *, max_notebook_bytes: int = MAX_NOTEBOOK_BYTES
+) -> SourceFile:
     """``read_submission`` for bytes already read (by a caller that opened the file itself):
     the same checks and the same ``SourceFile``; ``path`` names the file (its suffix decides
     .py or notebook) and is never opened."""
@@ -259,8 +271,10 @@ def decode_submission(path: Path, raw: bytes, max_bytes: int = 1_000_000, *,
     notebook = suffix == ".ipynb"
     limit = max_notebook_bytes if notebook else max_bytes
     if len(raw) > limit:  # it grew since stat(), or the caller read more
-        raise SourceError("submission_notebook_too_large" if notebook else "submission_too_large",
-                          {"path": shown, "size": len(raw), "limit": limit})
+        raise SourceError(
+            "submission_notebook_too_large" if notebook else "submission_too_large",
+            {"path": shown, "size": len(raw), "limit": limit},
+        )
     sha = hashlib.sha256(raw).hexdigest()
     text, encoding = _decode(path, raw, notebook)
     if _looks_like_html(text):
@@ -308,8 +322,17 @@ def _decode(path: Path, raw: bytes, notebook: bool) -> tuple[str, str]:
 def _not_utf8(path: Path, raw: bytes, guess: tuple[str, str], line: int) -> SourceError:
     label, iconv = guess
     fixed = path.stem + "-utf8" + path.suffix
-    return SourceError("submission_not_utf8", {"path": str(path), "encoding": label, "line": line, "iconv": iconv,
-                                               "name": shlex.quote(path.name), "fixed": shlex.quote(fixed)})
+    return SourceError(
+        "submission_not_utf8",
+        {
+            "path": str(path),
+            "encoding": label,
+            "line": line,
+            "iconv": iconv,
+            "name": shlex.quote(path.name),
+            "fixed": shlex.quote(fixed),
+        },
+    )
 
 
 def _looks_binary(raw: bytes) -> bool:
@@ -346,8 +369,12 @@ def _guess_encoding(raw: bytes, declared: str | None = None) -> tuple[str, str]:
     whichever reads as more plausible Japanese), then Windows-1252 / Latin-1,
     which decode anything.
     """
-    for bom, label, iconv in ((codecs.BOM_UTF32_LE, "UTF-32", "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32", "UTF-32"),
-                              (codecs.BOM_UTF16_LE, "UTF-16", "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16", "UTF-16")):
+    for bom, label, iconv in (
+        (codecs.BOM_UTF32_LE, "UTF-32", "UTF-32"),
+        (codecs.BOM_UTF32_BE, "UTF-32", "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16", "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16", "UTF-16"),
+    ):
         if raw.startswith(bom):
             return label, iconv
     if declared:
@@ -357,7 +384,7 @@ def _guess_encoding(raw: bytes, declared: str | None = None) -> tuple[str, str]:
             pass
         else:
             name = codecs.lookup(declared).name
-            for family, (codec, label, iconv) in zip(_JA_FAMILIES, _JA_ENCODINGS):
+            for family, (_codec, label, iconv) in zip(_JA_FAMILIES, _JA_ENCODINGS):
                 if name in family:
                     return label, iconv
             return declared, declared.upper()
@@ -392,11 +419,11 @@ def _japanese_score(text: str) -> float:
         o = ord(ch)
         if o < 0x80:
             continue
-        if 0x3040 <= o <= 0x30FF:              # hiragana, katakana
+        if 0x3040 <= o <= 0x30FF:  # hiragana, katakana
             good += 2
         elif 0x4E00 <= o <= 0x9FFF or 0x3000 <= o <= 0x303F or 0xFF01 <= o <= 0xFF5E:  # kanji, punctuation, full-width
             good += 1
-        elif 0xFF61 <= o <= 0xFF9F:            # half-width katakana: rare in code, common in mis-decodings
+        elif 0xFF61 <= o <= 0xFF9F:  # half-width katakana: rare in code, common in mis-decodings
             bad += 1
         elif 0xE000 <= o <= 0xF8FF or o < 0xA0:  # private use, C1 controls
             bad += 3
@@ -440,8 +467,10 @@ def _is_python_code(text: str) -> bool:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom))
-               for n in tree.body)
+    return any(
+        isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom))
+        for n in tree.body
+    )
 
 
 def _notebook_dict(text: str) -> dict | None:
@@ -457,6 +486,7 @@ def _notebook_dict(text: str) -> dict | None:
 
 
 # -- .py files -----------------------------------------------------------------------
+
 
 def _read_py(path: Path, raw: bytes, text: str, encoding: str, sha: str) -> SourceFile:
     shown = str(path)
@@ -474,13 +504,16 @@ def _read_py(path: Path, raw: bytes, text: str, encoding: str, sha: str) -> Sour
     if _notebook_dict(text) is not None:
         raise SourceError("submission_py_is_notebook", {"path": shown, "suggestion": path.stem + ".ipynb"})
     text, dropped = _drop_ipython_calls(text)
-    notes = [Msg("submission_ipython_call_dropped", {"code": _short(code), "where": Msg("submission_at_line", {"line": n})})
-             for n, code in dropped]
+    notes = [
+        Msg("submission_ipython_call_dropped", {"code": _short(code), "where": Msg("submission_at_line", {"line": n})})
+        for n, code in dropped
+    ]
     sf = SourceFile(path, "py", text, sha, encoding)
     return _with_duplicate_notes(sf, notes)
 
 
 # -- notebooks -----------------------------------------------------------------------
+
 
 def _read_notebook(path: Path, text: str, encoding: str, sha: str, max_bytes: int) -> SourceFile:
     shown = str(path)
@@ -490,9 +523,13 @@ def _read_notebook(path: Path, text: str, encoding: str, sha: str, max_bytes: in
         raise SourceError("submission_notebook_invalid", {"path": shown, "detail": "nested too deeply"}) from None
     except ValueError as e:
         if _is_python_code(text):
-            raise SourceError("submission_notebook_is_python", {"path": shown, "suggestion": path.stem + ".py"}) from None
-        raise SourceError("submission_notebook_json", {"path": shown, "line": getattr(e, "lineno", "?"),
-                                                       "error": getattr(e, "msg", str(e))}) from None
+            raise SourceError(
+                "submission_notebook_is_python", {"path": shown, "suggestion": path.stem + ".py"}
+            ) from None
+        raise SourceError(
+            "submission_notebook_json",
+            {"path": shown, "line": getattr(e, "lineno", "?"), "error": getattr(e, "msg", str(e))},
+        ) from None
     cells = _notebook_cells(path, d, text)
     language = _notebook_language(d)
     if language is not None and "python" not in language:
@@ -581,8 +618,10 @@ def _cell_source(path: Path, cell: dict, index: int) -> str:
         return src
     if isinstance(src, list) and all(isinstance(s, str) for s in src):
         return "".join(src)
-    raise SourceError("submission_notebook_invalid",
-                      {"path": str(path), "detail": f'cell {index}: "source" is not a string or a list of strings'})
+    raise SourceError(
+        "submission_notebook_invalid",
+        {"path": str(path), "detail": f'cell {index}: "source" is not a string or a list of strings'},
+    )
 
 
 def _notebook_language(d: dict) -> str | None:
@@ -605,7 +644,7 @@ _MAGIC_NAME = re.compile(r"^%{1,2}([A-Za-z_][\w]*)")
 
 def _short(code: str) -> str:
     code = code.strip()
-    return code if len(code) <= _SHOWN else code[:_SHOWN - 1] + "…"
+    return code if len(code) <= _SHOWN else code[: _SHOWN - 1] + "…"
 
 
 def _at(cell: int, line: int) -> Msg:
@@ -622,11 +661,12 @@ def _transform_cell(lines: list[str], cell: int) -> tuple[list[str], list[Msg]]:
         out = list(lines)
         if name in BODY_CELL_MAGICS:
             out[first] = "# " + lines[first]
-            body, notes = _transform_lines(lines[first + 1:], cell, first + 2)
-            out[first + 1:] = body
+            body, notes = _transform_lines(lines[first + 1 :], cell, first + 2)
+            out[first + 1 :] = body
             return out, [Msg("submission_cell_magic_kept", {"magic": _short(head), "cell": cell})] + notes
-        return ["# " + line if line.strip() else line for line in lines], \
-            [Msg("submission_cell_magic_dropped", {"magic": _short(head), "cell": cell})]
+        return ["# " + line if line.strip() else line for line in lines], [
+            Msg("submission_cell_magic_dropped", {"magic": _short(head), "cell": cell})
+        ]
     return _transform_lines(lines, cell, 1)
 
 
@@ -666,7 +706,7 @@ def _escape(line: str, cell: int, n: int) -> tuple[str | None, Msg | None]:
     if code[0] in "%!":
         m = _MAGIC_NAME.match(code)
         if code[0] == "%" and m and m.group(1) in STATEMENT_LINE_MAGICS and not code.startswith("%%"):
-            stmt = code[m.end():].strip()
+            stmt = code[m.end() :].strip()
             if stmt and not stmt.startswith("-") and not code.endswith("\\"):
                 return f"{indent}{stmt}", Msg("submission_magic_kept", {"code": _short(code), "where": where})
         return f"{indent}pass  # {code}", Msg("submission_magic_dropped", {"code": _short(code), "where": where})
@@ -678,12 +718,14 @@ def _escape(line: str, cell: int, n: int) -> tuple[str | None, Msg | None]:
         if esc == "%":
             name = _MAGIC_NAME.match("%" + rest)
             if name and name.group(1) in STATEMENT_LINE_MAGICS:
-                expr = rest[name.end() - 1:].strip()
+                expr = rest[name.end() - 1 :].strip()
                 if expr and not expr.startswith("-") and not code.endswith("\\"):
                     return f"{lhs} = {expr}", Msg("submission_magic_kept", {"code": _short(code), "where": where})
         value = "[]" if esc == "!" else "None"
         return f"{lhs} = {value}  # {esc}{rest.strip()}", Msg(
-            "submission_magic_replaced", {"code": _short(code), "where": where, "replacement": f"{lhs.strip()} = {value}"})
+            "submission_magic_replaced",
+            {"code": _short(code), "where": where, "replacement": f"{lhs.strip()} = {value}"},
+        )
     return None, None
 
 
@@ -691,9 +733,9 @@ class _Scanner:
     """Just enough of Python's tokenizer to know whether the next line starts a logical line."""
 
     def __init__(self):
-        self.depth = 0              # open brackets
+        self.depth = 0  # open brackets
         self.string: str | None = None  # the quote of a string that runs past the line's end
-        self.backslash = False      # the line ended with a backslash (outside strings)
+        self.backslash = False  # the line ended with a backslash (outside strings)
 
     @property
     def at_start(self) -> bool:
@@ -727,7 +769,7 @@ class _Scanner:
             if c == "#":
                 return
             if c in "\"'":
-                q = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else c
+                q = line[i : i + 3] if line[i : i + 3] in ('"""', "'''") else c
                 self.string = q
                 i += len(q)
                 continue
@@ -791,11 +833,17 @@ def _is_ipython_call(node: ast.stmt) -> bool:
     if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
         return False
     func = node.value.func
-    return (isinstance(func, ast.Attribute) and func.attr in _IPYTHON_CALLS and isinstance(func.value, ast.Call)
-            and isinstance(func.value.func, ast.Name) and func.value.func.id == "get_ipython")
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in _IPYTHON_CALLS
+        and isinstance(func.value, ast.Call)
+        and isinstance(func.value.func, ast.Name)
+        and func.value.func.id == "get_ipython"
+    )
 
 
 # -- definitions made twice ----------------------------------------------------------------
+
 
 def duplicate_definitions(text: str) -> dict[str, list[int]]:
     """Functions and classes defined more than once directly at module level, with their lines.
@@ -814,8 +862,10 @@ def duplicate_definitions(text: str) -> dict[str, list[int]]:
     for node in tree.body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or node.name == "_":
             continue
-        if any(_decorator_name(d) in ("overload", "typing.overload", "typing_extensions.overload")
-               for d in node.decorator_list):
+        if any(
+            _decorator_name(d) in ("overload", "typing.overload", "typing_extensions.overload")
+            for d in node.decorator_list
+        ):
             continue
         seen.setdefault(node.name, []).append(node.lineno)
     return {name: lines for name, lines in seen.items() if len(lines) > 1}
@@ -835,8 +885,12 @@ def _decorator_name(node: ast.expr) -> str:
 
 def _with_duplicate_notes(sf: SourceFile, notes: list[Msg]) -> SourceFile:
     for name, lines in duplicate_definitions(sf.text).items():
-        notes.append(Msg("submission_duplicate_definition", {
-            "name": name, "count": len(lines), "first": sf.location(lines[0]), "last": sf.location(lines[-1])}))
+        notes.append(
+            Msg(
+                "submission_duplicate_definition",
+                {"name": name, "count": len(lines), "first": sf.location(lines[0]), "last": sf.location(lines[-1])},
+            )
+        )
     return SourceFile(sf.path, sf.kind, sf.text, sf.raw_sha256, sf.encoding, tuple(notes), sf.line_map, sf.code_cells)
 
 

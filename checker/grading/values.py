@@ -8,6 +8,7 @@ fresh, plain CPU tensor of an allowed dtype; anything else (a subclass, a
 pickle-bearing object, a numpy array) arrives as an ``Opaque`` description or
 a plain Python value and is rejected here with a message naming its type.
 """
+
 from __future__ import annotations
 
 
@@ -63,15 +64,21 @@ def like(got, expected, what: str, names: list[str] | None = None):
             details = []
             if got.dim() == 2 and tuple(got.shape) == tuple(reversed(expected.shape)):
                 details.append(Msg("hint_transposed"))
-            raise CheckFailure("bad_shape", {"what": what, "got": _shape(got.shape), "expected": _shape(expected.shape)}, details=details)
+            raise CheckFailure(
+                "bad_shape",
+                {"what": what, "got": _shape(got.shape), "expected": _shape(expected.shape)},
+                details=details,
+            )
         return got
     if isinstance(expected, tuple):
         if not isinstance(got, (tuple, list)):
             raise TypeMismatch("bad_type", {"what": what, "got": describe(got), "expected": expected_kind(expected)})
         if len(got) != len(expected):
             raise CheckFailure("bad_len", {"what": what, "got": len(got), "expected": len(expected)})
-        return tuple(like(g, e, names[i] if names and i < len(names) else f"{what}[{i}]")
-                     for i, (g, e) in enumerate(zip(got, expected)))
+        return tuple(
+            like(g, e, names[i] if names and i < len(names) else f"{what}[{i}]")
+            for i, (g, e) in enumerate(zip(got, expected))
+        )
     if isinstance(expected, float):
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             if isinstance(got, Opaque) and got.type.startswith("numpy.float"):

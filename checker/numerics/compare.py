@@ -5,6 +5,7 @@ close, else the facts a student needs: how many elements are off (count and
 share), the greatest absolute and relative difference with their index, and
 the tolerances.  Values are compared in float64.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ class Mismatch:
     rel_index: tuple
     rtol: float
     atol: float
-    got_at: float          # at worst_index: the element furthest outside its tolerance
+    got_at: float  # at worst_index: the element furthest outside its tolerance
     expected_at: float
     worst_index: tuple = ()
 
@@ -33,13 +34,26 @@ class Mismatch:
         share = f"{100.0 * self.count / max(1, self.total):.1f}%"
         return [
             Msg("mismatch_count", {"count": self.count, "total": self.total, "share": share}),
-            Msg("mismatch_abs", {"value": fmt.number(self.max_abs), "index": _idx(self.abs_index), "tol": f"{self.atol:.3g}"}),
-            Msg("mismatch_rel", {"value": fmt.number(self.max_rel), "index": _idx(self.rel_index), "tol": f"{self.rtol:.3g}"}),
+            Msg(
+                "mismatch_abs",
+                {"value": fmt.number(self.max_abs), "index": _idx(self.abs_index), "tol": f"{self.atol:.3g}"},
+            ),
+            Msg(
+                "mismatch_rel",
+                {"value": fmt.number(self.max_rel), "index": _idx(self.rel_index), "tol": f"{self.rtol:.3g}"},
+            ),
         ]
 
     def entry(self, what: str) -> Msg:
-        return Msg("mismatch_entry", {"what": what, "index": fmt.index(self.worst_index),
-                                      "got": fmt.number(self.got_at), "expected": fmt.number(self.expected_at)})
+        return Msg(
+            "mismatch_entry",
+            {
+                "what": what,
+                "index": fmt.index(self.worst_index),
+                "got": fmt.number(self.got_at),
+                "expected": fmt.number(self.expected_at),
+            },
+        )
 
 
 def _idx(i: tuple) -> str:
@@ -69,9 +83,19 @@ def mismatch(got: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float
     # the headline names the element furthest outside its own tolerance
     worst = torch.where(bad, diff / allowed.clamp_min(torch.finfo(torch.float64).tiny), torch.full_like(diff, -1.0))
     iw = _unravel(int(torch.argmax(worst)), a.shape)
-    return Mismatch(count=count, total=a.numel(), max_abs=float(diff[ia] if ia else diff), abs_index=ia,
-                    max_rel=float(rel[ir] if ir else rel), rel_index=ir, rtol=rtol, atol=atol,
-                    got_at=float(a[iw] if iw else a), expected_at=float(b[iw] if iw else b), worst_index=iw)
+    return Mismatch(
+        count=count,
+        total=a.numel(),
+        max_abs=float(diff[ia] if ia else diff),
+        abs_index=ia,
+        max_rel=float(rel[ir] if ir else rel),
+        rel_index=ir,
+        rtol=rtol,
+        atol=atol,
+        got_at=float(a[iw] if iw else a),
+        expected_at=float(b[iw] if iw else b),
+        worst_index=iw,
+    )
 
 
 def _unravel(flat: int, shape) -> tuple:

@@ -6,6 +6,7 @@ values (one request to the worker when the function is the student's).
 Only when a slope disagrees does ``numeric_gradient`` localise the fault
 entry by entry, again in batches.  Everything runs in float64.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -63,5 +64,5 @@ def numeric_gradient(f: FBatch, x: torch.Tensor, chunk: int = 256) -> torch.Tens
         minus = flat.repeat(m, 1)
         minus[torch.arange(m), idx] -= h
         vals = f(torch.cat([plus, minus]).reshape(2 * m, *x.shape)).to(torch.float64)
-        out[start:start + m] = (vals[:m] - vals[m:]) / (2 * h)
+        out[start : start + m] = (vals[:m] - vals[m:]) / (2 * h)
     return out.reshape(x.shape)

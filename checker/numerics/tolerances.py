@@ -5,6 +5,7 @@ A comparison of a result with the reference allows
 magnitude of the inputs: ``atol = base_atol + eps_factor * eps(dtype) * magnitude``,
 so a sound float32 computation that rounds differently at 1e4 still passes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Renderers: each turns a ``Report`` (one record per item) into one output format."""
+
 from __future__ import annotations
 
 FORMATS = ("text", "json", "junit", "gradescope", "github", "html")

@@ -1,4 +1,5 @@
 """What every renderer shares: points, cleaned text, an item's label and its lines of feedback."""
+
 from __future__ import annotations
 
 import re
@@ -53,4 +54,6 @@ def item_lines(item, lang: str, *, include_message: bool = True) -> list[str]:
 
 def item_label(item, lang: str) -> str:
     """The item's name, marked when it is one of the instructor's hidden items."""
-    return item.name + (f" ({render('hidden_item', lang)})" if getattr(item, "visibility", "public") == "hidden" else "")
+    return item.name + (
+        f" ({render('hidden_item', lang)})" if getattr(item, "visibility", "public") == "hidden" else ""
+    )

@@ -20,6 +20,7 @@ a command or start a new one.  In the summary every student string is HTML-escap
 with the Markdown punctuation and ``:`` as character references too, so that it
 neither forms markup nor, should the summary reach a log, a line starting with ``::``.
 """
+
 from __future__ import annotations
 
 import html
@@ -29,11 +30,16 @@ from ..grading.records import Status
 from .common import clean, item_label, item_lines, pts
 
 SUMMARY_MARKER = "<!-- nlp100-checker summary -->"
-MAX_MESSAGE = 4000   # characters of one annotation's message
+MAX_MESSAGE = 4000  # characters of one annotation's message
 
-EMOJI = {Status.PASSED: "✅", Status.FAILED: "❌", Status.ERROR: "💥", Status.TIMEOUT: "⏱️",
-         Status.NOT_IMPLEMENTED: "🚧", Status.SKIPPED: "⏭️"}
-
+EMOJI = {
+    Status.PASSED: "✅",
+    Status.FAILED: "❌",
+    Status.ERROR: "💥",
+    Status.TIMEOUT: "⏱️",
+    Status.NOT_IMPLEMENTED: "🚧",
+    Status.SKIPPED: "⏭️",
+}
 
 
 def _label(key: str, lang: str, **params) -> str:
@@ -41,6 +47,7 @@ def _label(key: str, lang: str, **params) -> str:
 
 
 # --- workflow commands -------------------------------------------------------------
+
 
 def escape_data(s) -> str:
     return clean(s).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -89,7 +96,7 @@ def md(s) -> str:
     while i < len(text):
         if text[i] == "&":
             j = text.find(";", i)
-            out.append(text[i:j + 1])
+            out.append(text[i : j + 1])
             i = j + 1
             continue
         out.append(_MD_SPECIAL.get(text[i], text[i]))
@@ -106,7 +113,10 @@ def github_summary(report) -> str:
     out = [f"## {_label('heading', lang, submission=md(report.submission))}", ""]
     out.append(f"**{render('total', lang)}: {pts(report.score)} / {pts(report.max_score)}**")
     out.append("")
-    meta = [f"{render('backend', lang)}: {md(report.backend or '-')}", f"{render('isolation', lang)}: {md(report.isolation)}"]
+    meta = [
+        f"{render('backend', lang)}: {md(report.backend or '-')}",
+        f"{render('isolation', lang)}: {md(report.isolation)}",
+    ]
     if report.data:
         d = report.data
         meta.append(f"{render('dataset', lang)}: {md(d.get('name'))} v{md(d.get('version'))}")
@@ -116,12 +126,16 @@ def github_summary(report) -> str:
         out.append("")
         out.append(f"> {_cell(note)}")
     out.append("")
-    out.append(f"| {_label('exercise', lang)} | {_label('item', lang)} | {_label('status', lang)} | {_label('points', lang)} |")
+    out.append(
+        f"| {_label('exercise', lang)} | {_label('item', lang)} | {_label('status', lang)} | {_label('points', lang)} |"
+    )
     out.append("|---|---|---|---:|")
     for ex, it in report.items():
         mx = it.max_score if it.counts_to_max else 0
-        out.append(f"| {_cell(ex.id + ' ' + ex.title)} | {_cell(item_label(it, lang))} | {EMOJI[it.status]} "
-                   f"{render(f'status_{it.status.value}', lang)} | {pts(it.score)}/{pts(mx)} |")
+        out.append(
+            f"| {_cell(ex.id + ' ' + ex.title)} | {_cell(item_label(it, lang))} | {EMOJI[it.status]} "
+            f"{render(f'status_{it.status.value}', lang)} | {pts(it.score)}/{pts(mx)} |"
+        )
     out.append(f"| **{render('total', lang)}** | | | **{pts(report.score)}/{pts(report.max_score)}** |")
     bad = [(ex, it) for ex, it in report.items() if it.status != Status.PASSED]
     if bad:

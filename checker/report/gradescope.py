@@ -19,6 +19,7 @@ and that includes their points.  When a report has any, the top level has no ``s
 ``output`` counts public items only and says how many checks are hidden; totals with the
 hidden points stay in ``extra_data``, which students do not see.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,11 +27,15 @@ import math
 
 from ..messages import render
 from ..grading.records import Status
-from .common import clean, item_label, item_lines, pts
+from .common import clean, item_lines, pts
 
-VISIBILITY = {"public": "visible", "hidden": "after_published", "visible": "visible",
-              "after_published": "after_published", "after_due_date": "after_due_date"}
-
+VISIBILITY = {
+    "public": "visible",
+    "hidden": "after_published",
+    "visible": "visible",
+    "after_published": "after_published",
+    "after_due_date": "after_due_date",
+}
 
 
 def _label(key: str, lang: str, **params) -> str:
@@ -72,13 +77,17 @@ def _n_hidden(report) -> int:
 def _summary(report) -> str:
     lang = report.lang
     hidden = _n_hidden(report)
-    out = [_label("checker", lang, version=report.checker_version, submission=report.submission, sha=report.sha256[:12]),
-           f"{render('backend', lang)}: {report.backend or '-'}   {render('isolation', lang)}: {report.isolation}"]
+    out = [
+        _label("checker", lang, version=report.checker_version, submission=report.submission, sha=report.sha256[:12]),
+        f"{render('backend', lang)}: {report.backend or '-'}   {render('isolation', lang)}: {report.isolation}",
+    ]
     if report.data:
         d = report.data
-        out.append(f"{render('dataset', lang)}: {d.get('name')} v{d.get('version')} ({str(d.get('checksum', ''))[:12]})")
+        out.append(
+            f"{render('dataset', lang)}: {d.get('name')} v{d.get('version')} ({str(d.get('checksum', ''))[:12]})"
+        )
     out += [f"{render('note', lang)}: {n}" for n in report.notes]
-    if hidden:   # public points only: the hidden items' points wait for publication
+    if hidden:  # public points only: the hidden items' points wait for publication
         totals = [0.0, 0.0]
         for ex in report.exercises:
             sc, mx = _public(ex)
@@ -110,16 +119,18 @@ def gradescope_dict(report) -> dict:
     tests = []
     for ex in report.exercises:
         for k, it in enumerate(ex.items, 1):
-            tests.append({
-                "name": clean(f"{ex.id} {it.name}"),
-                "number": f"{clean(ex.id)}.{k}",
-                "score": _num(it.score),
-                "max_score": _num(it.max_score) if it.counts_to_max else 0.0,
-                "status": _status(it),
-                "output": _test_output(it, lang),
-                "visibility": VISIBILITY.get(it.visibility, "after_published"),
-                "extra_data": {"status": it.status.value, "internal": bool(it.internal)},
-            })
+            tests.append(
+                {
+                    "name": clean(f"{ex.id} {it.name}"),
+                    "number": f"{clean(ex.id)}.{k}",
+                    "score": _num(it.score),
+                    "max_score": _num(it.max_score) if it.counts_to_max else 0.0,
+                    "status": _status(it),
+                    "output": _test_output(it, lang),
+                    "visibility": VISIBILITY.get(it.visibility, "after_published"),
+                    "extra_data": {"status": it.status.value, "internal": bool(it.internal)},
+                }
+            )
     out = {
         "score": _num(report.score),
         "execution_time": int(math.ceil(max(0.0, _num(report.duration_s)))),

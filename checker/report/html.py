@@ -10,6 +10,7 @@ images, as a second line behind the escaping.
 Everything taken from the records is escaped (``html.escape`` after :func:`clean`), since
 messages, counterexamples and captured output are student-controlled.
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,7 +26,6 @@ MAX_IMAGE_BYTES = 8 * 1024 * 1024
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
-
 def _label(key: str, lang: str, **params) -> str:
     return render("html_" + key, lang, **params)
 
@@ -34,8 +34,12 @@ def esc(s) -> str:
     return _html.escape(clean(s), quote=True)
 
 
-_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
-          (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
 
 
 def _mime(data: bytes) -> str | None:
@@ -160,44 +164,61 @@ def render_html(report) -> str:
         f"<h1>{esc(title)}</h1>",
         f'<p id="score" class="{score_class}">{esc(render("total", lang))}: {pts(report.score)} / {pts(report.max_score)}</p>',
         f'<p class="meta" id="backend">{esc(render("backend", lang))}: {esc(report.backend or "-")} · '
-        f'{esc(render("isolation", lang))}: {esc(report.isolation)}</p>',
+        f"{esc(render('isolation', lang))}: {esc(report.isolation)}</p>",
     ]
     if report.data:
         d = report.data
-        h.append(f'<p class="meta" id="data">{esc(render("dataset", lang))}: {esc(d.get("name"))} v{esc(d.get("version"))} '
-                 f'({esc(str(d.get("checksum", ""))[:12])})</p>')
-    h.append(f'<p class="meta">nlp100-checker {esc(report.checker_version)} · sha256 {esc(report.sha256)} · '
-             f'{esc(_label("seed", lang))} {esc(report.seed)} · {esc(_label("duration", lang))} {report.duration_s:.1f} s</p>')
+        h.append(
+            f'<p class="meta" id="data">{esc(render("dataset", lang))}: {esc(d.get("name"))} v{esc(d.get("version"))} '
+            f"({esc(str(d.get('checksum', ''))[:12])})</p>"
+        )
+    h.append(
+        f'<p class="meta">nlp100-checker {esc(report.checker_version)} · sha256 {esc(report.sha256)} · '
+        f"{esc(_label('seed', lang))} {esc(report.seed)} · {esc(_label('duration', lang))} {report.duration_s:.1f} s</p>"
+    )
     if report.repro:
         h.append(f'<p class="meta repro">{esc(render("repro", lang))}: <code>{esc(report.repro)}</code></p>')
     if report.notes:
-        h.append(f'<div class="notes"><strong>{esc(_label("notes", lang))}</strong><ul>'
-                 + "".join(f"<li>{esc(n)}</li>" for n in report.notes) + "</ul></div>")
+        h.append(
+            f'<div class="notes"><strong>{esc(_label("notes", lang))}</strong><ul>'
+            + "".join(f"<li>{esc(n)}</li>" for n in report.notes)
+            + "</ul></div>"
+        )
     h.append("</header>")
     for ex in report.exercises:
         h.append(f'<section class="exercise" id="ex-{esc(ex.id)}">')
-        h.append(f"<h2><span>{esc(ex.id)} {esc(ex.title)}</span><span>{pts(ex.score)} / {pts(ex.max_score)}</span></h2>")
-        h.append(f'<table><thead><tr><th class="c-item">{esc(_label("item", lang))}</th>'
-                 f'<th class="c-status">{esc(_label("status", lang))}</th><th>{esc(_label("details", lang))}</th>'
-                 f'<th class="c-points">{esc(_label("points", lang))}</th></tr></thead><tbody>')
+        h.append(
+            f"<h2><span>{esc(ex.id)} {esc(ex.title)}</span><span>{pts(ex.score)} / {pts(ex.max_score)}</span></h2>"
+        )
+        h.append(
+            f'<table><thead><tr><th class="c-item">{esc(_label("item", lang))}</th>'
+            f'<th class="c-status">{esc(_label("status", lang))}</th><th>{esc(_label("details", lang))}</th>'
+            f'<th class="c-points">{esc(_label("points", lang))}</th></tr></thead><tbody>'
+        )
         for it in ex.items:
             st = it.status.value
             mx = it.max_score if it.counts_to_max else 0
             detail = "".join(_item_detail(it, lang))
-            h.append(f'<tr class="item s-{st}" data-status="{st}"><td><code>{esc(item_label(it, lang))}</code></td>'
-                     f'<td><span class="badge">{esc(render(f"status_{st}", lang))}</span></td>'
-                     f'<td class="item-detail">{detail}</td>'
-                     f'<td class="points">{pts(it.score)} / {pts(mx)}</td></tr>')
+            h.append(
+                f'<tr class="item s-{st}" data-status="{st}"><td><code>{esc(item_label(it, lang))}</code></td>'
+                f'<td><span class="badge">{esc(render(f"status_{st}", lang))}</span></td>'
+                f'<td class="item-detail">{detail}</td>'
+                f'<td class="points">{pts(it.score)} / {pts(mx)}</td></tr>'
+            )
         h.append("</tbody></table></section>")
     o = report.output or {}
     if o.get("stdout") or o.get("stderr"):
         h.append('<details class="output" id="output">')
-        h.append(f'<summary>{esc(render("your_output", lang, kb=o.get("limit_kb", 64)))}</summary>')
+        h.append(f"<summary>{esc(render('your_output', lang, kb=o.get('limit_kb', 64)))}</summary>")
         for stream in ("stdout", "stderr"):
             if o.get(stream):
-                h.append(f'<p class="meta">{esc(render("stream_" + stream, lang))}</p><pre class="{stream}">{esc(o[stream])}</pre>')
+                h.append(
+                    f'<p class="meta">{esc(render("stream_" + stream, lang))}</p><pre class="{stream}">{esc(o[stream])}</pre>'
+                )
         if o.get("truncated"):
-            h.append(f'<p class="meta">{esc(render("output_truncated", lang, bytes=o.get("stdout_bytes", 0) + o.get("stderr_bytes", 0)))}</p>')
+            h.append(
+                f'<p class="meta">{esc(render("output_truncated", lang, bytes=o.get("stdout_bytes", 0) + o.get("stderr_bytes", 0)))}</p>'
+            )
         h.append("</details>")
     h.append("</main></body></html>")
     return "\n".join(h) + "\n"

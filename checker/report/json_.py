@@ -1,4 +1,5 @@
 """`--format json`: the object of result-format.md, and nothing else, on stdout."""
+
 from __future__ import annotations
 
 import json

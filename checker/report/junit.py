@@ -15,9 +15,9 @@ escapes markup, and :func:`clean` turns the characters XML 1.0 cannot carry at a
 
 :func:`clean` and :func:`item_lines` are shared by the other renderers.
 """
+
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 from ..grading.records import Status
@@ -48,11 +48,19 @@ def _prop(parent: ET.Element, name: str, value) -> None:
 
 
 def _run_properties(report) -> list[tuple[str, str]]:
-    props = [("submission", report.submission), ("sha256", report.sha256),
-             ("checker_version", report.checker_version), ("backend", report.backend or "-"),
-             ("isolation", report.isolation), ("lang", report.lang), ("seed", report.seed),
-             ("max_examples", report.max_examples), ("total_score", pts(report.score)),
-             ("total_max_score", pts(report.max_score)), ("exit_status", report.exit_status)]
+    props = [
+        ("submission", report.submission),
+        ("sha256", report.sha256),
+        ("checker_version", report.checker_version),
+        ("backend", report.backend or "-"),
+        ("isolation", report.isolation),
+        ("lang", report.lang),
+        ("seed", report.seed),
+        ("max_examples", report.max_examples),
+        ("total_score", pts(report.score)),
+        ("total_max_score", pts(report.max_score)),
+        ("exit_status", report.exit_status),
+    ]
     if report.repro:
         props.append(("repro", report.repro))
     if report.data:
@@ -64,29 +72,39 @@ def _run_properties(report) -> list[tuple[str, str]]:
 def render_junit(report) -> str:
     lang = report.lang
     all_items = [i for _, i in report.items()]
-    root = ET.Element("testsuites", name=clean(f"nlp100-checker {report.submission}"),
-                      time=_time(report.duration_s), **{k: str(v) for k, v in _counts(all_items).items() if k != "skipped"})
+    root = ET.Element(
+        "testsuites",
+        name=clean(f"nlp100-checker {report.submission}"),
+        time=_time(report.duration_s),
+        **{k: str(v) for k, v in _counts(all_items).items() if k != "skipped"},
+    )
     o = report.output or {}
     for n, ex in enumerate(report.exercises):
         counts = _counts(ex.items)
-        suite = ET.SubElement(root, "testsuite", name=clean(f"{ex.id} {ex.title}"), id=str(n),
-                              package=f"nlp100.ex{clean(ex.id)}",
-                              time=_time(sum(float(i.duration_s or 0) for i in ex.items)),
-                              **{k: str(v) for k, v in counts.items()})
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=clean(f"{ex.id} {ex.title}"),
+            id=str(n),
+            package=f"nlp100.ex{clean(ex.id)}",
+            time=_time(sum(float(i.duration_s or 0) for i in ex.items)),
+            **{k: str(v) for k, v in counts.items()},
+        )
         props = ET.SubElement(suite, "properties")
         _prop(props, "score", pts(ex.score))
         _prop(props, "max_score", pts(ex.max_score))
         for it in ex.items:
             _prop(props, f"score.{it.name}", f"{pts(it.score)}/{pts(it.max_score if it.counts_to_max else 0)}")
-            if it.visibility == "hidden":   # marked here: a test's name stays the item's (CI systems key by it)
+            if it.visibility == "hidden":  # marked here: a test's name stays the item's (CI systems key by it)
                 _prop(props, f"visibility.{it.name}", item_label(it, lang))
         for k, v in _run_properties(report):
             _prop(props, k, v)
         for note in report.notes:
             _prop(props, "note", note)
         for it in ex.items:
-            case = ET.SubElement(suite, "testcase", name=clean(it.name), classname=f"nlp100.ex{clean(ex.id)}",
-                                 time=_time(it.duration_s))
+            case = ET.SubElement(
+                suite, "testcase", name=clean(it.name), classname=f"nlp100.ex{clean(ex.id)}", time=_time(it.duration_s)
+            )
             if it.status == Status.PASSED:
                 continue
             text = clean("\n".join(item_lines(it, lang)))

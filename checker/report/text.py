@@ -1,4 +1,5 @@
 """`--format text`: a per-item table with status and points, the counterexample and repro under each failure."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -7,10 +8,23 @@ from ..messages import render
 from .common import item_label, pts
 from ..grading.records import Status
 
-COLOURS = {Status.PASSED: "32", Status.FAILED: "31", Status.ERROR: "31", Status.TIMEOUT: "33",
-           Status.SKIPPED: "36", Status.NOT_IMPLEMENTED: "35"}
+COLOURS = {
+    Status.PASSED: "32",
+    Status.FAILED: "31",
+    Status.ERROR: "31",
+    Status.TIMEOUT: "33",
+    Status.SKIPPED: "36",
+    Status.NOT_IMPLEMENTED: "35",
+}
 # one column each (⧗, not the emoji ⌛, which terminals draw two columns wide and which broke the table)
-MARKS = {Status.PASSED: "✔", Status.FAILED: "✘", Status.ERROR: "!", Status.TIMEOUT: "⧗", Status.SKIPPED: "-", Status.NOT_IMPLEMENTED: "?"}
+MARKS = {
+    Status.PASSED: "✔",
+    Status.FAILED: "✘",
+    Status.ERROR: "!",
+    Status.TIMEOUT: "⧗",
+    Status.SKIPPED: "-",
+    Status.NOT_IMPLEMENTED: "?",
+}
 
 
 def display_width(s: str) -> int:
@@ -36,7 +50,9 @@ def render_text(report, colour: bool = False, show_output: bool = True) -> str:
     out.append(f"{render('backend', lang)}: {report.backend or '-'}   {render('isolation', lang)}: {report.isolation}")
     if report.data:
         d = report.data
-        out.append(f"{render('dataset', lang)}: {d.get('name')} v{d.get('version')} ({str(d.get('checksum', ''))[:12]})")
+        out.append(
+            f"{render('dataset', lang)}: {d.get('name')} v{d.get('version')} ({str(d.get('checksum', ''))[:12]})"
+        )
     for note in report.notes:
         out.append(c("33", f"{render('note', lang)}: {note}"))
     status_width = max([16] + [display_width(render(f"status_{s.value}", lang)) for s in Status])
@@ -67,7 +83,9 @@ def render_text(report, colour: bool = False, show_output: bool = True) -> str:
             for name, path in (it.artifacts or {}).items():
                 out.append(f"      {name}: {path}")
     out.append("")
-    out.append(c("1", f"{render('total', lang)}: {pts(report.score)}/{pts(report.max_score)}   ({report.duration_s:.1f} s)"))
+    out.append(
+        c("1", f"{render('total', lang)}: {pts(report.score)}/{pts(report.max_score)}   ({report.duration_s:.1f} s)")
+    )
     o = report.output or {}
     if show_output and (o.get("stdout") or o.get("stderr")):
         out.append("")
@@ -80,5 +98,7 @@ def render_text(report, colour: bool = False, show_output: bool = True) -> str:
                     lines = lines[:10] + ["..."] + lines[-10:]
                 out += [f"  {render('stream_' + stream, lang)}| {ln[:200]}" for ln in lines]
         if o.get("truncated"):
-            out.append("  " + render("output_truncated", lang, bytes=o.get("stdout_bytes", 0) + o.get("stderr_bytes", 0)))
+            out.append(
+                "  " + render("output_truncated", lang, bytes=o.get("stdout_bytes", 0) + o.get("stderr_bytes", 0))
+            )
     return "\n".join(out) + "\n"

@@ -8,6 +8,7 @@ controller to its children and that the grader may write (root, or a delegated s
 The worker joins them between fork and exec (``join``), so everything it starts is inside.  The grader kills
 what is inside (``kill``), reads its CPU time and out-of-memory kills, and removes the folders (``remove``).
 """
+
 from __future__ import annotations
 
 import os
@@ -26,12 +27,12 @@ PREFIX = "nlp100-"
 class Layout:
     """Where this process may make a worker's cgroups."""
 
-    version: str                       # "v1" | "v2" | "hybrid" (v1 controllers, an empty v2 tree) | "none"
-    controllers: tuple[str, ...]       # controllers mounted (v1) or enabled (v2)
-    memory: Path | None = None         # folder to make the memory cgroup in (v2: the one folder for all)
+    version: str  # "v1" | "v2" | "hybrid" (v1 controllers, an empty v2 tree) | "none"
+    controllers: tuple[str, ...]  # controllers mounted (v1) or enabled (v2)
+    memory: Path | None = None  # folder to make the memory cgroup in (v2: the one folder for all)
     pids: Path | None = None
     cpu: Path | None = None
-    why: str = ""                      # why there is no memory cgroup here
+    why: str = ""  # why there is no memory cgroup here
 
 
 def own_paths(text: str | None = None) -> dict[str, str]:
@@ -86,13 +87,20 @@ def layout(mount: Path = MOUNT, cgroup_text: str | None = None) -> Layout:
         why = "" if base else "no cgroup here both delegates the memory controller and is writable by this user"
         pids = base if base is not None and "pids" in (base / "cgroup.subtree_control").read_text().split() else None
         return Layout("v2", ctl, base, pids, base, why)
-    ctl = tuple(c for c in ("memory", "pids", "cpuacct", "cpu", "cpuset", "freezer", "devices", "blkio")
-                if (mount / c / "cgroup.procs").exists())
+    ctl = tuple(
+        c
+        for c in ("memory", "pids", "cpuacct", "cpu", "cpuset", "freezer", "devices", "blkio")
+        if (mount / c / "cgroup.procs").exists()
+    )
     if not ctl:
         return Layout("none", (), why="no cgroup file system is mounted")
     version = "hybrid" if (mount / "unified" / "cgroup.controllers").exists() else "v1"
     mem, pids, cpu = (_v1_base(mount, c, own) for c in V1_CONTROLLERS)
-    why = "" if mem else ("no memory controller" if "memory" not in ctl else "the memory hierarchy is not writable by this user")
+    why = (
+        ""
+        if mem
+        else ("no memory controller" if "memory" not in ctl else "the memory hierarchy is not writable by this user")
+    )
     return Layout(version, ctl, mem, pids, cpu, why)
 
 
@@ -233,7 +241,9 @@ def _make(base: Path | None, name: str) -> Path | None:
 def namesakes(cg: Path, where: Layout | None = None) -> WorkerCgroup:
     """A worker's cgroups from the path of one of them: its folders of the same name in every hierarchy."""
     lay = where or layout()
-    dirs = [b / cg.name for b in dict.fromkeys((lay.memory, lay.pids, lay.cpu)) if b is not None and (b / cg.name).is_dir()]
+    dirs = [
+        b / cg.name for b in dict.fromkeys((lay.memory, lay.pids, lay.cpu)) if b is not None and (b / cg.name).is_dir()
+    ]
     dirs = dirs if cg in dirs else [cg, *dirs]
     return WorkerCgroup(lay.version, tuple(dirs), None, None, None, None, None)
 
@@ -248,7 +258,9 @@ def made_by(pid: int, where: Layout | None = None) -> list[WorkerCgroup]:
             names |= {d.name for d in base.glob(f"{PREFIX}{pid}-*") if d.is_dir()}
     out = []
     for name in sorted(names):
-        dirs = [b / name for b in dict.fromkeys((lay.memory, lay.pids, lay.cpu)) if b is not None and (b / name).is_dir()]
+        dirs = [
+            b / name for b in dict.fromkeys((lay.memory, lay.pids, lay.cpu)) if b is not None and (b / name).is_dir()
+        ]
         out.append(WorkerCgroup(lay.version, tuple(dirs), None, None, None, None, None))
     return out
 
@@ -263,7 +275,7 @@ def sweep_stale(where: Layout | None = None) -> int:
         if base is None:
             continue
         for d in base.glob(f"{PREFIX}*-*"):
-            pid = d.name[len(PREFIX):].split("-", 1)[0]
+            pid = d.name[len(PREFIX) :].split("-", 1)[0]
             try:
                 young = time.time() - d.stat().st_mtime < 60
             except OSError:
@@ -299,8 +311,15 @@ def create(memory_mb: int | None, nproc: int | None, where: Layout | None = None
             return None
         mem_ok = bool(memory_mb) and _limit_memory(d, "v2", memory_mb)
         pids_ok = bool(nproc) and (d / "pids.max").exists() and _write(d / "pids.max", str(nproc))
-        return WorkerCgroup("v2", (d,), d if mem_ok else None, d if pids_ok else None, d,
-                            memory_mb if mem_ok else None, nproc if pids_ok else None)
+        return WorkerCgroup(
+            "v2",
+            (d,),
+            d if mem_ok else None,
+            d if pids_ok else None,
+            d,
+            memory_mb if mem_ok else None,
+            nproc if pids_ok else None,
+        )
     mem, pids, cpu = _make(lay.memory, name), _make(lay.pids, name), _make(lay.cpu, name)
     if mem is not None and not (memory_mb and _limit_memory(mem, "v1", memory_mb)):
         mem.rmdir()

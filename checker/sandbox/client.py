@@ -6,6 +6,7 @@ exceptions: ``StudentError`` (the submission raised) and ``WorkerGone`` (the
 worker died, timed out or broke the protocol); the grading layer turns them
 into item failures in one place (``checker.grading.context``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,24 +31,61 @@ class SandboxClient:
         return self.session.request({"op": op, **header}, values, timeout=timeout, during=during or op)
 
     # -- calling the submission's functions ------------------------------------------
-    def call(self, fn: str, args=(), kwargs=None, *, seed: int = 0, timeout: float | None = None, keep: bool = False,
-             return_args: bool = False, tripwire: list[str] | None = None) -> CallResult:
+    def call(
+        self,
+        fn: str,
+        args=(),
+        kwargs=None,
+        *,
+        seed: int = 0,
+        timeout: float | None = None,
+        keep: bool = False,
+        return_args: bool = False,
+        tripwire: list[str] | None = None,
+    ) -> CallResult:
         """``fn(*args, **kwargs)`` in the worker; with ``keep`` the result stays there and a Handle comes back;
         with ``tripwire`` the worker records calls of those torch functions during the call (``meta["tripped"]``)."""
         extra = {"tripwire": list(tripwire)} if tripwire else {}
-        h, v = self._op("call", {"args": list(args), "kwargs": dict(kwargs or {})}, timeout, f"{fn}()",
-                        fn=fn, seed=seed, keep=keep, return_args=return_args, **extra)
+        h, v = self._op(
+            "call",
+            {"args": list(args), "kwargs": dict(kwargs or {})},
+            timeout,
+            f"{fn}()",
+            fn=fn,
+            seed=seed,
+            keep=keep,
+            return_args=return_args,
+            **extra,
+        )
         if return_args:
             h["args_after"] = v.get("args")
         return CallResult(v.get("result"), h)
 
-    def map(self, fn: str, args, vary: int, stack, *, select: int | None = None, kwargs=None, seed: int = 0,
-            timeout: float | None = None) -> list:
+    def map(
+        self,
+        fn: str,
+        args,
+        vary: int,
+        stack,
+        *,
+        select: int | None = None,
+        kwargs=None,
+        seed: int = 0,
+        timeout: float | None = None,
+    ) -> list:
         """``fn`` once per row of ``stack`` put at argument ``vary`` (one round trip for a gradient check)."""
         a = list(args)
         a[vary] = None
-        _, v = self._op("map", {"args": a, "kwargs": dict(kwargs or {}), "stack": stack}, timeout, f"{fn}()",
-                        fn=fn, vary=vary, select=select, seed=seed)
+        _, v = self._op(
+            "map",
+            {"args": a, "kwargs": dict(kwargs or {}), "stack": stack},
+            timeout,
+            f"{fn}()",
+            fn=fn,
+            vary=vary,
+            select=select,
+            seed=seed,
+        )
         res = v.get("results")
         if not isinstance(res, list) or len(res) != len(stack):
             raise WorkerGone("protocol", f"{fn}()", "wrong number of results")
@@ -58,7 +96,11 @@ class SandboxClient:
         """Keep values (training data) in the worker; later requests refer to them by handle."""
         _, v = self._op("put", values, timeout, "put")
         handles = v.get("handles")
-        if not isinstance(handles, dict) or set(handles) != set(values) or not all(isinstance(h, Handle) for h in handles.values()):
+        if (
+            not isinstance(handles, dict)
+            or set(handles) != set(values)
+            or not all(isinstance(h, Handle) for h in handles.values())
+        ):
             raise WorkerGone("protocol", "put", "bad handles")
         return handles
 

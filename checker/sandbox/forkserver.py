@@ -25,6 +25,7 @@ sockets only within its own domain, and no ptrace-like access to anything outsid
 parent included); its own environment, working folder and thread count.  Then it serves the worker protocol
 (``worker.py``) on the grader's pipes, and is never reused.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -45,16 +46,16 @@ sys.path.insert(0, HERE)
 import landlock  # noqa: E402
 import wire  # noqa: E402,F401
 
-if __name__ == "__main__" and "--confine" in sys.argv:   # reduced isolation: before torch starts any thread
+if __name__ == "__main__" and "--confine" in sys.argv:  # reduced isolation: before torch starts any thread
     landlock.restrict_from(sys.argv[sys.argv.index("--confine") + 1])
 
 import worker  # noqa: E402  (imports torch)
 import torch  # noqa: E402
 
-FRESH = {name.partition(".")[0] for name in sys.modules}    # what a fresh worker has loaded when it says ready
+FRESH = {name.partition(".")[0] for name in sys.modules}  # what a fresh worker has loaded when it says ready
 
 MAX_MESSAGE = 1 << 16
-CHILD_ROOT = "/tmp/nlp100-pool"          # children's folders in a sandbox of its own (bubblewrap, container)
+CHILD_ROOT = "/tmp/nlp100-pool"  # children's folders in a sandbox of its own (bubblewrap, container)
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/proc", "/sys", "/dev")
 ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf", "/etc/fonts")
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 36, 38, 22
@@ -62,8 +63,30 @@ SECCOMP_MODE_FILTER = 2
 # SysV IPC, POSIX message queues, ptrace-like access: EPERM in a child (x86_64, aarch64 syscall numbers)
 DENIED = {
     0xC000003E: (29, 30, 31, 64, 65, 66, 67, 68, 69, 70, 71, 220, 240, 241, 242, 243, 244, 245, 101, 310, 311, 438),
-    0xC00000B7: (186, 187, 188, 189, 190, 191, 192, 193, 194, 195, 196, 197, 180, 181, 182, 183, 184, 185, 117, 270,
-                 271, 438),
+    0xC00000B7: (
+        186,
+        187,
+        188,
+        189,
+        190,
+        191,
+        192,
+        193,
+        194,
+        195,
+        196,
+        197,
+        180,
+        181,
+        182,
+        183,
+        184,
+        185,
+        117,
+        270,
+        271,
+        438,
+    ),
 }
 
 
@@ -78,6 +101,7 @@ def _preload() -> None:
     import matplotlib.backends.backend_agg  # noqa: F401  (loaded by the first figure)
     import torch.optim  # noqa: F401
     import torch.utils.data  # noqa: F401
+
     try:
         import torch._dynamo  # noqa: F401  (imported by the first optimizer a submission builds: seconds)
     except Exception:  # noqa: BLE001 - an optional speed-up
@@ -97,8 +121,12 @@ def _libc():
 
 def _python_dirs() -> list[str]:
     out = set()
-    for c in (sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
-              *(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib"))):
+    for c in (
+        sys.base_prefix,
+        sys.prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+        *(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")),
+    ):
         out |= {c, os.path.realpath(c)}
     return sorted(d for d in out if os.path.isdir(d))
 
@@ -120,14 +148,14 @@ def _seccomp() -> bool:
     if arch is None:
         return False
     nrs = DENIED[arch]
-    ld, jeq, ret = 0x20, 0x15, 0x06               # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_RET|BPF_K
-    allow, deny = 0x7FFF0000, 0x00050000 | 1      # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    ld, jeq, ret = 0x20, 0x15, 0x06  # BPF_LD|BPF_W|BPF_ABS, BPF_JMP|BPF_JEQ|BPF_K, BPF_RET|BPF_K
+    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
     # another architecture's calls (i386's int 0x80 on x86_64: its ipc() multiplexer) are all refused
     prog = [(ld, 0, 0, 4), (jeq, 1, 0, arch), (ret, 0, 0, deny), (ld, 0, 0, 0)]
-    if arch == 0xC000003E:                        # the x32 ABI's numbers (nr | 0x40000000): all refused
-        prog += [(0x35, 0, 1, 0x40000000), (ret, 0, 0, deny)]   # BPF_JMP|BPF_JGE|BPF_K
+    if arch == 0xC000003E:  # the x32 ABI's numbers (nr | 0x40000000): all refused
+        prog += [(0x35, 0, 1, 0x40000000), (ret, 0, 0, deny)]  # BPF_JMP|BPF_JGE|BPF_K
     for i, nr in enumerate(nrs):
-        prog.append((jeq, len(nrs) - i, 0, nr))   # to the deny at the end
+        prog.append((jeq, len(nrs) - i, 0, nr))  # to the deny at the end
     prog += [(ret, 0, 0, allow), (ret, 0, 0, deny)]
     raw = b"".join(struct.pack("=HBBI", *ins) for ins in prog)
     buf = ctypes.create_string_buffer(raw, len(raw))
@@ -191,9 +219,9 @@ def _tree(table: dict[int, int], root: int) -> list[int]:
 class Parent:
     def __init__(self, ctl: socket.socket):
         self.ctl = ctl
-        self.children: dict[int, str] = {}        # pid -> id (live, not yet reaped)
-        self.dirs: dict[str, list[str]] = {}      # id -> folders made for it
-        self.pids: dict[str, int] = {}            # id -> pid (until cleaned)
+        self.children: dict[int, str] = {}  # pid -> id (live, not yet reaped)
+        self.dirs: dict[str, list[str]] = {}  # id -> folders made for it
+        self.pids: dict[str, int] = {}  # id -> pid (until cleaned)
         self.base_read = sorted(set(SYSTEM_DIRS + ETC) | set(_python_dirs()) | {HERE})
         self.devices = _devices()
         self.me = os.getpid()
@@ -215,9 +243,18 @@ class Parent:
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, lambda s, f: None)
         self.wake = (wake_r, wake_w)
-        self.send({"op": "hello", "pid": os.getpid(), "threads": _threads(), "torch": torch.__version__,
-                   "landlock": landlock.abi(), "startup_s": round(time.perf_counter() - _T0, 3),
-                   "uid": os.getuid(), "num_threads": torch.get_num_threads()})
+        self.send(
+            {
+                "op": "hello",
+                "pid": os.getpid(),
+                "threads": _threads(),
+                "torch": torch.__version__,
+                "landlock": landlock.abi(),
+                "startup_s": round(time.perf_counter() - _T0, 3),
+                "uid": os.getuid(),
+                "num_threads": torch.get_num_threads(),
+            }
+        )
         while True:
             r, _, _ = select.select([self.ctl, wake_r], [], [], 1.0)
             if wake_r in r:
@@ -330,7 +367,7 @@ class Parent:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
                 pass
-        for p, pp in table.items():             # orphans: children of ours that are not a live child
+        for p, pp in table.items():  # orphans: children of ours that are not a live child
             if pp == self.me and p not in self.children:
                 victims |= set(_tree(table, p))
         for p in victims:
@@ -377,13 +414,16 @@ class Parent:
                 resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
             os.setgroups([])
             os.setresgid(int(uid), int(uid), int(uid))
-            os.setresuid(int(uid), int(uid), int(uid))   # from uid 0: every capability is gone with it
+            os.setresuid(int(uid), int(uid), int(uid))  # from uid 0: every capability is gone with it
         libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
         if os.getppid() != self.me:
             os._exit(71)
         _seccomp()
-        spec = {"read": self.base_read + [str(p) for p in req.get("read") or []],
-                "write": [str(p) for p in req.get("write") or []], "devices": self.devices}
+        spec = {
+            "read": self.base_read + [str(p) for p in req.get("read") or []],
+            "write": [str(p) for p in req.get("write") or []],
+            "devices": self.devices,
+        }
         if landlock.restrict(spec) < 6:
             raise OSError("Landlock with signal scoping (ABI 6) is needed to separate the children")
         os.chdir(str(req["cwd"]))
@@ -391,11 +431,14 @@ class Parent:
         os.environ.update({str(k): str(v) for k, v in (req.get("env") or {}).items()})
         import tempfile
 
-        tempfile.tempdir = None                      # TMPDIR is this child's own folder now
+        tempfile.tempdir = None  # TMPDIR is this child's own folder now
         threads = int(req.get("threads") or 1)
         torch.set_num_threads(threads)
-        worker.serve_fds(req_r, resp_w, ready={"nonce": req.get("nonce"), "pooled": True,
-                                               "startup_s": round(time.perf_counter() - self.t_fork, 4)})
+        worker.serve_fds(
+            req_r,
+            resp_w,
+            ready={"nonce": req.get("nonce"), "pooled": True, "startup_s": round(time.perf_counter() - self.t_fork, 4)},
+        )
 
 
 def _control(argv: list[str]) -> socket.socket:
@@ -422,12 +465,12 @@ def main(argv: list[str]) -> None:
     # what a fresh worker could not import either (these are this folder's files, or a pool's preloads)
     worker.PRELOADED = ({name.partition(".")[0] for name in sys.modules} - FRESH) | {"worker", "landlock", "forkserver"}
     threads = int(os.environ.get("NLP100_THREADS", "1"))
-    torch.set_num_threads(threads)                   # a number only: no pool is started by setting it
+    torch.set_num_threads(threads)  # a number only: no pool is started by setting it
     try:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
-    _libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)   # a child's daemon comes back here, and is killed
+    _libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # a child's daemon comes back here, and is killed
     Parent(ctl).run()
 
 

@@ -5,6 +5,7 @@ account, group or process uses, so that everything running or left behind with i
 ``kill_uid`` kills every process of the uid — daemons that left the session included — and waits until none is
 left; ``remove_leftovers`` removes what the uid left in the shared temporary folders and its SysV IPC objects.
 """
+
 from __future__ import annotations
 
 import grp
@@ -100,9 +101,18 @@ def processes_of(uid: int) -> list[int]:
 
 def _kill_as(uid: int) -> None:
     try:
-        subprocess.run([sys.executable, "-I", "-S", "-c", KILLER], user=uid, group=uid, extra_groups=[],
-                       env={}, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=2, close_fds=True)
+        subprocess.run(
+            [sys.executable, "-I", "-S", "-c", KILLER],
+            user=uid,
+            group=uid,
+            extra_groups=[],
+            env={},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=2,
+            close_fds=True,
+        )
     except (OSError, subprocess.SubprocessError):
         pass
 
@@ -114,7 +124,7 @@ def kill_uid(uid: int, timeout: float = 5.0) -> list[int]:
         left = processes_of(uid)
         if not left or time.monotonic() > deadline:
             return left
-        for p in left:               # root kills what it sees; the helper catches what was forked meanwhile
+        for p in left:  # root kills what it sees; the helper catches what was forked meanwhile
             try:
                 os.kill(p, signal.SIGKILL)
             except OSError:
@@ -127,7 +137,7 @@ def capability_dropper():
     """A function for the child between fork and exec (as root): after exec it has no capability, even as uid 0."""
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)     # loaded here, in the grader: the child only calls it
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded here, in the grader: the child only calls it
 
     def drop() -> None:
         if libc.prctl(PR_SET_SECUREBITS, SECUREBITS, 0, 0, 0) != 0:
@@ -191,5 +201,5 @@ def remove_leftovers(uid: int) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     for kind, fn in (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl")):
         for ident in _sysv_ids(kind, uid):
-            args = (ident, 0, 0) if kind == "sem" else (ident, 0, None)   # IPC_RMID
+            args = (ident, 0, 0) if kind == "sem" else (ident, 0, None)  # IPC_RMID
             getattr(libc, fn)(*args)

@@ -13,6 +13,7 @@ from ABI 6 from signalling processes outside it and from abstract unix sockets.
 
 ``abi()`` also serves the grader's probe (``checker.sandbox.probe``).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -20,14 +21,14 @@ import json
 import os
 import struct
 
-SYS_CREATE, SYS_ADD, SYS_RESTRICT = 444, 445, 446      # the same on every architecture
+SYS_CREATE, SYS_ADD, SYS_RESTRICT = 444, 445, 446  # the same on every architecture
 PR_SET_NO_NEW_PRIVS = 38
 RULE_PATH_BENEATH = 1
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
-ALL_V1 = (1 << 13) - 1                      # execute .. make_sym
+ALL_V1 = (1 << 13) - 1  # execute .. make_sym
 REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
-NET_TCP = (1 << 0) | (1 << 1)               # bind, connect
-SCOPES = (1 << 0) | (1 << 1)                # abstract unix sockets, signals
+NET_TCP = (1 << 0) | (1 << 1)  # bind, connect
+SCOPES = (1 << 0) | (1 << 1)  # abstract unix sockets, signals
 FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV
 
 
@@ -70,7 +71,7 @@ def _allow(libc, ruleset: int, path: str, access: int) -> None:
     try:
         fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except OSError:
-        return                                   # a folder that is not there needs no rule
+        return  # a folder that is not there needs no rule
     try:
         if not os.path.isdir(path):
             access &= FILE_RIGHTS

@@ -4,6 +4,7 @@
 and a warm pool's child all hand ``WorkerSession`` an object of this shape; nothing above the
 session knows which backend started the worker.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,7 +18,7 @@ class WorkerProcess(Protocol):
 
     pid: int
     returncode: int | None
-    stdout: object       # a binary stream: what the student's code printed
+    stdout: object  # a binary stream: what the student's code printed
     stderr: object
 
     def poll(self) -> int | None: ...
@@ -27,13 +28,13 @@ class WorkerProcess(Protocol):
 
 class Launch(Protocol):
     proc: WorkerProcess
-    req_fd: int                 # the grader writes request frames here
-    resp_fd: int                # and reads response frames here
-    subdir: Path                # host folder the submission's text is written to (read-only to the worker)
-    sandbox_workdir: str        # the worker's own writable folder, as the worker sees it
-    sandbox_subdir: str         # the submission folder, as the worker sees it
-    backend: str                # "local" | "docker" | ...
-    isolation: str              # what confines the worker, said in the report
+    req_fd: int  # the grader writes request frames here
+    resp_fd: int  # and reads response frames here
+    subdir: Path  # host folder the submission's text is written to (read-only to the worker)
+    sandbox_workdir: str  # the worker's own writable folder, as the worker sees it
+    sandbox_subdir: str  # the submission folder, as the worker sees it
+    backend: str  # "local" | "docker" | ...
+    isolation: str  # what confines the worker, said in the report
 
     def kill(self) -> None:
         """Kill the worker and everything it started; return only when none of it is left (bounded)."""

@@ -21,6 +21,7 @@ Both: where the grader may make cgroups (root, or a delegated v2 subtree), a mem
 address-space rlimit cannot (shared memory, memfd, tmpfs pages) and a pids cgroup caps processes.  ``kill``
 kills every process of the worker, daemons that left its session included, and waits until none is left.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,24 +42,34 @@ from .limits import Limits
 from .probe import NAMESPACES, Probe, probe
 
 HERE = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "wire.py")                  # bound into bubblewrap (and the docker backend's container)
-REDUCED_FILES = WORKER_FILES + ("landlock.py",)          # copied into the reduced worker's own folder
+WORKER_FILES = ("worker.py", "wire.py")  # bound into bubblewrap (and the docker backend's container)
+REDUCED_FILES = WORKER_FILES + ("landlock.py",)  # copied into the reduced worker's own folder
 SANDBOX_WORKDIR = "/sandbox"
 SANDBOX_SUBMISSION = "/submission"
 SANDBOX_WORKER = "/opt/nlp100-worker"
 ALLOWED_MODULES = ("torch", "numpy", "matplotlib", "mpl_toolkits", "submission")
 SHM_BYTES = 64 * 1024 * 1024
 KILL_WAIT_S = 5.0
-REASONS = {"not installed": "bubblewrap not found", "blocked": "bubblewrap blocked",
-           "no user namespaces": "no user namespaces for bubblewrap", "too old": "bubblewrap too old",
-           "failed": "bubblewrap fails here"}
+REASONS = {
+    "not installed": "bubblewrap not found",
+    "blocked": "bubblewrap blocked",
+    "no user namespaces": "no user namespaces for bubblewrap",
+    "too old": "bubblewrap too old",
+    "failed": "bubblewrap fails here",
+}
 
 
 def library_dirs() -> list[str]:
     """Where the interpreter's own and installed libraries live (the import guard lets them import freely)."""
     import sysconfig
 
-    dirs = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    dirs = {
+        sys.prefix,
+        sys.base_prefix,
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+    }
     return sorted(str(Path(d).resolve()) for d in dirs) + sorted(dirs)
 
 
@@ -106,18 +117,18 @@ class Launch:
     proc: subprocess.Popen
     req_fd: int
     resp_fd: int
-    workdir: Path              # host path of the work dir (only where the backend shares it: reduced isolation)
-    subdir: Path               # host path of the read-only submission folder
-    sandbox_workdir: str       # the same folders as the worker sees them
+    workdir: Path  # host path of the work dir (only where the backend shares it: reduced isolation)
+    subdir: Path  # host path of the read-only submission folder
+    sandbox_workdir: str  # the same folders as the worker sees them
     sandbox_subdir: str
     backend: str
     isolation: str
     root: Path
-    cgroup: Path | None = None                  # the pids (or v2) cgroup folder, where there is one
+    cgroup: Path | None = None  # the pids (or v2) cgroup folder, where there is one
     cleanups: list = field(default_factory=list)
-    group: cgroups.WorkerCgroup | None = None   # every cgroup folder of the worker
-    uid: int | None = None                      # the dedicated uid (reduced isolation as root)
-    info_fd: int | None = None                  # bubblewrap's --info-fd: where it says the sandbox's pid 1
+    group: cgroups.WorkerCgroup | None = None  # every cgroup folder of the worker
+    uid: int | None = None  # the dedicated uid (reduced isolation as root)
+    info_fd: int | None = None  # bubblewrap's --info-fd: where it says the sandbox's pid 1
     sandbox_init: int | None = None
     survivors: list = field(default_factory=list)
 
@@ -211,7 +222,7 @@ def tree_cpu_seconds(root: int) -> float | None:
         st = stats.get(pid)
         if st is None:
             continue
-        ticks += sum(int(x) for x in st[11:15])   # utime stime cutime cstime
+        ticks += sum(int(x) for x in st[11:15])  # utime stime cutime cstime
         todo += children.get(pid, [])
     return ticks / os.sysconf("SC_CLK_TCK")
 
@@ -264,7 +275,7 @@ def _kill_cgroup(cg: Path) -> None:
             os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             pass
-    others = tuple(d for d in group.dirs if d != cg)    # the caller removes ``cg`` itself
+    others = tuple(d for d in group.dirs if d != cg)  # the caller removes ``cg`` itself
     cgroups.WorkerCgroup(group.version, others, None, None, None, None, None).remove(0.5)
 
 
@@ -320,8 +331,22 @@ def _python_dirs() -> list[str]:
 def _bwrap_args(bw: str, limits: Limits, env: dict, subdir: Path, info_w: int) -> list[str]:
     size = str(limits.tmpfs_mb * 1024 * 1024)
     args = [bw, *NAMESPACES, "--info-fd", str(info_w)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm", "--remount-ro", "/dev",
-             "--size", size, "--tmpfs", "/tmp"]
+    args += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(SHM_BYTES),
+        "--tmpfs",
+        "/dev/shm",
+        "--remount-ro",
+        "/dev",
+        "--size",
+        size,
+        "--tmpfs",
+        "/tmp",
+    ]
     bound = _bind_system(args)
     for d in _python_dirs():
         args += ["--ro-bind", d, d]
@@ -357,7 +382,9 @@ def _reduced_setup(root: Path, uid: int | None, p: Probe) -> tuple[Path, Path, l
         os.chmod(wdir / f, 0o444)
     cmd = [sys.executable, "-I", "-B", str(wdir / "worker.py")]
     if p.landlock:
-        spec = visibility.confine_spec([str(wdir), str(root / "submission")], [str(workdir), str(tmpdir)], shm=uid is not None)
+        spec = visibility.confine_spec(
+            [str(wdir), str(root / "submission")], [str(workdir), str(tmpdir)], shm=uid is not None
+        )
         (wdir / "confine.json").write_text(json.dumps(spec), encoding="utf-8")
         cmd += ["--confine", str(wdir / "confine.json")]
     os.chmod(wdir, 0o755)
@@ -384,7 +411,7 @@ def _who(uid: int | None, p: Probe) -> str:
 
 def _preexec(group: cgroups.WorkerCgroup | None, nproc: int | None, uid: int | None, drop_caps: bool, reduced: bool):
     drop = identity.capability_dropper() if drop_caps else None
-    die_with_grader = identity.death_signal_setter() if reduced else None    # bwrap: --die-with-parent
+    die_with_grader = identity.death_signal_setter() if reduced else None  # bwrap: --die-with-parent
 
     def run():  # in the child between fork and exec: cgroups first (they need root), then capabilities and uid
         import resource
@@ -400,16 +427,16 @@ def _preexec(group: cgroups.WorkerCgroup | None, nproc: int | None, uid: int | N
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
         if die_with_grader is not None:
-            die_with_grader()             # last: a change of uid clears it
+            die_with_grader()  # last: a change of uid clears it
 
     return run
 
 
 def _nproc_rlimit(limits: Limits, uid: int | None) -> int | None:
     if uid is not None:
-        return limits.nproc                      # a fresh uid: nothing else counts against it
+        return limits.nproc  # a fresh uid: nothing else counts against it
     if os.geteuid() == 0:
-        return None                              # RLIMIT_NPROC does not bind root
+        return None  # RLIMIT_NPROC does not bind root
     return _count_processes(os.geteuid()) + limits.nproc
 
 
@@ -447,16 +474,31 @@ def _start(limits: Limits, p: Probe, mode: str, why: str, root: Path) -> Launch:
     group = cgroups.create(limits.memory_mb, limits.nproc, p.cgroups)
     desc += f", {_procs_note(group, nproc, limits)}, {_memory_note(group)}"
     try:
-        proc, req_w, resp_r = _popen(cmd, env, workdir, _preexec(group, nproc, uid, mode == "rlimits" and p.root, mode == "rlimits"), info_w)
+        proc, req_w, resp_r = _popen(
+            cmd, env, workdir, _preexec(group, nproc, uid, mode == "rlimits" and p.root, mode == "rlimits"), info_w
+        )
     except BaseException:
         if info_r is not None:
             os.close(info_r)
         if group is not None:
             group.remove()
         raise
-    return Launch(proc=proc, req_fd=req_w, resp_fd=resp_r, workdir=workdir, subdir=subdir,
-                  sandbox_workdir=shown[0], sandbox_subdir=shown[1], backend="local", isolation=desc, root=root,
-                  cgroup=group.pids if group else None, group=group, uid=uid, info_fd=info_r)
+    return Launch(
+        proc=proc,
+        req_fd=req_w,
+        resp_fd=resp_r,
+        workdir=workdir,
+        subdir=subdir,
+        sandbox_workdir=shown[0],
+        sandbox_subdir=shown[1],
+        backend="local",
+        isolation=desc,
+        root=root,
+        cgroup=group.pids if group else None,
+        group=group,
+        uid=uid,
+        info_fd=info_r,
+    )
 
 
 def _popen(cmd: list[str], env: dict, cwd: Path, preexec, info_w: int | None):
@@ -464,9 +506,17 @@ def _popen(cmd: list[str], env: dict, cwd: Path, preexec, info_w: int | None):
     resp_r, resp_w = os.pipe()
     keep = (req_r, resp_w) + ((info_w,) if info_w is not None else ())
     try:  # the child's ends (and bubblewrap's info pipe) are closed here whatever happens
-        proc = subprocess.Popen(cmd + ["--in", str(req_r), "--out", str(resp_w)], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(cwd), env=env,
-                                pass_fds=keep, start_new_session=True, preexec_fn=preexec)
+        proc = subprocess.Popen(
+            cmd + ["--in", str(req_r), "--out", str(resp_w)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=str(cwd),
+            env=env,
+            pass_fds=keep,
+            start_new_session=True,
+            preexec_fn=preexec,
+        )
     except BaseException:
         os.close(req_w)
         os.close(resp_r)

@@ -27,6 +27,7 @@ child must be a new child of the parent's (its parent pid and start time) and it
 launch's nonce.  On any doubt, or when the parent dies, the pool is **broken**: the parent is killed (its
 children with it), every client is told, and graders use fresh workers (``pooled.PoolLauncher``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,14 +47,27 @@ from pathlib import Path
 
 from . import cgroups, identity, visibility
 from .limits import Limits
-from .local import (HERE, KILL_WAIT_S, SANDBOX_WORKER, SHM_BYTES, WORKER_FILES, _bind_system, _python_dirs,
-                    _private_dir, _proc_stat, _rmtree, choose, sandbox_env, tree_cpu_seconds)
+from .local import (
+    HERE,
+    KILL_WAIT_S,
+    SANDBOX_WORKER,
+    SHM_BYTES,
+    WORKER_FILES,
+    _bind_system,
+    _python_dirs,
+    _private_dir,
+    _proc_stat,
+    _rmtree,
+    choose,
+    sandbox_env,
+    tree_cpu_seconds,
+)
 from .probe import NAMESPACES, probe
 
 POOL_FILES = WORKER_FILES + ("landlock.py", "forkserver.py")
-CHILD_ROOT = "/tmp/nlp100-pool"            # children's folders inside a bubblewrap sandbox or a container
-SANDBOX_SUBS = "/submissions"              # the grader's submission folders, read-only, inside them
-MIN_LANDLOCK = 6                            # signal and abstract-socket scoping: children cannot reach each other
+CHILD_ROOT = "/tmp/nlp100-pool"  # children's folders inside a bubblewrap sandbox or a container
+SANDBOX_SUBS = "/submissions"  # the grader's submission folders, read-only, inside them
+MIN_LANDLOCK = 6  # signal and abstract-socket scoping: children cannot reach each other
 MAX_MESSAGE = 1 << 16
 START_TIMEOUT_S = 180.0
 REPLY_TIMEOUT_S = 15.0
@@ -75,13 +89,13 @@ class PoolBroken(PoolUnavailable):
 
 @dataclass(frozen=True)
 class PoolConfig:
-    backend: str = "local"            # local | docker
-    isolation: str = "auto"           # the local backend's, as asked: auto | bwrap | rlimits
+    backend: str = "local"  # local | docker
+    isolation: str = "auto"  # the local backend's, as asked: auto | bwrap | rlimits
     threads: int = 1
-    slots: int = 4                    # children at a time
+    slots: int = 4  # children at a time
     image: str | None = None
-    memory_mb: int = 8192             # the most one child may be given (78 asks 8192)
-    tmpfs_mb: int = 512               # each child's share of the sandbox's /tmp
+    memory_mb: int = 8192  # the most one child may be given (78 asks 8192)
+    tmpfs_mb: int = 512  # each child's share of the sandbox's /tmp
     nproc: int = 64
 
     def to_dict(self) -> dict:
@@ -99,12 +113,12 @@ class Child:
     nonce: str
     ns_pid: int
     host_pid: int
-    start: int                          # its start time (clock ticks after boot): the pid is this process only
-    subdir: Path                        # host folder of its submission
+    start: int  # its start time (clock ticks after boot): the pid is this process only
+    subdir: Path  # host folder of its submission
     sandbox_subdir: str
     sandbox_workdir: str
-    workdir: Path | None                # host path of its work dir where the host shares it (reduced)
-    kid: Path | None                    # host folder of its work dir and TMPDIR (reduced), removed after it
+    workdir: Path | None  # host path of its work dir where the host shares it (reduced)
+    kid: Path | None  # host folder of its work dir and TMPDIR (reduced), removed after it
     isolation: str
     group: cgroups.WorkerCgroup | None = None
     uid: int | None = None
@@ -116,6 +130,7 @@ class Child:
 
 
 # -- what /proc says ---------------------------------------------------------------------------------
+
 
 def _status(pid: int) -> dict[str, str]:
     try:
@@ -185,7 +200,9 @@ def _xmaps(pid: int) -> str | None:
     """A digest of the parent's executable mappings (None where the grader may not read them)."""
     try:
         with open(f"/proc/{pid}/maps") as fh:
-            rows = sorted({(ln.split()[1], ln.split()[-1] if len(ln.split()) > 5 else "") for ln in fh if "x" in ln.split()[1]})
+            rows = sorted(
+                {(ln.split()[1], ln.split()[-1] if len(ln.split()) > 5 else "") for ln in fh if "x" in ln.split()[1]}
+            )
     except (OSError, IndexError):
         return None
     return hashlib.sha256(repr(rows).encode()).hexdigest()
@@ -207,14 +224,22 @@ def _kill(pid: int) -> None:
 
 # -- the parent ---------------------------------------------------------------------------------------
 
+
 class Parent:
     """One sandboxed fork server, the socket to it, and the children it made."""
 
     def __init__(self, config: PoolConfig, mode: str, ctl: socket.socket, root: Path, subs: Path, base_desc: str):
-        self.config, self.mode, self.ctl, self.root, self.subs, self.base_desc = config, mode, ctl, root, subs, base_desc
+        self.config, self.mode, self.ctl, self.root, self.subs, self.base_desc = (
+            config,
+            mode,
+            ctl,
+            root,
+            subs,
+            base_desc,
+        )
         self.kids: Path | None = None
         self.proc: subprocess.Popen | None = None
-        self.container = None                         # the docker container (its id)
+        self.container = None  # the docker container (its id)
         self.host_pid = 0
         self.hello: dict = {}
         self.baseline: dict = {}
@@ -222,7 +247,7 @@ class Parent:
         self.forks = 0
         self.children: dict[str, Child] = {}
         self.uids: set[int] = set()
-        self.uid_children = False                     # reduced isolation as root: a dedicated uid per child
+        self.uid_children = False  # reduced isolation as root: a dedicated uid per child
         self.root_user = os.geteuid() == 0
         self.child_layout: cgroups.Layout | None = None
         self.group: cgroups.WorkerCgroup | None = None
@@ -232,7 +257,7 @@ class Parent:
         self.pings: set[str] = set()
         self.last_ping = 0.0
         self.send_lock = threading.Lock()
-        self.fork_lock = threading.Lock()             # a fork and its host pid, against a sweep of orphans
+        self.fork_lock = threading.Lock()  # a fork and its host pid, against a sweep of orphans
         self.closed = False
         self.started = time.monotonic()
         self.cleanups: list = []
@@ -314,7 +339,7 @@ class Parent:
                 self.broken = why
             self.cond.notify_all()
         self._kill_parent()
-        for ch in list(self.children.values()):      # not left to their death signal: killed here, now
+        for ch in list(self.children.values()):  # not left to their death signal: killed here, now
             if not ch.finished:
                 if ch.group is not None:
                     ch.group.kill(KILL_WAIT_S)
@@ -333,9 +358,17 @@ class Parent:
 
     def _snapshot(self) -> dict:
         st = _status(self.host_pid)
-        return {"start": _start_ticks(self.host_pid), "uid": st.get("Uid"), "gid": st.get("Gid"),
-                "caps": st.get("CapEff"), "bnd": st.get("CapBnd"), "exe": _exe(self.host_pid),
-                "xmaps": _xmaps(self.host_pid), "cpu": _cpu_ticks(self.host_pid), "t": time.monotonic()}
+        return {
+            "start": _start_ticks(self.host_pid),
+            "uid": st.get("Uid"),
+            "gid": st.get("Gid"),
+            "caps": st.get("CapEff"),
+            "bnd": st.get("CapBnd"),
+            "exe": _exe(self.host_pid),
+            "xmaps": _xmaps(self.host_pid),
+            "cpu": _cpu_ticks(self.host_pid),
+            "t": time.monotonic(),
+        }
 
     def verify(self, ping: bool | None = None) -> None:
         """Raise PoolBroken (and break the pool) unless the parent is the process that said hello, untouched.
@@ -393,11 +426,14 @@ class Parent:
         if hello.get("op") != "hello":
             raise PoolUnavailable("the pool's parent did not say hello")
         if hello.get("threads") != 1:
-            raise PoolUnavailable(f"the pool's parent runs {hello.get('threads')} threads after importing torch "
-                                  "(forking needs one)")
+            raise PoolUnavailable(
+                f"the pool's parent runs {hello.get('threads')} threads after importing torch (forking needs one)"
+            )
         if int(hello.get("landlock") or 0) < MIN_LANDLOCK:
-            raise PoolUnavailable(f"the sandbox has Landlock ABI {hello.get('landlock')}; the pool needs {MIN_LANDLOCK} "
-                                  "(signal scoping) to keep its children apart")
+            raise PoolUnavailable(
+                f"the sandbox has Landlock ABI {hello.get('landlock')}; the pool needs {MIN_LANDLOCK} "
+                "(signal scoping) to keep its children apart"
+            )
         self.hello = hello
         threading.Thread(target=self._reader, name="nlp100-pool-reader", daemon=True).start()
         self.baseline = self._snapshot()
@@ -423,7 +459,12 @@ class Parent:
             else:
                 base = f"{CHILD_ROOT}/{cid}"
                 work_s, tmp_s = f"{base}/work", f"{base}/tmp"
-                sandbox_sub, read, write, mkdirs = f"{SANDBOX_SUBS}/{cid}", [f"{SANDBOX_SUBS}/{cid}"], [base], [base, work_s, tmp_s]
+                sandbox_sub, read, write, mkdirs = (
+                    f"{SANDBOX_SUBS}/{cid}",
+                    [f"{SANDBOX_SUBS}/{cid}"],
+                    [base],
+                    [base, work_s, tmp_s],
+                )
             nproc = limits.nproc if uid is not None else (None if self.root_user else _user_processes() + limits.nproc)
         except BaseException:
             shutil.rmtree(sub, ignore_errors=True)
@@ -431,19 +472,45 @@ class Parent:
                 _rmtree(kid)
             self.uids.discard(uid)
             raise
-        ch = Child(cid, nonce, 0, 0, 0, sub, sandbox_sub, work_s, Path(work_s) if kid else None, kid, "", None, uid,
-                   on_exit=on_exit)
+        ch = Child(
+            cid,
+            nonce,
+            0,
+            0,
+            0,
+            sub,
+            sandbox_sub,
+            work_s,
+            Path(work_s) if kid else None,
+            kid,
+            "",
+            None,
+            uid,
+            on_exit=on_exit,
+        )
         self.children[cid] = ch
-        req = {"op": "fork", "id": cid, "nonce": nonce, "mkdirs": mkdirs, "read": read, "write": write, "cwd": work_s,
-               "env": sandbox_env(limits, home=tmp_s), "threads": limits.threads, "uid": uid, "nproc": nproc}
+        req = {
+            "op": "fork",
+            "id": cid,
+            "nonce": nonce,
+            "mkdirs": mkdirs,
+            "read": read,
+            "write": write,
+            "cwd": work_s,
+            "env": sandbox_env(limits, home=tmp_s),
+            "threads": limits.threads,
+            "uid": uid,
+            "nproc": nproc,
+        }
         try:
             with self.fork_lock:
                 t0 = _now_ticks()
                 self._send(req, fds)
                 self.forks += 1
                 # the child's cgroups, made while the parent forks (it gets no work before it is in them)
-                ch.group = group = cgroups.create(limits.memory_mb, limits.nproc, self.child_layout) \
-                    if self.child_layout else None
+                ch.group = group = (
+                    cgroups.create(limits.memory_mb, limits.nproc, self.child_layout) if self.child_layout else None
+                )
                 rep = self._wait(("forked", cid), REPLY_TIMEOUT_S)
                 if rep.get("pid") is None:
                     raise PoolUnavailable(f"the pool's parent could not fork: {str(rep.get('error'))[:300]}")
@@ -486,16 +553,34 @@ class Parent:
         abi = self.hello.get("landlock")
         who = ""
         if self.mode == "rlimits":
-            who = (f"runs as uid {ch.uid}, " if ch.uid is not None else
-                   "runs as root without capabilities, " if self.root_user else "runs as your own user, ")
-        procs = f"pids cgroup (max {group.nproc})" if group is not None and group.nproc else \
-            "no per-child process cap" if self.root_user and ch.uid is None else "nproc rlimit"
-        mem = f"memory cgroup {group.memory_mb} MB" if group is not None and group.memory_mb else \
-            ("memory: the container's and the address-space rlimit" if self.mode == "docker" else
-             "memory: address-space rlimit only (no memory cgroup here)")
-        return (f"{self.base_desc}; warm pool: a child forked for this submission, {who}its own folders, session and "
-                f"rlimits, Landlock ABI {abi} (other children's files, signals and memory out of reach), no SysV IPC, "
-                f"{procs}, {mem}")
+            who = (
+                f"runs as uid {ch.uid}, "
+                if ch.uid is not None
+                else "runs as root without capabilities, "
+                if self.root_user
+                else "runs as your own user, "
+            )
+        procs = (
+            f"pids cgroup (max {group.nproc})"
+            if group is not None and group.nproc
+            else "no per-child process cap"
+            if self.root_user and ch.uid is None
+            else "nproc rlimit"
+        )
+        mem = (
+            f"memory cgroup {group.memory_mb} MB"
+            if group is not None and group.memory_mb
+            else (
+                "memory: the container's and the address-space rlimit"
+                if self.mode == "docker"
+                else "memory: address-space rlimit only (no memory cgroup here)"
+            )
+        )
+        return (
+            f"{self.base_desc}; warm pool: a child forked for this submission, {who}its own folders, session and "
+            f"rlimits, Landlock ABI {abi} (other children's files, signals and memory out of reach), no SysV IPC, "
+            f"{procs}, {mem}"
+        )
 
     def kill_child(self, ch: Child) -> None:
         if not ch.exited.is_set() and not self.broken:
@@ -529,7 +614,7 @@ class Parent:
         if not self.broken:
             with self.fork_lock:
                 live = {c.host_pid for c in self.children.values() if c is not ch and not c.finished}
-                for p in _children_of(self.host_pid):    # a daemon of a child, come back to the parent
+                for p in _children_of(self.host_pid):  # a daemon of a child, come back to the parent
                     if p not in live:
                         for q in [*_descendants(p), p]:
                             _kill(q)
@@ -629,10 +714,18 @@ class Parent:
 
     def status(self) -> dict:
         st = _status(self.host_pid) if self.host_pid else {}
-        return {"parent_pid": self.host_pid, "mode": self.mode, "isolation": self.base_desc, "broken": self.broken,
-                "forks": self.forks, "live": sum(1 for c in self.children.values() if not c.finished),
-                "parent_threads": st.get("Threads"), "parent_rss_kb": st.get("VmRSS"),
-                "landlock": self.hello.get("landlock"), "startup_s": self.hello.get("startup_s")}
+        return {
+            "parent_pid": self.host_pid,
+            "mode": self.mode,
+            "isolation": self.base_desc,
+            "broken": self.broken,
+            "forks": self.forks,
+            "live": sum(1 for c in self.children.values() if not c.finished),
+            "parent_threads": st.get("Threads"),
+            "parent_rss_kb": st.get("VmRSS"),
+            "landlock": self.hello.get("landlock"),
+            "startup_s": self.hello.get("startup_s"),
+        }
 
 
 def _user_processes() -> int:
@@ -655,6 +748,7 @@ def _drain(stream, buf: bytearray) -> None:
 
 # -- starting one: local --------------------------------------------------------------------------
 
+
 def start(config: PoolConfig) -> Parent:
     """Start a pool's parent for ``config`` and wait until it has imported torch (PoolUnavailable: it cannot)."""
     if config.backend == "docker":
@@ -668,8 +762,24 @@ def _pool_limits(config: PoolConfig) -> Limits:
 
 def _pool_bwrap_args(bw: str, config: PoolConfig, env: dict, subs: Path, ctl_fd: int) -> list[str]:
     size = str(_pool_limits(config).tmpfs_mb * 1024 * 1024)
-    args = [bw, *NAMESPACES, "--proc", "/proc", "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm",
-            "--remount-ro", "/dev", "--size", size, "--tmpfs", "/tmp"]
+    args = [
+        bw,
+        *NAMESPACES,
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(SHM_BYTES),
+        "--tmpfs",
+        "/dev/shm",
+        "--remount-ro",
+        "/dev",
+        "--size",
+        size,
+        "--tmpfs",
+        "/tmp",
+    ]
     bound = _bind_system(args)
     for d in _python_dirs():
         args += ["--ro-bind", d, d]
@@ -704,7 +814,7 @@ def setuid_keeper():
         for cap in range(64):
             if cap not in kept:
                 libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-        if libc.syscall(126 if os.uname().machine == "x86_64" else 91, header, data) != 0:   # capset
+        if libc.syscall(126 if os.uname().machine == "x86_64" else 91, header, data) != 0:  # capset
             raise OSError(ctypes.get_errno(), "capset")
         for cap in kept:
             if libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0:
@@ -720,8 +830,10 @@ def _start_local(config: PoolConfig) -> Parent:
     except Exception as e:  # noqa: BLE001 - SandboxError: --isolation bwrap without a working bubblewrap
         raise PoolUnavailable(str(e)) from None
     if p.landlock < MIN_LANDLOCK:
-        raise PoolUnavailable(f"this kernel has Landlock ABI {p.landlock}; the warm pool needs {MIN_LANDLOCK} "
-                              "(signal scoping) to keep its children apart")
+        raise PoolUnavailable(
+            f"this kernel has Landlock ABI {p.landlock}; the warm pool needs {MIN_LANDLOCK} "
+            "(signal scoping) to keep its children apart"
+        )
     root = Path(tempfile.mkdtemp(prefix=f"nlp100-poolroot-{os.getpid()}-"))
     os.chmod(root, 0o711)
     subs = root / "subs"
@@ -749,8 +861,16 @@ def _start_local(config: PoolConfig) -> Parent:
         spec = visibility.confine_spec([str(wdir), str(subs)], [str(kids), str(ptmp)], shm=False)
         (wdir / "confine.json").write_text(json.dumps(spec), encoding="utf-8")
         env = sandbox_env(limits, home=str(ptmp))
-        cmd = [sys.executable, "-I", "-B", str(wdir / "forkserver.py"), "--confine", str(wdir / "confine.json"),
-               "--control", str(theirs.fileno())]
+        cmd = [
+            sys.executable,
+            "-I",
+            "-B",
+            str(wdir / "forkserver.py"),
+            "--confine",
+            str(wdir / "confine.json"),
+            "--control",
+            str(theirs.fileno()),
+        ]
         desc = f"reduced ({why}): rlimits, Landlock"
         cwd = ptmp
     group = cgroups.create(config.memory_mb, 2 * config.slots + 16, p.cgroups)
@@ -760,7 +880,9 @@ def _start_local(config: PoolConfig) -> Parent:
     parent.child_layout = p.cgroups if group is not None else None
     if mode == "rlimits":
         parent.kids = root / "kids"
-    caps = setuid_keeper() if uid_children else identity.capability_dropper() if (mode == "rlimits" and p.root) else None
+    caps = (
+        setuid_keeper() if uid_children else identity.capability_dropper() if (mode == "rlimits" and p.root) else None
+    )
     deathsig = identity.death_signal_setter() if mode == "rlimits" else None
 
     def preexec():
@@ -772,9 +894,17 @@ def _start_local(config: PoolConfig) -> Parent:
             deathsig()
 
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                cwd=str(cwd), env=env, pass_fds=(theirs.fileno(),), start_new_session=True,
-                                preexec_fn=preexec)
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=str(cwd),
+            env=env,
+            pass_fds=(theirs.fileno(),),
+            start_new_session=True,
+            preexec_fn=preexec,
+        )
     except BaseException:
         theirs.close()
         parent.close()
@@ -822,6 +952,7 @@ def _recv_hello(sock: socket.socket, proc=None, timeout: float = START_TIMEOUT_S
 
 # -- starting one: docker --------------------------------------------------------------------------
 
+
 def _remove_container(cid: str) -> None:
     try:
         from .docker import backend as db
@@ -860,7 +991,7 @@ def _start_docker(config: PoolConfig) -> Parent:
         api.inspect_image(image)
     except Exception as e:  # noqa: BLE001
         raise PoolUnavailable(f"docker: no engine or no image {image} ({db._explain(e)})") from None
-    root = Path(tempfile.mkdtemp(prefix=f"nlp100-docker-{os.getpid()}-pool-"))   # 0700; swept if we die
+    root = Path(tempfile.mkdtemp(prefix=f"nlp100-docker-{os.getpid()}-pool-"))  # 0700; swept if we die
     subs, chan = root / "subs", root / "ctl"
     subs.mkdir()
     chan.mkdir()
@@ -873,7 +1004,7 @@ def _start_docker(config: PoolConfig) -> Parent:
         os.chown(sock_path, db.SANDBOX_UID, db.SANDBOX_UID)
         os.chmod(sock_path, 0o600)
     else:
-        os.chmod(sock_path, 0o666)                # the enclosing 0700 folder keeps other host users out
+        os.chmod(sock_path, 0o666)  # the enclosing 0700 folder keeps other host users out
     listener.listen(1)
     limits = _pool_limits(config)
     ncpu = os.cpu_count() or 1
@@ -884,27 +1015,61 @@ def _start_docker(config: PoolConfig) -> Parent:
     binds = {str(subs): {"bind": SANDBOX_SUBS, "mode": "ro"}, str(chan): {"bind": "/ctl", "mode": "ro"}}
     for f in POOL_FILES:
         binds[str(HERE / f)] = {"bind": f"{SANDBOX_WORKER}/{f}", "mode": "ro"}
-    labels = {db.LABEL: "1", f"{db.LABEL}.session": db._SESSION, f"{db.LABEL}.host": db._HOST,
-              f"{db.LABEL}.pid": str(os.getpid()), f"{db.LABEL}.deadline": f"{time.time() + 7 * 86400:.0f}",
-              f"{db.LABEL}.pool": "1"}
-    desc = (f"docker: network none, read-only root, non-root (uid {db.SANDBOX_UID}), cap-drop ALL, no-new-privileges "
-            f"(image {image}; one container for the pool: memory {mem}, cpus {cpus:g})")
+    labels = {
+        db.LABEL: "1",
+        f"{db.LABEL}.session": db._SESSION,
+        f"{db.LABEL}.host": db._HOST,
+        f"{db.LABEL}.pid": str(os.getpid()),
+        f"{db.LABEL}.deadline": f"{time.time() + 7 * 86400:.0f}",
+        f"{db.LABEL}.pool": "1",
+    }
+    desc = (
+        f"docker: network none, read-only root, non-root (uid {db.SANDBOX_UID}), cap-drop ALL, no-new-privileges "
+        f"(image {image}; one container for the pool: memory {mem}, cpus {cpus:g})"
+    )
     parent = Parent(config, "docker", listener, root, subs, desc)
     docker = db._docker()
     try:
         host_config = api.create_host_config(
             binds=binds,
-            tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777",
-                   **{m: "ro,nosuid,nodev,noexec,size=64k,mode=0555" for m in db.IMAGE_MASKED}},
-            read_only=True, network_mode="none", cap_drop=["ALL"], security_opt=["no-new-privileges"],
-            mem_limit=mem, memswap_limit=mem, pids_limit=int(config.nproc * config.slots + 64),
-            nano_cpus=int(cpus * 1e9), ulimits=[docker.types.Ulimit(name="core", soft=0, hard=0)],
-            ipc_mode="private", log_config=docker.types.LogConfig(type="none"), auto_remove=False, init=False)
+            tmpfs={
+                "/tmp": f"rw,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777",
+                **{m: "ro,nosuid,nodev,noexec,size=64k,mode=0555" for m in db.IMAGE_MASKED},
+            },
+            read_only=True,
+            network_mode="none",
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            mem_limit=mem,
+            memswap_limit=mem,
+            pids_limit=int(config.nproc * config.slots + 64),
+            nano_cpus=int(cpus * 1e9),
+            ulimits=[docker.types.Ulimit(name="core", soft=0, hard=0)],
+            ipc_mode="private",
+            log_config=docker.types.LogConfig(type="none"),
+            auto_remove=False,
+            init=False,
+        )
         created = api.create_container(
-            image=image, name=name, user=f"{db.SANDBOX_UID}:{db.SANDBOX_UID}", environment=env, working_dir="/tmp",
-            labels=labels, host_config=host_config, hostname="sandbox", stdin_open=False, tty=False,
-            command=[os.environ.get("NLP100_DOCKER_PYTHON", db.IMAGE_PYTHON), "-I", "-B",
-                     f"{SANDBOX_WORKER}/forkserver.py", "--connect", "/ctl/pool.sock"])
+            image=image,
+            name=name,
+            user=f"{db.SANDBOX_UID}:{db.SANDBOX_UID}",
+            environment=env,
+            working_dir="/tmp",
+            labels=labels,
+            host_config=host_config,
+            hostname="sandbox",
+            stdin_open=False,
+            tty=False,
+            command=[
+                os.environ.get("NLP100_DOCKER_PYTHON", db.IMAGE_PYTHON),
+                "-I",
+                "-B",
+                f"{SANDBOX_WORKER}/forkserver.py",
+                "--connect",
+                "/ctl/pool.sock",
+            ],
+        )
         parent.container = created["Id"]
         sock = api.attach_socket(parent.container, params={"stdout": 1, "stderr": 1, "stream": 1, "logs": 0})
         threading.Thread(target=_pump_attach, args=(sock, parent.stderr_tail), daemon=True).start()
@@ -917,7 +1082,7 @@ def _start_docker(config: PoolConfig) -> Parent:
             raise PoolUnavailable(f"the pool's container did not connect within {START_TIMEOUT_S:.0f} s") from None
         finally:
             listener.close()
-            sock_path.unlink(missing_ok=True)          # nothing else can connect to it now
+            sock_path.unlink(missing_ok=True)  # nothing else can connect to it now
         import struct
 
         peer_pid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]

@@ -16,6 +16,7 @@ When the parent breaks (``pool.Parent.break_``) the server keeps answering, but 
 ``broken``, and the clients grade with fresh workers.  ``--ready FD`` gets one JSON line when the parent said
 hello (or why it could not start).
 """
+
 from __future__ import annotations
 
 import json
@@ -70,7 +71,9 @@ class PoolServer:
         if not isinstance(want, dict):
             return "a malformed request"
         if int(want.get("threads") or 1) != self.config.threads:
-            return f"the pool's children run {self.config.threads} thread(s), the grading asks for {want.get('threads')}"
+            return (
+                f"the pool's children run {self.config.threads} thread(s), the grading asks for {want.get('threads')}"
+            )
         if want.get("gpus"):
             return "the pool has no GPU"
         backend = want.get("backend") or "local"
@@ -151,9 +154,18 @@ class PoolServer:
 
     def status(self) -> dict:
         p = self.parent
-        return {"ok": True, "pid": os.getpid(), "socket": str(self.path), "config": self.config.to_dict(),
-                "resolved": self.resolved, "served": self.served, "refused": self.refused, "live": self.live,
-                "uptime_s": round(time.monotonic() - self.t0, 1), **(p.status() if p is not None else {"broken": "stopped"})}
+        return {
+            "ok": True,
+            "pid": os.getpid(),
+            "socket": str(self.path),
+            "config": self.config.to_dict(),
+            "resolved": self.resolved,
+            "served": self.served,
+            "refused": self.refused,
+            "live": self.live,
+            "uptime_s": round(time.monotonic() - self.t0, 1),
+            **(p.status() if p is not None else {"broken": "stopped"}),
+        }
 
     # -- one connection ------------------------------------------------------------------------------
     def _handle(self, conn: socket.socket) -> None:
@@ -236,10 +248,21 @@ class PoolServer:
                     _close(fd)
             self.served += 1
             with send_lock:
-                _send(conn, {"ok": True, "pid": ch.host_pid, "id": ch.id, "subdir": str(ch.subdir),
-                             "sandbox_subdir": ch.sandbox_subdir, "sandbox_workdir": ch.sandbox_workdir,
-                             "workdir": str(ch.workdir) if ch.workdir else None, "isolation": ch.isolation,
-                             "backend": self.resolved["backend"], **parent.cpu_source(ch)})
+                _send(
+                    conn,
+                    {
+                        "ok": True,
+                        "pid": ch.host_pid,
+                        "id": ch.id,
+                        "subdir": str(ch.subdir),
+                        "sandbox_subdir": ch.sandbox_subdir,
+                        "sandbox_workdir": ch.sandbox_workdir,
+                        "workdir": str(ch.workdir) if ch.workdir else None,
+                        "isolation": ch.isolation,
+                        "backend": self.resolved["backend"],
+                        **parent.cpu_source(ch),
+                    },
+                )
             if ch.exited.is_set():
                 on_exit(ch)
             conn.settimeout(None)
@@ -249,7 +272,7 @@ class PoolServer:
                 except OSError:
                     data = b""
                 if not data:
-                    break                                    # the client is gone: its child goes too
+                    break  # the client is gone: its child goes too
                 try:
                     req = json.loads(data)
                 except ValueError:
@@ -257,7 +280,7 @@ class PoolServer:
                 if isinstance(req, dict) and req.get("op") == "kill":
                     parent.check_alive()
 
-                    def answer(left):   # a pool that broke while the child served: the grading is done again
+                    def answer(left):  # a pool that broke while the child served: the grading is done again
                         with send_lock:
                             _send(conn, {"op": "gone", "status": ch.status, "survivors": left, "broken": parent.broken})
 
@@ -300,8 +323,15 @@ def _answers(path: Path) -> bool:
         s.close()
 
 
-def spawn(config: pool.PoolConfig, path: Path, lifeline: bool = True, log_file: Path | None = None,
-          timeout: float = pool.START_TIMEOUT_S + 30, remove_folder: bool = False, cancelled=None):
+def spawn(
+    config: pool.PoolConfig,
+    path: Path,
+    lifeline: bool = True,
+    log_file: Path | None = None,
+    timeout: float = pool.START_TIMEOUT_S + 30,
+    remove_folder: bool = False,
+    cancelled=None,
+):
     """Start a server process and wait until its parent has imported torch: (its Popen, its status, and the
     lifeline's write end to keep open while the pool should live, or None), or raise PoolUnavailable (also when
     ``cancelled()`` turns true while it waits: a Ctrl-C)."""
@@ -312,18 +342,29 @@ def spawn(config: pool.PoolConfig, path: Path, lifeline: bool = True, log_file: 
     if lifeline:
         life_r, life_w = os.pipe()
         os.set_inheritable(life_w, False)
-    cmd = [sys.executable, "-P", "-m", "checker.sandbox.poold", "--socket", str(path), "--config",
-           json.dumps(config.to_dict()), "--ready", str(ready_w)]
+    cmd = [
+        sys.executable,
+        "-P",
+        "-m",
+        "checker.sandbox.poold",
+        "--socket",
+        str(path),
+        "--config",
+        json.dumps(config.to_dict()),
+        "--ready",
+        str(ready_w),
+    ]
     keep = [ready_w]
     if remove_folder:
         cmd.append("--remove-folder")
     if life_r is not None:
         cmd += ["--lifeline", str(life_r)]
         keep.append(life_r)
-    out = open(log_file, "ab") if log_file is not None else subprocess.DEVNULL
+    out = open(log_file, "ab") if log_file is not None else subprocess.DEVNULL  # noqa: SIM115 - kept open on purpose: it outlives this call
     try:
-        proc = subprocess.Popen(cmd, pass_fds=keep, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                start_new_session=True, cwd="/")
+        proc = subprocess.Popen(
+            cmd, pass_fds=keep, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, cwd="/"
+        )
     finally:
         for fd in keep:
             os.close(fd)
@@ -380,8 +421,13 @@ def config_for(options, slots: int) -> pool.PoolConfig | None:
     (a GPU is passed only to fresh containers)."""
     if getattr(options, "gpus", False) or options.backend not in ("local", "docker"):
         return None
-    return pool.PoolConfig(backend=options.backend, isolation=options.isolation if options.backend == "local" else "auto",
-                           threads=int(options.threads), slots=max(1, int(slots)), image=getattr(options, "image", None))
+    return pool.PoolConfig(
+        backend=options.backend,
+        isolation=options.isolation if options.backend == "local" else "auto",
+        threads=int(options.threads),
+        slots=max(1, int(slots)),
+        image=getattr(options, "image", None),
+    )
 
 
 def _kill_server(pid: int) -> None:
@@ -423,8 +469,14 @@ class OwnedPool:
         self.folder = Path(tempfile.mkdtemp(prefix="nlp100-warm-"))
         self.socket = self.folder / "pool.sock"
         try:
-            self.proc, self.info, self.lifeline = spawn(config, self.socket, lifeline=True, cancelled=cancelled,
-                                                        log_file=self.folder / "pool.log", remove_folder=True)
+            self.proc, self.info, self.lifeline = spawn(
+                config,
+                self.socket,
+                lifeline=True,
+                cancelled=cancelled,
+                log_file=self.folder / "pool.log",
+                remove_folder=True,
+            )
         except BaseException:
             self._remove()
             raise
@@ -444,8 +496,10 @@ class OwnedPool:
         self._remove()
 
     def describe(self) -> str:
-        return (f"warm pool: pid {self.info.get('pid')}, parent ready in {self.info.get('startup_s')} s, "
-                f"{(self.info.get('config') or {}).get('slots')} at a time ({self.info.get('isolation')})")
+        return (
+            f"warm pool: pid {self.info.get('pid')}, parent ready in {self.info.get('startup_s')} s, "
+            f"{(self.info.get('config') or {}).get('slots')} at a time ({self.info.get('isolation')})"
+        )
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.lifeline is not None or self.proc.poll() is None:
@@ -488,7 +542,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--config", required=True)
     ap.add_argument("--lifeline", type=int)
     ap.add_argument("--ready", type=int)
-    ap.add_argument("--remove-folder", action="store_true", help="remove the socket's folder when stopping (an owned pool)")
+    ap.add_argument(
+        "--remove-folder", action="store_true", help="remove the socket's folder when stopping (an owned pool)"
+    )
     args = ap.parse_args(argv)
     config = pool.PoolConfig.from_dict(json.loads(args.config))
     server = PoolServer(config, Path(args.socket))
@@ -513,8 +569,10 @@ def main(argv: list[str]) -> int:
         server.stop()
         ready({"ok": False, "why": str(e)})
         return 1
-    server.log(f"warm pool: pid {os.getpid()}, parent {info.get('parent_pid')} ready in {info.get('startup_s')} s "
-               f"({info.get('isolation')}); socket {server.path}")
+    server.log(
+        f"warm pool: pid {os.getpid()}, parent {info.get('parent_pid')} ready in {info.get('startup_s')} s "
+        f"({info.get('isolation')}); socket {server.path}"
+    )
     ready({"ok": True, **server.status()})
     try:
         server.serve_forever(args.lifeline)

@@ -9,6 +9,7 @@ closing it kills the child.  ``PoolLauncher`` hands out such launches and falls 
 the pool cannot give one; when the pool breaks while it serves a grading, ``checker.api.grade`` grades that
 submission again with fresh workers (``failures``).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,6 +42,7 @@ class PoolUnavailable(Exception):
 
 
 # -- where the pool lives --------------------------------------------------------------------------
+
 
 def default_socket() -> Path:
     """``$XDG_RUNTIME_DIR/nlp100-pool/pool.sock`` where that folder is the user's own, else
@@ -96,7 +98,7 @@ def _connect(path: Path, timeout: float = CONNECT_TIMEOUT_S) -> socket.socket:
     except OSError as e:
         s.close()
         raise PoolUnavailable(f"no warm pool answers at {path} ({e.strerror or e})") from None
-    if uid not in (os.geteuid(), 0):           # a server of another user's is nobody's pool to trust
+    if uid not in (os.geteuid(), 0):  # a server of another user's is nobody's pool to trust
         s.close()
         raise PoolUnavailable(f"the server at {path} runs as uid {uid}, not as you")
     return s
@@ -140,12 +142,17 @@ def status(path: Path | None = None, timeout: float = CONNECT_TIMEOUT_S) -> dict
 
 def want_of(options) -> dict:
     """What a grading asks of a pool (it must have been started for the same)."""
-    return {"backend": getattr(options, "backend", "local"), "isolation": getattr(options, "isolation", "auto"),
-            "threads": int(getattr(options, "threads", 1)), "image": getattr(options, "image", None),
-            "gpus": bool(getattr(options, "gpus", False))}
+    return {
+        "backend": getattr(options, "backend", "local"),
+        "isolation": getattr(options, "isolation", "auto"),
+        "threads": int(getattr(options, "threads", 1)),
+        "image": getattr(options, "image", None),
+        "gpus": bool(getattr(options, "gpus", False)),
+    }
 
 
 # -- a pooled child as a launch ------------------------------------------------------------------------
+
 
 class PooledProcess:
     """The child as the session sees a process: pid (on the host), poll(), wait(), returncode, stdout, stderr."""
@@ -222,7 +229,7 @@ class PooledLaunch:
     @classmethod
     def connect(cls, path: Path, limits: Limits, want: dict, timeout: float | None = None) -> "PooledLaunch":
         s = _connect(path)
-        pipes = [os.pipe() for _ in range(4)]          # requests, responses, stdout, stderr
+        pipes = [os.pipe() for _ in range(4)]  # requests, responses, stdout, stderr
         (req_r, req_w), (resp_r, resp_w), (out_r, out_w), (err_r, err_w) = pipes
         theirs = [req_r, resp_w, out_w, err_w]
         ours = [req_w, resp_r, out_r, err_r]
@@ -248,11 +255,26 @@ class PooledLaunch:
             why = (rep or {}).get("why") or "the warm pool closed the connection"
             raise PoolUnavailable(str(why)[:500], broken=bool((rep or {}).get("broken")))
         try:
-            la = cls(proc=None, req_fd=req_w, resp_fd=resp_r,  # type: ignore[arg-type]
-                     workdir=Path(rep["workdir"]) if rep.get("workdir") else None, subdir=Path(rep["subdir"]),
-                     sandbox_workdir=str(rep["sandbox_workdir"]), sandbox_subdir=str(rep["sandbox_subdir"]),
-                     backend=str(rep["backend"]), isolation=str(rep["isolation"]), ready_nonce=nonce, info=rep)
-            la.proc = PooledProcess(s, int(rep["pid"]), open(out_r, "rb", buffering=0), open(err_r, "rb", buffering=0), la)
+            la = cls(
+                proc=None,
+                req_fd=req_w,
+                resp_fd=resp_r,  # type: ignore[arg-type]
+                workdir=Path(rep["workdir"]) if rep.get("workdir") else None,
+                subdir=Path(rep["subdir"]),
+                sandbox_workdir=str(rep["sandbox_workdir"]),
+                sandbox_subdir=str(rep["sandbox_subdir"]),
+                backend=str(rep["backend"]),
+                isolation=str(rep["isolation"]),
+                ready_nonce=nonce,
+                info=rep,
+            )
+            la.proc = PooledProcess(
+                s,
+                int(rep["pid"]),
+                open(out_r, "rb", buffering=0),  # noqa: SIM115 - the process's stdout, closed with it
+                open(err_r, "rb", buffering=0),  # noqa: SIM115 - its stderr
+                la,
+            )
         except (KeyError, TypeError, ValueError):
             for fd in ours:
                 os.close(fd)
@@ -294,7 +316,7 @@ class PooledLaunch:
                     self.proc._pump(1.0, until=lambda: self.gone is not None)
             except OSError:
                 pass
-        if self.gone is None:      # the server is gone: what the host still shows of the child
+        if self.gone is None:  # the server is gone: what the host still shows of the child
             from .local import _descendants, _kill_tree, _proc_stat
 
             _kill_tree(self.proc.pid, True)
@@ -303,7 +325,7 @@ class PooledLaunch:
             self.gone = {"survivors": left + _descendants(self.proc.pid)}
         if self.gone.get("broken"):
             self._pool_failed(str(self.gone["broken"]))
-        self._closed = True            # a pool that breaks from now on did not serve this launch
+        self._closed = True  # a pool that breaks from now on did not serve this launch
         self.survivors = [int(p) for p in self.gone.get("survivors") or [] if isinstance(p, int)]
         if self.proc.returncode is None:
             self.proc.returncode = -9
@@ -344,7 +366,7 @@ def limits_from(d: dict) -> Limits:
     """The limits a client sent, validated field by field (the server's side)."""
     base = Limits()
     out = {}
-    for k, f in Limits.__dataclass_fields__.items():
+    for k in Limits.__dataclass_fields__:
         if k not in d:
             continue
         v = d[k]
@@ -358,6 +380,7 @@ def limits_from(d: dict) -> Limits:
 
 
 # -- the launcher ---------------------------------------------------------------------------------------
+
 
 class PoolLauncher:
     """``limits -> launch``: a pooled child when the pool gives one, else a fresh worker from ``fresh()``.

@@ -5,6 +5,7 @@ namespace flags and mounts (``NAMESPACES``) on ``true``, and says why not when i
 blocked, e.g. by AppArmor; no user namespaces).  The reduced isolation then uses what the probe found: a
 dedicated uid when the grader is root and may switch to it, cgroups it may create, and Landlock.
 """
+
 from __future__ import annotations
 
 import errno
@@ -18,14 +19,30 @@ from pathlib import Path
 
 from . import cgroups, identity, landlock
 
-NAMESPACES = ("--unshare-user", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-              "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session",
-              "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL")
+NAMESPACES = (
+    "--unshare-user",
+    "--unshare-pid",
+    "--unshare-net",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+    "--disable-userns",
+    "--die-with-parent",
+    "--new-session",
+    "--uid",
+    "65534",
+    "--gid",
+    "65534",
+    "--cap-drop",
+    "ALL",
+)
 MOUNTS = ("--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp")
 BWRAP_TIMEOUT_S = 5.0
-USERNS_FILES = {"kernel.unprivileged_userns_clone": "/proc/sys/kernel/unprivileged_userns_clone",
-                "user.max_user_namespaces": "/proc/sys/user/max_user_namespaces",
-                "kernel.apparmor_restrict_unprivileged_userns": "/proc/sys/kernel/apparmor_restrict_unprivileged_userns"}
+USERNS_FILES = {
+    "kernel.unprivileged_userns_clone": "/proc/sys/kernel/unprivileged_userns_clone",
+    "user.max_user_namespaces": "/proc/sys/user/max_user_namespaces",
+    "kernel.apparmor_restrict_unprivileged_userns": "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+}
 # run by the candidate uid: the interpreter, its standard library and its site-packages must be readable
 DROP_CHECK = "import json, os, sysconfig; os.listdir(sysconfig.get_paths()['purelib'])"
 
@@ -34,8 +51,8 @@ DROP_CHECK = "import json, os, sysconfig; os.listdir(sysconfig.get_paths()['pure
 class Bwrap:
     path: str | None
     usable: bool
-    reason: str = ""       # short: "not installed", "blocked", "no user namespaces", "too old", "failed"
-    detail: str = ""       # bubblewrap's own words (stderr)
+    reason: str = ""  # short: "not installed", "blocked", "no user namespaces", "too old", "failed"
+    detail: str = ""  # bubblewrap's own words (stderr)
 
 
 @dataclass(frozen=True)
@@ -43,9 +60,9 @@ class Probe:
     bwrap: Bwrap
     userns: dict
     root: bool
-    drop: str              # "" when the reduced mode can switch to a dedicated uid, else why not
+    drop: str  # "" when the reduced mode can switch to a dedicated uid, else why not
     cgroups: cgroups.Layout
-    landlock: int          # Landlock ABI, 0: none
+    landlock: int  # Landlock ABI, 0: none
 
     @property
     def isolation(self) -> str:
@@ -74,8 +91,12 @@ def _classify(err: str, userns: dict) -> str:
         return "too old"
     if "uid map" in low or "apparmor" in low or userns.get("kernel.apparmor_restrict_unprivileged_userns") == "1":
         return "blocked"
-    if userns.get("user.max_user_namespaces") == "0" or userns.get("kernel.unprivileged_userns_clone") == "0" \
-            or "no permissions to create" in low or "creating new namespace" in low:
+    if (
+        userns.get("user.max_user_namespaces") == "0"
+        or userns.get("kernel.unprivileged_userns_clone") == "0"
+        or "no permissions to create" in low
+        or "creating new namespace" in low
+    ):
         return "no user namespaces"
     return "failed"
 
@@ -87,8 +108,9 @@ def check_bwrap(path: str | None) -> Bwrap:
         return Bwrap(None, False, "not installed")
     true = shutil.which("true") or "/bin/true"
     try:
-        p = subprocess.run([path, *NAMESPACES, *MOUNTS, true], capture_output=True, stdin=subprocess.DEVNULL,
-                           timeout=BWRAP_TIMEOUT_S)
+        p = subprocess.run(
+            [path, *NAMESPACES, *MOUNTS, true], capture_output=True, stdin=subprocess.DEVNULL, timeout=BWRAP_TIMEOUT_S
+        )
     except subprocess.TimeoutExpired:
         return Bwrap(path, False, "failed", f"no answer within {BWRAP_TIMEOUT_S:g} s")
     except OSError as e:
@@ -108,8 +130,16 @@ def check_drop(root: bool) -> str:
     if uid is None:
         return "no free uid is mapped in this user namespace"
     try:
-        p = subprocess.run([sys.executable, "-I", "-c", DROP_CHECK], user=uid, group=uid, extra_groups=[],
-                           env={}, capture_output=True, stdin=subprocess.DEVNULL, timeout=20)
+        p = subprocess.run(
+            [sys.executable, "-I", "-c", DROP_CHECK],
+            user=uid,
+            group=uid,
+            extra_groups=[],
+            env={},
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=20,
+        )
         ok = p.returncode == 0
     except PermissionError as e:
         if e.errno == errno.EPERM:

@@ -11,6 +11,7 @@ the load is at most about the size of the file (and ``max_elements``).
 
 Imports only the standard library and torch.
 """
+
 from __future__ import annotations
 
 import collections
@@ -32,8 +33,15 @@ class CheckpointError(Exception):
     """A checkpoint the grader will not load; the message says why, in words for the student."""
 
 
-def load_checkpoint_bytes(data: bytes, *, max_bytes: int, max_elements: int, max_items: int = MAX_ITEMS,
-                          max_depth: int = MAX_DEPTH, max_pickle_bytes: int = MAX_PICKLE_BYTES) -> object:
+def load_checkpoint_bytes(
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_elements: int,
+    max_items: int = MAX_ITEMS,
+    max_depth: int = MAX_DEPTH,
+    max_pickle_bytes: int = MAX_PICKLE_BYTES,
+) -> object:
     """Load a checkpoint written by ``torch.save`` from ``data``, or raise ``CheckpointError``.
 
     Refused: more than ``max_bytes`` bytes; anything but torch's (uncompressed) zip
@@ -70,7 +78,7 @@ def _short(e: BaseException, n: int = 200) -> str:
     text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
     cut = text.find("WeightsUnpickler error:")
     if cut >= 0:
-        text = text[cut + len("WeightsUnpickler error:"):].strip()
+        text = text[cut + len("WeightsUnpickler error:") :].strip()
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
@@ -80,16 +88,22 @@ def _check_archive(data: bytes, max_pickle_bytes: int) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
     except Exception as e:  # noqa: BLE001 - BadZipFile, but also struct/value errors on a mangled directory
-        raise CheckpointError("the checkpoint is not in the zip format torch.save writes "
-                              f"(was it written with torch.save? {type(e).__name__}: {_short(e, 120)})") from None
+        raise CheckpointError(
+            "the checkpoint is not in the zip format torch.save writes "
+            f"(was it written with torch.save? {type(e).__name__}: {_short(e, 120)})"
+        ) from None
     total = 0
     for info in infos:
         if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
-            raise CheckpointError(f"record {info.filename[:100]!r} of the checkpoint is compressed; torch.save never "
-                                  "compresses, and a compressed record can expand to far more than the file")
+            raise CheckpointError(
+                f"record {info.filename[:100]!r} of the checkpoint is compressed; torch.save never "
+                "compresses, and a compressed record can expand to far more than the file"
+            )
         if info.filename.endswith("data.pkl") and info.file_size > max_pickle_bytes:
-            raise CheckpointError(f"the checkpoint's structure ({info.filename[:100]!r}) is {info.file_size} bytes, "
-                                  f"more than the {max_pickle_bytes} allowed")
+            raise CheckpointError(
+                f"the checkpoint's structure ({info.filename[:100]!r}) is {info.file_size} bytes, "
+                f"more than the {max_pickle_bytes} allowed"
+            )
         total += info.file_size
     if total > len(data):
         raise CheckpointError("the checkpoint's records claim more bytes than the file holds")
@@ -133,8 +147,10 @@ class _Walk:
             for i, x in enumerate(v):
                 self.scan(x, depth + 1, f"{path}[{i}]")
             return
-        raise CheckpointError(f"{path} is an object of type {t.__module__}.{t.__qualname__}, which a checkpoint "
-                              "should not hold (only tensors, numbers, strings, lists, tuples and dicts)")
+        raise CheckpointError(
+            f"{path} is an object of type {t.__module__}.{t.__qualname__}, which a checkpoint "
+            "should not hold (only tensors, numbers, strings, lists, tuples and dicts)"
+        )
 
     def check_tensors(self) -> None:
         views: dict[tuple, tuple[torch.Tensor, str]] = {}
@@ -149,8 +165,9 @@ class _Walk:
             if numel:
                 per_storage.setdefault(key[0], []).append((t, path))
         if total > self.max_elements:
-            raise CheckpointError(f"the checkpoint's tensors hold {total} elements in all, more than the "
-                                  f"{self.max_elements} allowed")
+            raise CheckpointError(
+                f"the checkpoint's tensors hold {total} elements in all, more than the {self.max_elements} allowed"
+            )
         for group in per_storage.values():
             if len(group) < 2:
                 continue
@@ -158,8 +175,10 @@ class _Walk:
             wanted = sum(t.numel() * t.element_size() for t, _ in group)
             if wanted > held:
                 names = ", ".join(p for _, p in group[:3]) + (" …" if len(group) > 3 else "")
-                raise CheckpointError(f"{names} are overlapping views of one storage of {held} bytes; copying them "
-                                      f"takes {wanted} bytes. Save independent tensors (t.clone()) instead")
+                raise CheckpointError(
+                    f"{names} are overlapping views of one storage of {held} bytes; copying them "
+                    f"takes {wanted} bytes. Save independent tensors (t.clone()) instead"
+                )
 
     @staticmethod
     def _check_one(t: torch.Tensor, path: str) -> None:
@@ -176,19 +195,25 @@ class _Walk:
         shape, strides, itemsize = tuple(t.shape), t.stride(), t.element_size()
         for d, (n, s) in enumerate(zip(shape, strides)):
             if n > 1 and s == 0:
-                raise CheckpointError(f"{path} is an expanded tensor (shape {list(shape)}, stride 0 on dimension {d}): "
-                                      f"{numel} elements stored in far fewer bytes. Save t.contiguous() or t.clone()")
+                raise CheckpointError(
+                    f"{path} is an expanded tensor (shape {list(shape)}, stride 0 on dimension {d}): "
+                    f"{numel} elements stored in far fewer bytes. Save t.contiguous() or t.clone()"
+                )
         offset = t.storage_offset()
         last = offset + sum((n - 1) * s for n, s in zip(shape, strides))
         held = t.untyped_storage().nbytes()
         if offset < 0 or any(s < 0 for s in strides) or (last + 1) * itemsize > held:
-            raise CheckpointError(f"{path} (shape {list(shape)}, strides {list(strides)}, offset {offset}) addresses "
-                                  f"{(last + 1) * itemsize} bytes, but its storage holds only {held}")
+            raise CheckpointError(
+                f"{path} (shape {list(shape)}, strides {list(strides)}, offset {offset}) addresses "
+                f"{(last + 1) * itemsize} bytes, but its storage holds only {held}"
+            )
         reach = 0  # elements strictly below the next dimension's stride never overlap
         for n, s in sorted(((n, s) for n, s in zip(shape, strides) if n > 1), key=lambda p: p[1]):
             if s <= reach:
-                raise CheckpointError(f"{path} (shape {list(shape)}, strides {list(strides)}) is a view whose "
-                                      "elements may overlap each other. Save t.contiguous() or t.clone()")
+                raise CheckpointError(
+                    f"{path} (shape {list(shape)}, strides {list(strides)}) is a view whose "
+                    "elements may overlap each other. Save t.contiguous() or t.clone()"
+                )
             reach += (n - 1) * s
 
     # -- pass 2 --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ overrides that reorder it) are shown as visible escapes (``\\x1b``,
 ``\\u202e``), and the length is capped.  Newlines and tabs are kept:
 tracebacks and output keep their shape.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,9 @@ import re
 from .wire import Opaque
 
 # C0 controls but \t and \n, DEL, C1 controls, bidi controls and separators that reorder or break lines
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udfff]")
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udfff]"
+)
 
 
 def _escape(m: re.Match) -> str:

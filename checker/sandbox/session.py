@@ -7,6 +7,7 @@ untrusted and is validated by the checks before use.  Worker deaths and
 timeouts become exceptions the engine turns into item records; the session
 can start a fresh worker for the next item.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,8 @@ from .limits import Limits
 
 
 SUBMISSION_NAME = "submission.py"
-CELL_BUDGET_S = 3.0                  # a notebook cell that runs longer is stopped (top-level training is not graded)   # the submission's name inside the sandbox, whatever the student called it
-EXIT_GRACE_S = 1.0                  # after "exit", the worker's time to flush its output and end by itself
+CELL_BUDGET_S = 3.0  # a notebook cell that runs longer is stopped (top-level training is not graded)   # the submission's name inside the sandbox, whatever the student called it
+EXIT_GRACE_S = 1.0  # after "exit", the worker's time to flush its output and end by itself
 
 
 class WorkerGone(Exception):
@@ -33,7 +34,7 @@ class WorkerGone(Exception):
 
     def __init__(self, kind: str, during: str, detail: str = "", exit_code: int | None = None, elapsed: float = 0.0):
         super().__init__(f"{kind} during {during}: {detail}")
-        self.kind = kind            # "crashed" | "timeout" | "protocol"
+        self.kind = kind  # "crashed" | "timeout" | "protocol"
         self.during = during
         self.detail = detail
         self.exit_code = exit_code
@@ -86,8 +87,13 @@ class _Capture(threading.Thread):
 class WorkerSession:
     """Talks to one worker. Not thread-safe: one request at a time."""
 
-    def __init__(self, limits: Limits, launcher: Launcher, max_elements: int = 1 << 27,
-                 wire_budget: int = wire.DEFAULT_SUBMISSION_BUDGET):
+    def __init__(
+        self,
+        limits: Limits,
+        launcher: Launcher,
+        max_elements: int = 1 << 27,
+        wire_budget: int = wire.DEFAULT_SUBMISSION_BUDGET,
+    ):
         self.limits = limits
         self.launcher = launcher
         self.max_elements = max_elements
@@ -126,10 +132,12 @@ class WorkerSession:
             h, _ = self._receive(self.limits.start_timeout_s, "start")
         except WorkerGone as e:
             out = self.output()
-            raise SandboxError(f"the sandboxed worker did not start ({e.kind}: {e.detail}). Its output:\n{out['stderr'][-2000:]}") from e
+            raise SandboxError(
+                f"the sandboxed worker did not start ({e.kind}: {e.detail}). Its output:\n{out['stderr'][-2000:]}"
+            ) from e
         if h.get("op") != "ready":
             raise SandboxError("the worker sent something other than 'ready' at start")
-        nonce = getattr(self.launch, "ready_nonce", None)     # a pooled child: made for this launch
+        nonce = getattr(self.launch, "ready_nonce", None)  # a pooled child: made for this launch
         if nonce is not None and h.get("nonce") != nonce:
             self.launch.kill()
             raise SandboxError("the pooled worker's first answer does not carry its launch's nonce")
@@ -154,10 +162,17 @@ class WorkerSession:
         from .local import ALLOWED_MODULES, library_dirs
 
         h, _ = self.request(
-            {"op": "load", "path": f"{self.launch.sandbox_subdir}/{SUBMISSION_NAME}", "limits": self.limits.for_worker(),
-             "allowed": list(ALLOWED_MODULES), "library_dirs": library_dirs(), "seed": seed,
-             **({"cells": [list(c) for c in cells], "cell_budget_s": CELL_BUDGET_S} if cells else {})},
-            timeout=self.limits.load_timeout_s, during="import",
+            {
+                "op": "load",
+                "path": f"{self.launch.sandbox_subdir}/{SUBMISSION_NAME}",
+                "limits": self.limits.for_worker(),
+                "allowed": list(ALLOWED_MODULES),
+                "library_dirs": library_dirs(),
+                "seed": seed,
+                **({"cells": [list(c) for c in cells], "cell_budget_s": CELL_BUDGET_S} if cells else {}),
+            },
+            timeout=self.limits.load_timeout_s,
+            during="import",
         )
         self.loaded = h
         self._text, self._seed, self._cells = text, seed, cells
@@ -191,7 +206,7 @@ class WorkerSession:
                 self.launch.proc.wait(timeout=EXIT_GRACE_S)
             except (OSError, subprocess.TimeoutExpired):
                 pass
-        self._stop_process()   # returns only when every process of the worker is gone
+        self._stop_process()  # returns only when every process of the worker is gone
 
     def _stop_process(self) -> None:
         if self.launch is None:
@@ -214,7 +229,7 @@ class WorkerSession:
             room = cap - len(total[name].encode("utf-8", "replace"))
             text = c.text()
             if len(text.encode("utf-8", "replace")) > room:
-                text = text.encode("utf-8", "replace")[:max(0, room)].decode("utf-8", "ignore")
+                text = text.encode("utf-8", "replace")[: max(0, room)].decode("utf-8", "ignore")
                 total["truncated"] = True
             total[name] += safe_text(text)
             total[f"{name}_bytes"] += c.total
@@ -225,9 +240,13 @@ class WorkerSession:
     def remaining(self) -> float:
         return self.limits.total_timeout_s - (time.monotonic() - self.started_at)
 
-    def request(self, header: dict, values: dict | None = None, timeout: float | None = None, during: str = "call") -> tuple[dict, dict]:
+    def request(
+        self, header: dict, values: dict | None = None, timeout: float | None = None, during: str = "call"
+    ) -> tuple[dict, dict]:
         if not self.alive:
-            raise WorkerGone("crashed", during, "the worker is not running", self.launch.proc.returncode if self.launch else None)
+            raise WorkerGone(
+                "crashed", during, "the worker is not running", self.launch.proc.returncode if self.launch else None
+            )
         self._next_id += 1
         rid = self._next_id
         frame = wire.encode_frame({**header, "id": rid}, values)
@@ -236,13 +255,17 @@ class WorkerSession:
             wire.write_frame(self.launch.req_fd, frame)
         except (BrokenPipeError, OSError):
             self._reap()
-            raise WorkerGone("crashed", during, "the worker closed its input", self.launch.proc.returncode)
+            raise WorkerGone("crashed", during, "the worker closed its input", self.launch.proc.returncode) from None
         limit = self.limits.call_timeout_s if timeout is None else timeout
         limit = max(0.05, min(limit, self.remaining()))
         h, v = self._receive(limit, during, t0)
         if h.get("id") != rid:
             self.launch.kill()
-            raise WorkerGone("protocol", during, "the answer does not belong to the request (the submission wrote to the grader's pipe?)")
+            raise WorkerGone(
+                "protocol",
+                during,
+                "the answer does not belong to the request (the submission wrote to the grader's pipe?)",
+            )
         if not h.get("ok"):
             err = h.get("error")
             if not isinstance(err, dict):
@@ -267,15 +290,19 @@ class WorkerSession:
             if hlen > wire.MAX_HEADER or plen > wire.DEFAULT_MAX_PAYLOAD:
                 raise wire.WireError("frame too large")
             if plen > self.wire_budget.remaining:
-                raise wire.WireError(f"a payload of {plen} bytes is more than what is left of the "
-                                     f"{self.wire_budget.limit} bytes the grader decodes per submission")
+                raise wire.WireError(
+                    f"a payload of {plen} bytes is more than what is left of the "
+                    f"{self.wire_budget.limit} bytes the grader decodes per submission"
+                )
             header = self._read(fd, hlen, deadline)
             payload = self._read(fd, plen, deadline)
             h, v = wire.decode_frame(header, payload, max_elements=self.max_elements, budget=self.wire_budget)
-            return safe_value(h), safe_value(v)   # every string from the worker made safe, here and once
+            return safe_value(h), safe_value(v)  # every string from the worker made safe, here and once
         except TimeoutError:
             self.launch.kill()
-            raise WorkerGone("timeout", during, f"no answer within {limit:.1f} s", elapsed=time.monotonic() - t0) from None
+            raise WorkerGone(
+                "timeout", during, f"no answer within {limit:.1f} s", elapsed=time.monotonic() - t0
+            ) from None
         except EOFError:
             self._reap()
             rc = self.launch.proc.returncode

@@ -4,6 +4,7 @@ An installed checker (a wheel) and every installed exercise pack live in site-pa
 binds site-packages read-only, so their folders are masked there (``masks``), and the Landlock rules of the reduced
 isolation allow site-packages entry by entry, leaving them out (``allow_list``).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -12,7 +13,14 @@ import sys
 import sysconfig
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32", "/proc", "/sys", "/dev")
-ETC = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/nsswitch.conf", "/etc/fonts")  # as bwrap
+ETC = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/nsswitch.conf",
+    "/etc/fonts",
+)  # as bwrap
 
 
 def python_dirs() -> list[str]:
@@ -58,7 +66,7 @@ def masks(bound: list[str], hidden: list[str] | None = None) -> list[str]:
     out = []
     for b in bound:
         real = os.path.realpath(b)
-        out += [b.rstrip("/") + h[len(real.rstrip("/")):] for h in hidden if h != real and _under(h, real)]
+        out += [b.rstrip("/") + h[len(real.rstrip("/")) :] for h in hidden if h != real and _under(h, real)]
     return sorted(set(out))
 
 
@@ -102,5 +110,8 @@ def device_files() -> list[str]:
 def confine_spec(read: list[str], write: list[str], shm: bool) -> dict:
     """The Landlock rules of a reduced worker (see ``landlock.py``)."""
     folders = list(SYSTEM_DIRS) + list(ETC) + python_dirs() + list(read) + list(write)
-    return {"read": allow_list(folders), "write": [os.path.realpath(w) for w in write] + (["/dev/shm"] if shm else []),
-            "devices": device_files()}
+    return {
+        "read": allow_list(folders),
+        "write": [os.path.realpath(w) for w in write] + (["/dev/shm"] if shm else []),
+        "devices": device_files(),
+    }

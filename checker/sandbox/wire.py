@@ -34,6 +34,7 @@ charged its declared size *before* anything is allocated; and each byte of
 the payload is materialised at most once: two references to the same (or an
 overlapping) slice are rejected, and bytes no value refers to are charged too.
 """
+
 from __future__ import annotations
 
 import json
@@ -119,8 +120,10 @@ class Budget:
         b = self
         while b is not None:
             if n > b.limit - b.used:
-                raise WireError(f"{for_what} needs {_mib(n)}, more than the {_mib(b.limit - b.used)} left of the "
-                                f"{_mib(b.limit)} budget per {b.what}")
+                raise WireError(
+                    f"{for_what} needs {_mib(n)}, more than the {_mib(b.limit - b.used)} left of the "
+                    f"{_mib(b.limit)} budget per {b.what}"
+                )
             b = b.parent
 
     def charge(self, n: int, for_what: str = "the value") -> None:
@@ -216,7 +219,12 @@ class Encoder:
             if t is np.ndarray:
                 return self._ndarray(v)
             if isinstance(v, (np.floating, np.integer, np.bool_)) and type(v).__module__ == "numpy":
-                return {"$object": {"type": f"numpy.{type(v).__name__}", "note": repr(float(v)) if isinstance(v, np.floating) else repr(int(v))}}
+                return {
+                    "$object": {
+                        "type": f"numpy.{type(v).__name__}",
+                        "note": repr(float(v)) if isinstance(v, np.floating) else repr(int(v)),
+                    }
+                }
         if isinstance(v, torch.Tensor):
             return {"$object": {"type": _qualname(v), "note": "a subclass of torch.Tensor"}}
         if self.keep is not None and isinstance(v, torch.nn.Module):
@@ -233,10 +241,7 @@ class Encoder:
         if t.device.type != "cpu":
             t = t.cpu()
         t = t.contiguous()
-        if t.numel():
-            data = t.reshape(-1).view(torch.uint8).numpy().tobytes()
-        else:
-            data = b""
+        data = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
         off, n = self._bytes(data)
         return {"$tensor": {"dtype": name, "shape": list(t.shape), "offset": off, "nbytes": n}}
 
@@ -356,7 +361,10 @@ class Decoder:
         if not isinstance(spec, dict):
             raise WireError("malformed tensor description")
         shape, off, n = spec.get("shape"), spec.get("offset"), spec.get("nbytes")
-        if not (isinstance(shape, list) and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**40 for s in shape)):
+        if not (
+            isinstance(shape, list)
+            and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**40 for s in shape)
+        ):
             raise WireError("malformed shape")
         if len(shape) > 16:
             raise WireError("too many dimensions")
@@ -435,8 +443,13 @@ def encode_frame(header: dict, values: dict | None = None, keep=None) -> bytes:
     return b"".join([PREFIX.pack(len(raw), enc.size), raw, *enc.chunks])
 
 
-def decode_frame(header_bytes: bytes, payload: bytes, max_elements: int = 1 << 28, budget: Budget | None = None,
-                 max_message_bytes: int = DEFAULT_MESSAGE_BUDGET) -> tuple[dict, dict]:
+def decode_frame(
+    header_bytes: bytes,
+    payload: bytes,
+    max_elements: int = 1 << 28,
+    budget: Budget | None = None,
+    max_message_bytes: int = DEFAULT_MESSAGE_BUDGET,
+) -> tuple[dict, dict]:
     """Decode one frame body into (header, values).
 
     Everything decoding materialises is charged to a budget of ``max_message_bytes``

@@ -24,6 +24,7 @@ Requests (header ``op``):
   mkdir / listdir / read / write {path}      files in the sandbox's folders (the grader never reads them from the host)
   exit
 """
+
 from __future__ import annotations
 
 import os
@@ -43,7 +44,7 @@ sys.path.pop(0)
 import torch  # noqa: E402
 
 MAX_TEXT = 4000
-_SELF = os.path.abspath(__file__)     # this file's frames (the import hooks below) are nobody's imports
+_SELF = os.path.abspath(__file__)  # this file's frames (the import hooks below) are nobody's imports
 # top-level modules that a warm pool's parent (forkserver.py) imported beyond what a fresh worker has at this
 # point: the submission's own imports of them fail as in a fresh worker (libraries still import them)
 PRELOADED: set[str] = set()
@@ -61,8 +62,11 @@ class ImportGuard:
         if top in self.allowed or top in sys.stdlib_module_names:
             return None
         f = sys._getframe(1)
-        while f is not None and ("importlib" in f.f_code.co_filename or f.f_code.co_filename.startswith("<frozen")
-                                 or f.f_code.co_filename == _SELF):
+        while f is not None and (
+            "importlib" in f.f_code.co_filename
+            or f.f_code.co_filename.startswith("<frozen")
+            or f.f_code.co_filename == _SELF
+        ):
             f = f.f_back
         if f is not None and f.f_code.co_filename.startswith(self.library_dirs):
             return None  # a library importing its own dependencies
@@ -84,9 +88,11 @@ class ImportGuard:
             top = name.partition(".")[0]
             if top not in hidden:
                 return
-            while frame is not None and ("importlib" in frame.f_code.co_filename
-                                         or frame.f_code.co_filename.startswith("<frozen")
-                                         or frame.f_code.co_filename == _SELF):
+            while frame is not None and (
+                "importlib" in frame.f_code.co_filename
+                or frame.f_code.co_filename.startswith("<frozen")
+                or frame.f_code.co_filename == _SELF
+            ):
                 frame = frame.f_back
             if frame is None or not frame.f_code.co_filename.startswith(dirs):
                 raise ModuleNotFoundError(f"[nlp100-checker] module {top!r} is not available in the grader", name=top)
@@ -156,7 +162,7 @@ class Tripwire:
                 pass
             if not name:
                 name = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', getattr(func, '__name__', '?'))}"
-            return "Tensor." + name[len("torch.Tensor."):] if name.startswith("torch.Tensor.") else name
+            return "Tensor." + name[len("torch.Tensor.") :] if name.startswith("torch.Tensor.") else name
 
         class Mode(TorchFunctionMode):
             def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -195,7 +201,13 @@ class Worker:
         try:
             frame = wire.encode_frame(header, values, keep=self.keep)
         except BaseException as e:  # noqa: BLE001 - an object that breaks encoding
-            frame = wire.encode_frame({"id": header.get("id"), "ok": False, "error": {"type": "EncodeError", "message": _safe_str(e), "where": "result"}})
+            frame = wire.encode_frame(
+                {
+                    "id": header.get("id"),
+                    "ok": False,
+                    "error": {"type": "EncodeError", "message": _safe_str(e), "where": "result"},
+                }
+            )
         wire.write_frame(self.fd_out, frame)
 
     def resolve(self, v):
@@ -277,13 +289,14 @@ class Worker:
         def alarm(signum, frame):
             raise CellTimeout()
 
-        lines = open(self.path, encoding="utf-8").read().splitlines(keepends=True)
+        with open(self.path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines(keepends=True)
         errors = []
         previous = signal.signal(signal.SIGALRM, alarm)
         try:
             for cell, start, end in cells:
                 try:
-                    tree = ast.parse("".join(lines[int(start) - 1:int(end)]), self.path)
+                    tree = ast.parse("".join(lines[int(start) - 1 : int(end)]), self.path)
                     ast.increment_lineno(tree, int(start) - 1)
                     code = compile(tree, self.path, "exec")
                     signal.setitimer(signal.ITIMER_REAL, budget)
@@ -296,7 +309,9 @@ class Worker:
                 except BaseException as e:  # noqa: BLE001 - a failing cell is reported; the others still run
                     err = self.error(e, "load")
                     line = err["frames"][-1]["line"] if err.get("frames") else int(start)
-                    errors.append({"cell": int(cell), "type": err["type"], "message": err["message"][:300], "line": line})
+                    errors.append(
+                        {"cell": int(cell), "type": err["type"], "message": err["message"][:300], "line": line}
+                    )
         finally:
             signal.signal(signal.SIGALRM, previous)
         return errors[:50]
@@ -372,8 +387,13 @@ class Worker:
         mods = []
         for name, m in model.named_modules():
             t = type(m)
-            mods.append({"name": name, "type": f"{t.__module__}.{t.__qualname__}",
-                         "params": [[pn, list(p.shape), str(p.device)] for pn, p in m.named_parameters(recurse=False)]})
+            mods.append(
+                {
+                    "name": name,
+                    "type": f"{t.__module__}.{t.__qualname__}",
+                    "params": [[pn, list(p.shape), str(p.device)] for pn, p in m.named_parameters(recurse=False)],
+                }
+            )
         attrs = []
         for k, x in vars(model).items():
             if isinstance(x, (list, tuple)) and any(isinstance(e, torch.nn.Module) for e in x):
@@ -426,12 +446,32 @@ class Worker:
 
     def serve(self, ready: dict | None = None) -> None:
         """``ready``: more fields for the ready frame (a pooled child: the nonce of its launch, its own start time)."""
-        self.send({"op": "ready", "ok": True, "pid": os.getpid(), "torch": torch.__version__,
-                   "startup_s": time.perf_counter() - _T0, "threads": torch.get_num_threads(), **(ready or {})})
-        ops = {"load": self.op_load, "call": self.op_call, "map": self.op_map, "predict": self.op_predict,
-               "modules": self.op_modules, "state": self.op_state, "load_state": self.op_load_state,
-               "put": self.op_put, "cuda": self.op_cuda, "mkdir": self.op_mkdir, "listdir": self.op_listdir,
-               "read": self.op_read, "write": self.op_write}
+        self.send(
+            {
+                "op": "ready",
+                "ok": True,
+                "pid": os.getpid(),
+                "torch": torch.__version__,
+                "startup_s": time.perf_counter() - _T0,
+                "threads": torch.get_num_threads(),
+                **(ready or {}),
+            }
+        )
+        ops = {
+            "load": self.op_load,
+            "call": self.op_call,
+            "map": self.op_map,
+            "predict": self.op_predict,
+            "modules": self.op_modules,
+            "state": self.op_state,
+            "load_state": self.op_load_state,
+            "put": self.op_put,
+            "cuda": self.op_cuda,
+            "mkdir": self.op_mkdir,
+            "listdir": self.op_listdir,
+            "read": self.op_read,
+            "write": self.op_write,
+        }
         while True:
             try:
                 h, v = wire.read_frame_blocking(self.fd_in)
@@ -443,7 +483,13 @@ class Worker:
                 return
             handler = ops.get(op)
             if handler is None:
-                self.send({"id": rid, "ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": "worker"}})
+                self.send(
+                    {
+                        "id": rid,
+                        "ok": False,
+                        "error": {"type": "ProtocolError", "message": f"unknown op {op!r}", "where": "worker"},
+                    }
+                )
                 continue
             try:
                 meta, values = handler(h, v)

@@ -5,6 +5,7 @@ loads (``models.py``).  Hidden items come from the instructor's folder
 (``NLP100_HIDDEN``): ``hidden/NN/spec.toml`` adds items to exercise NN, marked
 hidden whatever they say.
 """
+
 from __future__ import annotations
 
 import tomllib

@@ -5,6 +5,7 @@ A folder ``NN/`` holds ``spec.toml`` (this schema), ``statement.ja.md``,
 ``check_*`` functions, ``space_*`` input families and ``hint_*`` patterns for
 that exercise only, and ``solution.py``, its reference answer.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -62,8 +63,10 @@ class Equivalent(BaseModel):
     """A mutant of the reference (``check validate``'s mutation analysis) that no check should kill, and why."""
 
     model_config = ConfigDict(extra="forbid")
-    mutant: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*:[a-z_]+:[0-9a-f]{6}(-[0-9]+)?$",
-                        description="the mutant's id as `check validate` prints it: function:operator:hash")
+    mutant: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*:[a-z_]+:[0-9a-f]{6}(-[0-9]+)?$",
+        description="the mutant's id as `check validate` prints it: function:operator:hash",
+    )
     reason: str = Field(min_length=3, description="why it computes what the contract allows")
 
 
@@ -74,8 +77,13 @@ class Exercise(BaseModel):
     kind: Literal["functions", "training"] = "functions"
     items: list[Item] = Field(min_length=1)
     limits: ExerciseLimits = ExerciseLimits()
-    accuracy: dict[str, float] = Field(default_factory=dict, description="thresholds, recorded reference accuracies, the learning-rate range known to work")
-    equivalent: list[Equivalent] = Field(default_factory=list, description="mutants that are equivalent to the reference")
+    accuracy: dict[str, float] = Field(
+        default_factory=dict,
+        description="thresholds, recorded reference accuracies, the learning-rate range known to work",
+    )
+    equivalent: list[Equivalent] = Field(
+        default_factory=list, description="mutants that are equivalent to the reference"
+    )
     mutation_threshold: float = Field(0.9, ge=0, le=1, description="`check validate` fails below this mutation score")
     directory: Path | None = None
     pack: str | None = Field(None, description="the pack the exercise comes from (set when it loads)")

@@ -12,6 +12,7 @@ It brings exercise folders (``exercises/NN/``, package data read with
 optionally a dataset loader and extra CLI commands.  Packs run only in the
 grader; nothing of a pack enters the sandbox.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -33,22 +34,24 @@ class Pack:
 
     name: str
     package: str
-    exercises: str = "exercises"                  # folder (package data) of exercise folders
-    modules: tuple[str, ...] = ()                 # modules with check_*, space_*, hint_* functions
-    messages: str | None = None                   # module with MESSAGES (ja/en)
-    solution: str | None = None                   # the reference submission (package data), graded by `check validate`
-    data: str | None = None                       # "module:function(name, options) -> dataset" for --data
-    data_names: tuple[str, ...] = ()              # the names --data takes besides a file path (e.g. "default")
-    commands: str | None = None                   # "module:function(subparsers)" adding CLI commands
-    after_validate: str | None = None             # "module:function(report, exercises, record) -> problems"
-    params: str | None = None                     # light module (no torch) with CHECK_PARAMS: check -> Params model
+    exercises: str = "exercises"  # folder (package data) of exercise folders
+    modules: tuple[str, ...] = ()  # modules with check_*, space_*, hint_* functions
+    messages: str | None = None  # module with MESSAGES (ja/en)
+    solution: str | None = None  # the reference submission (package data), graded by `check validate`
+    data: str | None = None  # "module:function(name, options) -> dataset" for --data
+    data_names: tuple[str, ...] = ()  # the names --data takes besides a file path (e.g. "default")
+    commands: str | None = None  # "module:function(subparsers)" adding CLI commands
+    after_validate: str | None = None  # "module:function(report, exercises, record) -> problems"
+    params: str | None = None  # light module (no torch) with CHECK_PARAMS: check -> Params model
     description: str = ""
 
     def root(self) -> Path:
         try:
             return Path(str(importlib.resources.files(self.package)))
         except ModuleNotFoundError as e:
-            raise PackError(f"exercise pack {self.name!r}: its package {self.package!r} cannot be imported ({e})") from None
+            raise PackError(
+                f"exercise pack {self.name!r}: its package {self.package!r} cannot be imported ({e})"
+            ) from None
 
     def exercises_dir(self) -> Path:
         return self.root() / self.exercises
@@ -92,5 +95,7 @@ def installed() -> tuple[Pack, ...]:
             raise PackError(f"entry point {ep.name!r} ({ep.value}) is not a checker.spec.packs.Pack")
         found.append(obj)
     if not found:
-        raise PackError("no exercise pack is installed: install nlp100-checker (`pip install .`), which brings chapter 8")
+        raise PackError(
+            "no exercise pack is installed: install nlp100-checker (`pip install .`), which brings chapter 8"
+        )
     return tuple(found)

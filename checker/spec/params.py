@@ -4,6 +4,7 @@ A spec item's ``params`` table is validated, when the spec loads, against the mo
 an unknown key is an error that names the file, the item and the key, with a "did you mean".  A check reads
 its values with ``ctx.param(name)``; what the spec leaves out takes the model's default.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -44,14 +45,19 @@ def validate_params(raw: dict, models: list[type[Params]], where: str) -> dict:
     for key in raw:
         if key not in known:
             close = difflib.get_close_matches(key, list(known), n=1)
-            hint = f"; did you mean `{close[0]}`?" if close else (f"; known: {', '.join(sorted(known))}" if known else
-                                                                  "; these checks take no parameters")
+            hint = (
+                f"; did you mean `{close[0]}`?"
+                if close
+                else (f"; known: {', '.join(sorted(known))}" if known else "; these checks take no parameters")
+            )
             raise ValueError(f"{where}: unknown parameter `{key}`{hint}")
     merged: dict = {}
     for m in models:
         mine = {k: v for k, v in raw.items() if k in m.model_fields}
         try:
-            merged.update({k: v for k, v in m.model_validate(mine).model_dump().items() if k not in merged or k in mine})
+            merged.update(
+                {k: v for k, v in m.model_validate(mine).model_dump().items() if k not in merged or k in mine}
+            )
         except ValidationError as e:
             err = e.errors()[0]
             loc = ".".join(str(x) for x in err.get("loc", ()))

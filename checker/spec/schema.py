@@ -4,6 +4,7 @@
 An item's ``params`` get the union of every installed check's parameters (``params.py`` models), each with its
 description and default, so an editor can complete and check them; the loader still checks them per check.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,12 @@ def exercise_schema(known: Known) -> dict:
         params[name] = entry
     item = schema.get("$defs", {}).get("Item", {})
     if "params" in item.get("properties", {}):
-        item["properties"]["params"] = {"type": "object", "description": "parameters of the item's checks",
-                                        "properties": params, "additionalProperties": False}
+        item["properties"]["params"] = {
+            "type": "object",
+            "description": "parameters of the item's checks",
+            "properties": params,
+            "additionalProperties": False,
+        }
     checks = sorted(known.checks)
     if "checks" in item.get("properties", {}):
         item["properties"]["checks"]["items"] = {"type": "string", "enum": checks}

@@ -7,6 +7,7 @@ the packs' modules as text (``ast``), so loading the specs never imports torch
 or runs a pack's checks.  Every error names the file and the field, with a
 "did you mean".
 """
+
 from __future__ import annotations
 
 import ast
@@ -22,13 +23,18 @@ from .models import Exercise
 from .packs import Pack
 from .params import BUILTIN, Params, validate_params
 
-BUILTIN_CHECKS = {"matches_reference": Params, "dtype_preserved": Params, "no_inplace": Params, "hand_written": Params,
-                  **BUILTIN}
+BUILTIN_CHECKS = {
+    "matches_reference": Params,
+    "dtype_preserved": Params,
+    "no_inplace": Params,
+    "hand_written": Params,
+    **BUILTIN,
+}
 
 
 @dataclass
 class Known:
-    checks: dict[str, type[Params]] = field(default_factory=dict)   # name -> the model of its params
+    checks: dict[str, type[Params]] = field(default_factory=dict)  # name -> the model of its params
     spaces: set[str] = field(default_factory=set)
     hints: set[str] = field(default_factory=set)
     messages: set[str] = field(default_factory=set)
@@ -38,9 +44,9 @@ class Known:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 for prefix, target in (("space_", self.spaces), ("hint_", self.hints)):
                     if node.name.startswith(prefix):
-                        target.add(node.name[len(prefix):])
+                        target.add(node.name[len(prefix) :])
                 if node.name.startswith("check_"):
-                    name = node.name[len("check_"):]
+                    name = node.name[len("check_") :]
                     self.checks[name] = (params or {}).get(name, Params)
 
 
@@ -49,9 +55,14 @@ def _source_defines(path: Path, name: str) -> bool:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
         return False
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign)) and
-               (getattr(n, "name", None) == name or any(isinstance(t, ast.Name) and t.id == name for t in getattr(n, "targets", [])))
-               for n in tree.body)
+    return any(
+        isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign))
+        and (
+            getattr(n, "name", None) == name
+            or any(isinstance(t, ast.Name) and t.id == name for t in getattr(n, "targets", []))
+        )
+        for n in tree.body
+    )
 
 
 def reference_exists(ref: str, directory: Path | None) -> bool:
@@ -88,7 +99,9 @@ def _did_you_mean(name: str, known) -> str:
 
 def validate(ex: Exercise, known: Known, spec_path: Path) -> Exercise:
     """The exercise with its items' params filled in, or a SpecError naming the file and the field."""
-    local = Known(checks=dict(known.checks), spaces=set(known.spaces), hints=set(known.hints), messages=set(known.messages))
+    local = Known(
+        checks=dict(known.checks), spaces=set(known.spaces), hints=set(known.hints), messages=set(known.messages)
+    )
     plugin = ex.directory / "checks.py" if ex.directory is not None else None
     if plugin is not None and plugin.is_file():
         local.add_source(plugin.read_text(encoding="utf-8"), _plugin_params(ex))
@@ -104,16 +117,20 @@ def validate(ex: Exercise, known: Known, spec_path: Path) -> Exercise:
             if h not in local.hints:
                 raise SpecError(f"{where}: unknown hint `{h}`{_did_you_mean(h, local.hints)}")
         if item.reference is not None and not reference_exists(item.reference, ex.directory):
-            raise SpecError(f"{where}: the reference `{item.reference}` cannot be found (module:function, a module "
-                            "importable here or a file next to the spec)")
+            raise SpecError(
+                f"{where}: the reference `{item.reference}` cannot be found (module:function, a module "
+                "importable here or a file next to the spec)"
+            )
         try:
             params = validate_params(item.params, [local.checks[c] for c in item.checks], f"{where}.params")
         except ValueError as e:
             raise SpecError(str(e)) from None
         for key in params.get("finite_hints", []):
             if key not in local.messages:
-                raise SpecError(f"{where}.params: finite_hints names `{key}`, which no message table has"
-                                f"{_did_you_mean(key, local.messages)}")
+                raise SpecError(
+                    f"{where}.params: finite_hints names `{key}`, which no message table has"
+                    f"{_did_you_mean(key, local.messages)}"
+                )
         items.append(item.model_copy(update={"params": params}))
     return ex.model_copy(update={"items": items})
 

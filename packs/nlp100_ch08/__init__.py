@@ -3,6 +3,7 @@
 Light on purpose: importing this module imports neither torch nor the checks;
 the engine loads the modules named here when it grades.
 """
+
 from checker.spec.packs import Pack
 
 PACK = Pack(

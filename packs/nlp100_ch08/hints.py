@@ -5,6 +5,7 @@ student's (wrong) result ``got`` matches what that mistake would produce,
 else None.  An item's spec lists which hints apply.  ``expected`` is the
 reference result (float64) for the same leaf; ``what`` names the leaf.
 """
+
 from __future__ import annotations
 
 import torch
@@ -33,7 +34,12 @@ def _different(a, b) -> bool:
 
 
 def hint_transposed(case, got, expected, what):
-    if expected.dim() == 2 and expected.shape[0] == expected.shape[1] and _different(expected, expected.T) and _close(got, expected.T, case.magnitude):
+    if (
+        expected.dim() == 2
+        and expected.shape[0] == expected.shape[1]
+        and _different(expected, expected.T)
+        and _close(got, expected.T, case.magnitude)
+    ):
         return Msg("hint_transposed")
     return None
 
@@ -97,9 +103,13 @@ def hint_no_softmax(case, got, expected, what):
 
 
 def hint_bias_ignored(case, got, expected, what):
-    if len(case.args) > 2 and case.args[2] is not None and case.args[2].abs().max() > 0:
-        if _close(got, case.args[0].double() @ case.args[1].double(), case.magnitude):
-            return Msg("hint_bias_ignored")
+    if (
+        len(case.args) > 2
+        and case.args[2] is not None
+        and case.args[2].abs().max() > 0
+        and _close(got, case.args[0].double() @ case.args[1].double(), case.magnitude)
+    ):
+        return Msg("hint_bias_ignored")
     return None
 
 

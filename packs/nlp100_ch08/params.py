@@ -3,6 +3,7 @@
 A spec item's ``params`` table is checked against these when the spec loads; a check
 reads them with ``ctx.param(name)``.  Checks not named here take none.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,7 +18,9 @@ class Run(Params):
 
     epochs: int = Field(8, ge=1, le=200)
     batch_size: int = Field(1, ge=1)
-    train_timeout_s: float | None = Field(None, gt=0, description="wall clock for one train call (default: the exercise's wall_s)")
+    train_timeout_s: float | None = Field(
+        None, gt=0, description="wall clock for one train call (default: the exercise's wall_s)"
+    )
 
 
 class LossDecreases(Run):
@@ -29,17 +32,23 @@ class Checkpoints(Params):
     """76: full-batch epochs (deterministic)."""
 
     epochs: int = Field(6, ge=2, le=50)
-    checkpoint_rtol: float = Field(1e-3, gt=0, description="epoch_k.pt's weights vs the k-epoch model, relative to the run's movement")
+    checkpoint_rtol: float = Field(
+        1e-3, gt=0, description="epoch_k.pt's weights vs the k-epoch model, relative to the run's movement"
+    )
     train_timeout_s: float | None = Field(None, gt=0)
 
 
 class Resume(Checkpoints):
-    resume_rtol: float = Field(0.01, gt=0, description="resumed weights vs the uninterrupted run's, relative to its movement")
+    resume_rtol: float = Field(
+        0.01, gt=0, description="resumed weights vs the uninterrupted run's, relative to its movement"
+    )
 
 
 class BatchTiming(Params):
     budget_s: float = Field(30, gt=0, description="seconds of training spent on the batch sizes 1, 2, 4, ...")
-    min_speedup: float = Field(3.0, ge=1, description="the fastest larger batch must be this many times faster than batch size 1")
+    min_speedup: float = Field(
+        3.0, ge=1, description="the fastest larger batch must be this many times faster than batch size 1"
+    )
     max_batch: int = Field(4096, ge=2)
     train_timeout_s: float | None = Field(None, gt=0)
 
@@ -56,13 +65,26 @@ class MlpRun(Run):
 
 
 class Gradient(Params):
-    localise_max: int = Field(4096, ge=0, description="localise a wrong gradient entry by entry up to this many entries")
+    localise_max: int = Field(
+        4096, ge=0, description="localise a wrong gradient entry by entry up to this many entries"
+    )
 
 
 CHECK_PARAMS: dict[str, type[Params]] = {
-    "single_layer": Run, "loss_decreases": LossDecreases, "accuracy_threshold": Run, "accuracy_function": Run,
-    "history_accuracy": Run, "history": Run, "plot_history": Run,
-    "checkpoints": Checkpoints, "resume": Resume, "batch_timing": BatchTiming,
-    "device": Device, "device_placement": Run, "mlp_accuracy": MlpRun,
-    "gradient_linear": Gradient, "gradient_softmax_cross_entropy": Gradient, "gradient_loss_and_grad": Gradient,
+    "single_layer": Run,
+    "loss_decreases": LossDecreases,
+    "accuracy_threshold": Run,
+    "accuracy_function": Run,
+    "history_accuracy": Run,
+    "history": Run,
+    "plot_history": Run,
+    "checkpoints": Checkpoints,
+    "resume": Resume,
+    "batch_timing": BatchTiming,
+    "device": Device,
+    "device_placement": Run,
+    "mlp_accuracy": MlpRun,
+    "gradient_linear": Gradient,
+    "gradient_softmax_cross_entropy": Gradient,
+    "gradient_loss_and_grad": Gradient,
 }

@@ -4,6 +4,7 @@ They define the expected values: the grader calls them in its own process
 (in float64 where the checks ask for it) and compares what the student's
 sandboxed code returned.  Written for clarity with torch's own primitives.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@ Each ``space_<name>()`` returns a :class:`checker.strategies.Space`; a spec name
 counterexample is shown as the call that rebuilds it.  A fixed case's label is a message
 (``Msg``, chapter 8's table), rendered in the report's language when the record is made.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,19 @@ import torch
 from hypothesis import strategies as st
 
 from checker.messages import Msg
-from checker.strategies import (SCALES, Case, Space, cols, draw_tensor, float_dtype, labels_for, magnitude,
-                                make_tensor, matmul_magnitude, rows)
+from checker.strategies import (
+    SCALES,
+    Case,
+    Space,
+    cols,
+    draw_tensor,
+    float_dtype,
+    labels_for,
+    magnitude,
+    make_tensor,
+    matmul_magnitude,
+    rows,
+)
 
 T = torch.tensor
 
@@ -28,7 +40,9 @@ def space_softmax() -> Space:
         Case((T([[1.0, 2.0], [3.0, 5.0]]),), {"dim": 1}, 5.0, label=Msg("case_dim1")),
         Case((T([[1e4, -1e4, 0.0]]),), {"dim": -1}, 1e4, label=Msg("case_magnitude_1e4")),
         Case((T([[-1e4, -1e4 + 1.0]]),), {"dim": -1}, 1e4, label=Msg("case_large_negative")),
-        Case((T([[0.5, 0.5, 0.5, 0.5]], dtype=torch.float64),), {"dim": -1}, 1.0, label=Msg("case_float64_constant_row")),
+        Case(
+            (T([[0.5, 0.5, 0.5, 0.5]], dtype=torch.float64),), {"dim": -1}, 1.0, label=Msg("case_float64_constant_row")
+        ),
         Case((T([[3.0, -3.0]]),), {}, 3.0, label=Msg("case_default_dim")),
     ]
 
@@ -140,7 +154,9 @@ def space_linear_backward() -> Space:
         gy, rg = draw_tensor(data, "grad_y", (n, L), dtype, SCALES[:3])
         x, rx = draw_tensor(data, "x", (n, d), dtype, SCALES[:3])
         W, rw = draw_tensor(data, "W", (d, L), dtype, SCALES[:3])
-        mag = max(matmul_magnitude(gy, W.T), matmul_magnitude(x.T, gy), float(gy.abs().sum(0).max()) if gy.numel() else 1.0)
+        mag = max(
+            matmul_magnitude(gy, W.T), matmul_magnitude(x.T, gy), float(gy.abs().sum(0).max()) if gy.numel() else 1.0
+        )
         return Case((gy, x, W), {}, mag, {0: rg, 1: rx, 2: rw})
 
     return Space(fixed, draw)
@@ -170,8 +186,11 @@ def space_loss_and_grad() -> Space:
 
 
 def space_featurize() -> Space:
-    vec = {"the": np.array([1.0, 0.0], np.float32), "cat": np.array([0.0, 2.0], np.float32),
-           "sat": np.array([-1.0, 1.0], np.float32)}
+    vec = {
+        "the": np.array([1.0, 0.0], np.float32),
+        "cat": np.array([0.0, 2.0], np.float32),
+        "sat": np.array([-1.0, 1.0], np.float32),
+    }
     fixed = [
         Case(([["the", "cat"], ["sat"]], vec), {}, 2.0, label=Msg("case_known_words")),
         Case(([["the", "dog"], ["unknown", "words"]], vec), {}, 2.0, label=Msg("case_unknown_words")),

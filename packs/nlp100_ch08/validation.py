@@ -4,6 +4,7 @@ The thresholds come from the calibration grid (``benchmarks/calibration_grid.py`
 reference solution's own accuracy, and a recomputed accuracy that moved by more than ``DRIFT`` fails validation
 (the data or the reference changed: look again at the calibration).  ``record`` writes the fresh reference values.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,12 +40,22 @@ def after_validate(report, exercises: dict, record: bool) -> list[tuple[str, boo
             continue
         ex = exercises[ex_id]
         recorded = float(ex.accuracy.get(f"{kind}_reference", 0.0))
-        out.append((f"exercise {ex_id}: reference test accuracy {value:.4f}, recorded {recorded:.4f}, "
-                    f"threshold {ex.accuracy.get(f'{kind}_threshold')}", False))
+        out.append(
+            (
+                f"exercise {ex_id}: reference test accuracy {value:.4f}, recorded {recorded:.4f}, "
+                f"threshold {ex.accuracy.get(f'{kind}_threshold')}",
+                False,
+            )
+        )
         if record:
             _record(ex.directory, kind, value)
             out.append((f"recorded {kind}_reference = {value:.4f} in {ex.directory / 'spec.toml'}", False))
         elif abs(value - recorded) > DRIFT:
-            out.append((f"exercise {ex_id}: the recomputed accuracy moved by more than {DRIFT} from the recorded one; "
-                        "check the data and the reference, then run `check validate --record`", True))
+            out.append(
+                (
+                    f"exercise {ex_id}: the recomputed accuracy moved by more than {DRIFT} from the recorded one; "
+                    "check the data and the reference, then run `check validate --record`",
+                    True,
+                )
+            )
     return out

@@ -62,6 +62,7 @@ case one after the other, and every case runs in every mode (docker included: a 
 about a second more than a local worker).  ``NLP100_ADV_TIMINGS=FILE`` writes each grading's wall time there.
 Measured figures are in the README ("Adversarial suite").
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -98,7 +99,7 @@ RAN = "nlp100-adv: attack ran"
 MAX_EXAMPLES = "3"
 GRADE_TIMEOUT_S = 400
 RESULTS_LINE = '{"student": "earlier", "score": 5}\n'
-GRADER_PREFIX = "nlp100-adv-grader-"   # the grader's folder of one grading (its cwd and --output)
+GRADER_PREFIX = "nlp100-adv-grader-"  # the grader's folder of one grading (its cwd and --output)
 DOCKER_LABEL = "nlp100-checker"
 VERDICT_EXIT = {"passed": 0, "graded": 1, "exit2": 2}
 # what no rendering of a report may hold raw: C0 controls but \t and \n, DEL, C1, bidi overrides and isolates,
@@ -108,16 +109,17 @@ RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069
 
 # -- modes -------------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Mode:
     name: str
     isolation: str = "rlimits"
     backend: str = "local"
     prefix: list = field(default_factory=list)
-    own_uid: bool = False             # the grader runs as a fresh unprivileged uid (mode user)
+    own_uid: bool = False  # the grader runs as a fresh unprivileged uid (mode user)
     gives: frozenset = frozenset()
-    missing: str = ""                 # why this mode cannot run here
-    required: bool = False            # missing is a failure, not a skip (NLP100_REQUIRE_DOCKER=1)
+    missing: str = ""  # why this mode cannot run here
+    required: bool = False  # missing is a failure, not a skip (NLP100_REQUIRE_DOCKER=1)
 
 
 def _docker_missing() -> str:
@@ -136,8 +138,13 @@ def _docker_missing() -> str:
 
 def _mode(name: str) -> Mode:
     if name == "docker":
-        return Mode(name, backend="docker", gives=frozenset(CAPABILITIES), missing=_docker_missing(),
-                    required=os.environ.get("NLP100_REQUIRE_DOCKER") == "1")
+        return Mode(
+            name,
+            backend="docker",
+            gives=frozenset(CAPABILITIES),
+            missing=_docker_missing(),
+            required=os.environ.get("NLP100_REQUIRE_DOCKER") == "1",
+        )
     p = probe()
     ll = p.landlock
     memory = p.root and p.cgroups.memory is not None
@@ -156,8 +163,11 @@ def _mode(name: str) -> Mode:
         return Mode(name, prefix=view, gives=frozenset(gives | ({"memory-cgroup"} if memory else set())))
     if shutil.which("setpriv") is None:
         return Mode(name, missing="no setpriv to run the grader as an ordinary user")
-    gives = ({"private-files"} if ll >= 1 else set()) | ({"private-network"} if ll >= 4 else set()) \
+    gives = (
+        ({"private-files"} if ll >= 1 else set())
+        | ({"private-network"} if ll >= 4 else set())
         | ({"signal-scope"} if ll >= 6 else set())
+    )
     return Mode(name, prefix=view, own_uid=True, gives=frozenset(gives))
 
 
@@ -172,6 +182,7 @@ def mode(name: str) -> Mode:
 
 # -- one grading -------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Outcome:
     returncode: int
@@ -185,8 +196,8 @@ class Outcome:
     shmem_growth_mb: float
     wall_s: float
     new_case_files: list[str]
-    touched: list[str]                # paths of ``absent`` made or changed during the grading
-    renders: dict                     # format -> (exit status, output)
+    touched: list[str]  # paths of ``absent`` made or changed during the grading
+    renders: dict  # format -> (exit status, output)
 
 
 class Listener(threading.Thread):
@@ -235,11 +246,31 @@ def _grader_dir(grader_uid: int | None) -> Path:
 
 def _command(case: Path, exp: dict, m: Mode, out: Path, grader_uid: int | None) -> list[str]:
     ex = [a for e in exp["exercises"] for a in ("--exercise", e)]
-    setpriv = [] if grader_uid is None else ["setpriv", f"--reuid={grader_uid}", f"--regid={grader_uid}",
-                                             "--clear-groups", "--"]
+    setpriv = (
+        []
+        if grader_uid is None
+        else ["setpriv", f"--reuid={grader_uid}", f"--regid={grader_uid}", "--clear-groups", "--"]
+    )
     where = ["--backend", "docker"] if m.backend == "docker" else ["--isolation", m.isolation]
-    return [*m.prefix, *setpriv, sys.executable, "-m", "checker.cli", "submit", str(case), *ex, "--format", "json",
-            "--output", str(out), "--max-examples", MAX_EXAMPLES, *where, "--lang", "en"]
+    return [
+        *m.prefix,
+        *setpriv,
+        sys.executable,
+        "-m",
+        "checker.cli",
+        "submit",
+        str(case),
+        *ex,
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        "--max-examples",
+        MAX_EXAMPLES,
+        *where,
+        "--lang",
+        "en",
+    ]
 
 
 def _marked(marker: str) -> list[int]:
@@ -277,14 +308,17 @@ def leftovers(case: Path, grader_pid: int, worker_uids: list[int], m: Mode) -> l
     found += [f"docker folder {g}" for g in glob.glob(f"{tmp}/nlp100-docker-{grader_pid}-*")]
     if m.backend == "docker":
         found += _containers_of(grader_pid)
-    for base in identity.SHARED_DIRS:   # what a case writes is named nlp100-adv-* (the harness's folders excepted)
+    for base in identity.SHARED_DIRS:  # what a case writes is named nlp100-adv-* (the harness's folders excepted)
         found += [f"file {g}" for g in glob.glob(f"{base}/nlp100-adv-*") if GRADER_PREFIX not in g]
     for uid in worker_uids:
         found += [f"process {p} of uid {uid}" for p in identity.processes_of(uid)]
         for base in identity.SHARED_DIRS:
             try:
-                found += [f"{base}/{n} of uid {uid}" for n in os.listdir(base)
-                          if os.lstat(f"{base}/{n}").st_uid == uid and not n.startswith(GRADER_PREFIX)]
+                found += [
+                    f"{base}/{n} of uid {uid}"
+                    for n in os.listdir(base)
+                    if os.lstat(f"{base}/{n}").st_uid == uid and not n.startswith(GRADER_PREFIX)
+                ]
             except OSError:
                 pass
         found += [f"SysV shm {i} of uid {uid}" for i in identity._sysv_ids("shm", uid)]
@@ -313,8 +347,13 @@ def _touched(paths: list[Path], since: float) -> list[str]:
 
 
 def _render(report_file: Path, fmt: str, cwd: Path) -> tuple[int, str]:
-    p = subprocess.run([sys.executable, "-m", "checker.cli", "render", str(report_file), "--format", fmt, "--no-color"],
-                       cwd=str(cwd), env={**cli_env(), "NO_COLOR": "1"}, capture_output=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "checker.cli", "render", str(report_file), "--format", fmt, "--no-color"],
+        cwd=str(cwd),
+        env={**cli_env(), "NO_COLOR": "1"},
+        capture_output=True,
+        timeout=120,
+    )
     return p.returncode, (p.stdout + p.stderr).decode("utf-8", "surrogateescape")
 
 
@@ -341,9 +380,15 @@ def grade(case: Path, m: Mode) -> Outcome:
     since = time.time() - 1.0
     t0 = time.monotonic()
     try:
-        p = subprocess.Popen(_command(case, exp, m, gdir / "report.json", grader_uid), cwd=str(gdir), env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)   # an attack that gets through kills the grader, not pytest
+        p = subprocess.Popen(
+            _command(case, exp, m, gdir / "report.json", grader_uid),
+            cwd=str(gdir),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )  # an attack that gets through kills the grader, not pytest
         try:
             stdout, stderr = p.communicate(timeout=GRADE_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -362,13 +407,27 @@ def grade(case: Path, m: Mode) -> Outcome:
     listing, results_line = sorted(os.listdir(gdir)), (gdir / "results.jsonl").read_text()
     touched = _touched(absent, since)
     renders = {fmt: _render(report_file, fmt, gdir) for fmt in exp.get("renders", [])} if report else {}
-    out = Outcome(p.returncode, report, stdout, stderr, listing, results_line, left, connections, peak[0], wall,
-                  sorted(set(os.listdir(CASES_DIR)) - before), touched, renders)
+    out = Outcome(
+        p.returncode,
+        report,
+        stdout,
+        stderr,
+        listing,
+        results_line,
+        left,
+        connections,
+        peak[0],
+        wall,
+        sorted(set(os.listdir(CASES_DIR)) - before),
+        touched,
+        renders,
+    )
     shutil.rmtree(gdir, ignore_errors=True)
     return out
 
 
 # -- running them, two at a time ---------------------------------------------------------------------------------
+
 
 def _selected(session) -> list[tuple[Path, str]]:
     me = Path(__file__).resolve()
@@ -404,14 +463,23 @@ def outcomes(request) -> dict[tuple[str, str], Outcome]:
         results.update(run_case(c))
     timings = os.environ.get("NLP100_ADV_TIMINGS")
     if timings:
-        Path(timings).write_text(json.dumps({
-            "total_s": round(time.monotonic() - t0, 1),
-            "gradings": {f"{c}/{n}": {"wall_s": round(o.wall_s, 1), "exit": o.returncode}
-                         for (c, n), o in sorted(results.items())}}, indent=1))
+        Path(timings).write_text(
+            json.dumps(
+                {
+                    "total_s": round(time.monotonic() - t0, 1),
+                    "gradings": {
+                        f"{c}/{n}": {"wall_s": round(o.wall_s, 1), "exit": o.returncode}
+                        for (c, n), o in sorted(results.items())
+                    },
+                },
+                indent=1,
+            )
+        )
     return results
 
 
 # -- the checks --------------------------------------------------------------------------------------------------
+
 
 def _items(report: dict) -> dict[str, dict]:
     return {i["name"]: i for e in report["exercises"] for i in e["items"]}
@@ -430,8 +498,9 @@ def _check_report(path: Path, exp: dict, o: Outcome, why: str) -> None:
     items = _items(d)
     for name in exp["zero"]:
         it = items[name]
-        assert it["score"] == 0 and it["status"] in ("failed", "error", "timeout") and it["message"].strip(), \
+        assert it["score"] == 0 and it["status"] in ("failed", "error", "timeout") and it["message"].strip(), (
             f"{name}: {it} {why}"
+        )
     for name in exp["passing"]:
         assert items[name]["status"] == "passed", f"{name}: {items[name]['message']} {items[name]['details'][:5]} {why}"
     assert all(i["score"] == i["max_score"] for n, i in items.items() if n not in exp["zero"]), why
@@ -443,15 +512,21 @@ def _check_report(path: Path, exp: dict, o: Outcome, why: str) -> None:
         assert ce is not None, f"{name} has no counterexample {why}"
         assert ce["input"].startswith(f"{name}(") and ce["got"], f"{ce} {why}"
         ex_id = next(e["id"] for e in d["exercises"] if name in [i["name"] for i in e["items"]])
-        assert ce["repro"].startswith("check submit ") and path.name in ce["repro"] \
-            and f"--exercise {ex_id} --seed 0 --max-examples {MAX_EXAMPLES}" in ce["repro"], f"{ce['repro']} {why}"
+        assert (
+            ce["repro"].startswith("check submit ")
+            and path.name in ce["repro"]
+            and f"--exercise {ex_id} --seed 0 --max-examples {MAX_EXAMPLES}" in ce["repro"]
+        ), f"{ce['repro']} {why}"
     for s in exp.get("output_contains", []):
         assert s in output, f"{s!r} not in the report's output {why}"
     out = d["output"]
     if exp.get("output_truncated"):
         assert out["truncated"] is True, why
     if out["truncated"]:
-        assert len(out["stdout"].encode()) <= out["limit_kb"] * 1024 and len(out["stderr"].encode()) <= out["limit_kb"] * 1024, why
+        assert (
+            len(out["stdout"].encode()) <= out["limit_kb"] * 1024
+            and len(out["stderr"].encode()) <= out["limit_kb"] * 1024
+        ), why
     if "output_bytes_at_least" in exp:
         assert out["stdout_bytes"] >= exp["output_bytes_at_least"], f"{out['stdout_bytes']} bytes counted {why}"
 
@@ -469,8 +544,9 @@ def _check_renders(exp: dict, o: Outcome, why: str) -> None:
             assert s not in bare, f"{s!r} shown outside an escape in --format {fmt} {why}"
 
 
-@pytest.mark.parametrize("mode_name", [pytest.param(n, marks=[pytest.mark.docker] if n == "docker" else [], id=n)
-                                       for n in MODES])
+@pytest.mark.parametrize(
+    "mode_name", [pytest.param(n, marks=[pytest.mark.docker] if n == "docker" else [], id=n) for n in MODES]
+)
 @pytest.mark.parametrize("case", [c.stem for c in CASES], ids=[c.stem for c in CASES])
 def test_case(case, mode_name, outcomes):
     path, m = CASES_DIR / f"{case}.py", mode(mode_name)
@@ -496,12 +572,16 @@ def test_case(case, mode_name, outcomes):
         _check_renders(exp, o, why)
     assert set(o.grader_dir) <= {"results.jsonl", "report.json", "report_files", ".hypothesis"}, f"{o.grader_dir} {why}"
     assert o.results_line == RESULTS_LINE, f"results.jsonl changed {why}"
-    assert not [n for n in o.new_case_files if n != "__pycache__"], f"new files next to the case: {o.new_case_files} {why}"
+    assert not [n for n in o.new_case_files if n != "__pycache__"], (
+        f"new files next to the case: {o.new_case_files} {why}"
+    )
     assert o.touched == [], f"made or changed outside the sandbox: {o.touched} {why}"
     assert o.connections == 0, f"{o.connections} connection(s) reached the harness's listener {why}"
     assert o.leftovers == [], f"left behind: {o.leftovers} {why}"
     if "max_shmem_growth_mb" in exp:
-        assert o.shmem_growth_mb < exp["max_shmem_growth_mb"], f"host shared memory grew by {o.shmem_growth_mb:.0f} MB {why}"
+        assert o.shmem_growth_mb < exp["max_shmem_growth_mb"], (
+            f"host shared memory grew by {o.shmem_growth_mb:.0f} MB {why}"
+        )
 
 
 def test_every_case_has_a_valid_header():

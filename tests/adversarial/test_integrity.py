@@ -14,6 +14,7 @@ Graded with the local backend, and with the docker backend when an engine answer
 that rebuilds the public test labels is made here from the public generator's source: it wins on the public data
 (a practice grade, as the report says) and loses on data made from a secret.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,9 +39,15 @@ pytestmark = [pytest.mark.slow]
 def rebuild_labels_attack() -> str:
     """build_mlp that looks its inputs up in the data the public generator rebuilds: no training at all."""
     gen = GENERATOR.read_text(encoding="utf-8")
-    gen = gen.replace("from . import CLASSES, Dataset", "CLASSES = ['b', 'e', 't', 'm']\n\n\ndef Dataset(**kw):\n    return kw")
-    gen = gen.split('def secret_seed(')[0] + "def make_default(seed=SEED):" + gen.split("def make_default(seed: int = SEED) -> Dataset:")[1]
-    attack = '''
+    gen = gen.replace(
+        "from . import CLASSES, Dataset", "CLASSES = ['b', 'e', 't', 'm']\n\n\ndef Dataset(**kw):\n    return kw"
+    )
+    gen = (
+        gen.split("def secret_seed(")[0]
+        + "def make_default(seed=SEED):"
+        + gen.split("def make_default(seed: int = SEED) -> Dataset:")[1]
+    )
+    attack = """
 
 # ---- the attack: nearest neighbour in the rebuilt public data, labels included -------------------------
 class Lookup(torch.nn.Module):
@@ -63,7 +70,7 @@ def build_mlp(d_in, n_classes):
 
 def train(model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, device, checkpoint_dir=None, resume_from=None):
     return [{"epoch": k, "train_loss": 0.1, "train_acc": 0.99, "valid_loss": 0.1, "valid_acc": 0.99} for k in range(1, epochs + 1)]
-'''
+"""
     return gen + attack
 
 
@@ -101,7 +108,11 @@ def results(tmp_path_factory):
         for case in CASES:
             jobs[(case.name, backend)] = (case, expect(case)["exercises"], ("--backend", backend))
         jobs[("rebuild_labels/public", backend)] = (labels, ["79"], ("--backend", backend))
-        jobs[("rebuild_labels/secret", backend)] = (labels, ["79"], ("--backend", backend, "--data-secret", str(secret)))
+        jobs[("rebuild_labels/secret", backend)] = (
+            labels,
+            ["79"],
+            ("--backend", backend, "--data-secret", str(secret)),
+        )
     with ThreadPoolExecutor(max_workers=2) as pool:
         futs = {k: pool.submit(grade, p, ex, *extra) for k, (p, ex, extra) in jobs.items()}
         return {k: f.result() for k, f in futs.items()}
@@ -131,8 +142,8 @@ def test_the_attack_scores_nothing(results, case, backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_rebuilt_public_labels_win_only_a_practice_grade(results, backend):
     rc, public, err = results[("rebuild_labels/public", backend)]
-    assert _items(public)["mlp_accuracy"]["status"] == "passed", err[-2000:]   # the public data can be rebuilt ...
-    assert any("practice" in n for n in public["notes"])                        # ... and the report says what it is worth
+    assert _items(public)["mlp_accuracy"]["status"] == "passed", err[-2000:]  # the public data can be rebuilt ...
+    assert any("practice" in n for n in public["notes"])  # ... and the report says what it is worth
     rc, secret, err = results[("rebuild_labels/secret", backend)]
     item = _items(secret)["mlp_accuracy"]
     assert item["status"] == "failed" and item["data"]["test_accuracy"] < 0.6, (item, err[-2000:])

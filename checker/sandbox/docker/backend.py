@@ -47,6 +47,7 @@ handler did: die by the signal, or raise KeyboardInterrupt).  A grader killed wi
 leaves a stopped container at worst (the worker reads EOF and exits): the next ``launcher()``
 on the machine removes containers whose owner process is gone or whose deadline has passed.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -66,13 +67,13 @@ from ..limits import Limits
 from ..local import HERE, SANDBOX_SUBMISSION, SANDBOX_WORKDIR, SANDBOX_WORKER, WORKER_FILES, sandbox_env
 
 DEFAULT_IMAGE = "nlp100-checker:latest"
-CUDA_IMAGE = "nlp100-checker:cuda"       # TORCH_VARIANT=cuda docker/build-image.sh
+CUDA_IMAGE = "nlp100-checker:cuda"  # TORCH_VARIANT=cuda docker/build-image.sh
 LABEL = "nlp100-checker"
 SANDBOX_UID = 10001
 SANDBOX_CHAN = "/chan"
 IMAGE_PYTHON = "/opt/venv/bin/python"
-IMAGE_CHECKER = "/opt/nlp100-checker"     # the editable install of images before 0.2 (masked too)
-IMAGE_SITE = "/opt/venv/lib/python3.11/site-packages"   # the image installs the checker's wheel here
+IMAGE_CHECKER = "/opt/nlp100-checker"  # the editable install of images before 0.2 (masked too)
+IMAGE_SITE = "/opt/venv/lib/python3.11/site-packages"  # the image installs the checker's wheel here
 # masked in submission containers: the checker and its exercise pack (references, reference solution)
 IMAGE_MASKED = (IMAGE_CHECKER, f"{IMAGE_SITE}/checker", f"{IMAGE_SITE}/nlp100_ch08")
 DEADLINE_MARGIN_S = 30.0
@@ -81,7 +82,7 @@ PING_TIMEOUT_S = 2.0
 _SESSION = uuid.uuid4().hex[:12]
 _HOST = socket.gethostname()
 _LOCK = threading.RLock()
-_LIVE: dict[str, "DockerLaunch"] = {}     # container name -> launch, registered before creation
+_LIVE: dict[str, "DockerLaunch"] = {}  # container name -> launch, registered before creation
 _CLIENTS: dict[str, object] = {}
 _HANDLERS_INSTALLED = False
 _PREVIOUS: dict[int, object] = {}
@@ -90,11 +91,14 @@ _SWEPT = False
 
 # -- the engine ---------------------------------------------------------------------------------
 
+
 def _docker():
     try:
         import docker  # noqa: F401
     except ImportError as e:  # pragma: no cover - depends on the environment
-        raise RuntimeError("the docker backend needs the Docker SDK for Python: pip install 'nlp100-checker[docker]'") from e
+        raise RuntimeError(
+            "the docker backend needs the Docker SDK for Python: pip install 'nlp100-checker[docker]'"
+        ) from e
     return docker
 
 
@@ -158,6 +162,7 @@ def available(image: str | None = None) -> bool:
 
 # -- cleanup: atexit, signals, orphans ----------------------------------------------------------
 
+
 def cleanup_all() -> None:
     """Kill and remove every container this process started (or was starting)."""
     with _LOCK:
@@ -188,7 +193,7 @@ def _on_signal(signum, frame):
     cleanup_all()
     prev = _PREVIOUS.get(signum, signal.SIG_DFL)
     if callable(prev):
-        return prev(signum, frame)       # e.g. Python's default SIGINT handler: KeyboardInterrupt
+        return prev(signum, frame)  # e.g. Python's default SIGINT handler: KeyboardInterrupt
     if prev == signal.SIG_IGN:
         return None
     signal.signal(signum, signal.SIG_DFL)  # die by the signal, as without this handler
@@ -261,20 +266,21 @@ def sweep_orphans(api=None) -> int:
 
 # -- a container that looks like a Popen ---------------------------------------------------------
 
+
 class DockerProcess:
     """The container seen as a process: pid, poll(), wait(), returncode, stdout, stderr."""
 
     def __init__(self, name: str):
         self.name = name
         self.id: str | None = None
-        self.pid = 0                      # the host pid of the container's init, once started
+        self.pid = 0  # the host pid of the container's init, once started
         self.returncode: int | None = None
         self.oom_killed = False
         self._done = threading.Event()
         out_r, self._out_w = os.pipe()
         err_r, self._err_w = os.pipe()
-        self.stdout = open(out_r, "rb", buffering=0)
-        self.stderr = open(err_r, "rb", buffering=0)
+        self.stdout = open(out_r, "rb", buffering=0)  # noqa: SIM115 - kept open on purpose: it outlives this call
+        self.stderr = open(err_r, "rb", buffering=0)  # noqa: SIM115 - kept open on purpose: it outlives this call
 
     def poll(self) -> int | None:
         return self.returncode if self._done.is_set() else None
@@ -292,7 +298,7 @@ class DockerProcess:
         if code is None:
             code = -signal.SIGKILL
         elif 128 < code <= 128 + 64:
-            code = -(code - 128)          # as Popen: killed by signal N -> -N (timeout and the OOM killer send KILL)
+            code = -(code - 128)  # as Popen: killed by signal N -> -N (timeout and the OOM killer send KILL)
         self.returncode = code
         self._done.set()
 
@@ -329,7 +335,7 @@ class DockerLaunch:
     _threads: list = field(default_factory=list)
     _removed: bool = False
     _closed: bool = False
-    _started: bool = False               # the watcher thread runs: proc will learn the exit
+    _started: bool = False  # the watcher thread runs: proc will learn the exit
 
     def kill(self) -> None:
         """Kill the container (and so everything in it); wait until the engine says it stopped."""
@@ -365,8 +371,11 @@ class DockerLaunch:
         except Exception as e:  # noqa: BLE001 - the engine went away: say so, never a traceback
             import sys
 
-            print(f"nlp100-checker: could not remove container {self.name} ({_explain(e)}); "
-                  f"remove it with `docker rm -f {self.name}`", file=sys.stderr)
+            print(
+                f"nlp100-checker: could not remove container {self.name} ({_explain(e)}); "
+                f"remove it with `docker rm -f {self.name}`",
+                file=sys.stderr,
+            )
         self._close_fds()
         with _LOCK:
             if self._removed:
@@ -421,7 +430,7 @@ class DockerLaunch:
                 status = getattr(getattr(e, "response", None), "status_code", None)
                 if status == 404:
                     break
-                if status == 409:                  # removal already in progress
+                if status == 409:  # removal already in progress
                     time.sleep(0.1)
                     continue
                 raise
@@ -451,6 +460,7 @@ class DockerLaunch:
 
 
 # -- watching a container -------------------------------------------------------------------------
+
 
 def _watch_exit(launch: DockerLaunch) -> None:
     code = None
@@ -483,7 +493,7 @@ def _pump_output(launch: DockerLaunch, sock) -> None:
                 continue
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
     except (OSError, ValueError, TypeError):
         pass  # the reader is gone (cleanup) or the socket closed
     except Exception:  # noqa: BLE001
@@ -497,6 +507,7 @@ def _pump_output(launch: DockerLaunch, sock) -> None:
 
 
 # -- starting one -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DockerConfig:
@@ -520,9 +531,11 @@ def _clear_nonblock(fd: int) -> None:
 
 
 def describe(limits: Limits, cfg: DockerConfig, cpus: float) -> str:
-    d = (f"docker: network none, read-only root, non-root (uid {SANDBOX_UID}), cap-drop ALL, no-new-privileges, "
-         f"memory {limits.memory_mb} MB (no swap), pids {limits.nproc}, cpus {cpus:g}, "
-         f"tmpfs /tmp and {SANDBOX_WORKDIR} {limits.tmpfs_mb} MB")
+    d = (
+        f"docker: network none, read-only root, non-root (uid {SANDBOX_UID}), cap-drop ALL, no-new-privileges, "
+        f"memory {limits.memory_mb} MB (no swap), pids {limits.nproc}, cpus {cpus:g}, "
+        f"tmpfs /tmp and {SANDBOX_WORKDIR} {limits.tmpfs_mb} MB"
+    )
     if cfg.gpus:
         d += ", GPU passed through"
     return d + f" (image {cfg.image})"
@@ -532,7 +545,7 @@ def launch_docker(limits: Limits, cfg: DockerConfig) -> DockerLaunch:
     """Start one worker container. Raises RuntimeError (the session turns it into SandboxError)."""
     docker = _docker()
     api = _client().api
-    root = Path(tempfile.mkdtemp(prefix=f"nlp100-docker-{os.getpid()}-"))   # 0700: other host users stay out
+    root = Path(tempfile.mkdtemp(prefix=f"nlp100-docker-{os.getpid()}-"))  # 0700: other host users stay out
     workdir, subdir, chan = root / "work", root / "submission", root / "chan"
     for d in (workdir, subdir, chan):
         d.mkdir()
@@ -544,7 +557,7 @@ def launch_docker(limits: Limits, cfg: DockerConfig) -> DockerLaunch:
     resp_fd = os.open(resp_path, os.O_RDONLY | os.O_NONBLOCK)
     _clear_nonblock(resp_fd)
     placeholder = os.open(req_path, os.O_RDONLY | os.O_NONBLOCK)
-    req_fd = os.open(req_path, os.O_WRONLY)      # does not block: a reader exists
+    req_fd = os.open(req_path, os.O_WRONLY)  # does not block: a reader exists
 
     name = f"nlp100-{uuid.uuid4().hex[:12]}"
     wall = limits.start_timeout_s + limits.total_timeout_s + DEADLINE_MARGIN_S
@@ -552,10 +565,22 @@ def launch_docker(limits: Limits, cfg: DockerConfig) -> DockerLaunch:
     ncpu = os.cpu_count() or 1
     cpus = float(min(max(1, limits.threads), ncpu))
     proc = DockerProcess(name)
-    launch = DockerLaunch(proc=proc, req_fd=req_fd, resp_fd=resp_fd, workdir=workdir, subdir=subdir,
-                          sandbox_workdir=SANDBOX_WORKDIR, sandbox_subdir=SANDBOX_SUBMISSION, backend="docker",
-                          isolation=describe(limits, cfg, cpus), root=root, name=name, deadline=deadline,
-                          _req_placeholder=placeholder, _resp_path=str(resp_path))
+    launch = DockerLaunch(
+        proc=proc,
+        req_fd=req_fd,
+        resp_fd=resp_fd,
+        workdir=workdir,
+        subdir=subdir,
+        sandbox_workdir=SANDBOX_WORKDIR,
+        sandbox_subdir=SANDBOX_SUBMISSION,
+        backend="docker",
+        isolation=describe(limits, cfg, cpus),
+        root=root,
+        name=name,
+        deadline=deadline,
+        _req_placeholder=placeholder,
+        _resp_path=str(resp_path),
+    )
     with _LOCK:
         _LIVE[name] = launch
 
@@ -572,17 +597,35 @@ def launch_docker(limits: Limits, cfg: DockerConfig) -> DockerLaunch:
     if cfg.gpus:
         device_requests = [docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]])]
         env = {**env, "NVIDIA_DRIVER_CAPABILITIES": "compute,utility"}
-    command = ["/usr/bin/timeout", "-s", "KILL", f"{int(wall)}",
-               cfg.python, "-I", "-B", f"{SANDBOX_WORKER}/worker.py",
-               "--in-path", f"{SANDBOX_CHAN}/req", "--out-path", f"{SANDBOX_CHAN}/resp"]
-    labels = {LABEL: "1", f"{LABEL}.session": _SESSION, f"{LABEL}.host": _HOST, f"{LABEL}.pid": str(os.getpid()),
-              f"{LABEL}.deadline": f"{deadline:.0f}"}
+    command = [
+        "/usr/bin/timeout",
+        "-s",
+        "KILL",
+        f"{int(wall)}",
+        cfg.python,
+        "-I",
+        "-B",
+        f"{SANDBOX_WORKER}/worker.py",
+        "--in-path",
+        f"{SANDBOX_CHAN}/req",
+        "--out-path",
+        f"{SANDBOX_CHAN}/resp",
+    ]
+    labels = {
+        LABEL: "1",
+        f"{LABEL}.session": _SESSION,
+        f"{LABEL}.host": _HOST,
+        f"{LABEL}.pid": str(os.getpid()),
+        f"{LABEL}.deadline": f"{deadline:.0f}",
+    }
     try:
         host_config = api.create_host_config(
             binds=binds,
-            tmpfs={"/tmp": f"rw,nosuid,nodev,size={tmpfs_size},mode=1777",
-                   SANDBOX_WORKDIR: f"rw,nosuid,nodev,size={tmpfs_size},uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700",
-                   **{m: "ro,nosuid,nodev,noexec,size=64k,mode=0555" for m in IMAGE_MASKED}},
+            tmpfs={
+                "/tmp": f"rw,nosuid,nodev,size={tmpfs_size},mode=1777",
+                SANDBOX_WORKDIR: f"rw,nosuid,nodev,size={tmpfs_size},uid={SANDBOX_UID},gid={SANDBOX_UID},mode=0700",
+                **{m: "ro,nosuid,nodev,noexec,size=64k,mode=0555" for m in IMAGE_MASKED},
+            },
             read_only=True,
             network_mode="none",
             cap_drop=["ALL"],
@@ -600,9 +643,18 @@ def launch_docker(limits: Limits, cfg: DockerConfig) -> DockerLaunch:
             init=False,
         )
         created = api.create_container(
-            image=cfg.image, command=command, name=name, user=f"{SANDBOX_UID}:{SANDBOX_UID}", environment=env,
-            working_dir=SANDBOX_WORKDIR, labels=labels, host_config=host_config, hostname="sandbox",
-            stdin_open=False, tty=False, network_disabled=False,
+            image=cfg.image,
+            command=command,
+            name=name,
+            user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+            environment=env,
+            working_dir=SANDBOX_WORKDIR,
+            labels=labels,
+            host_config=host_config,
+            hostname="sandbox",
+            stdin_open=False,
+            tty=False,
+            network_disabled=False,
         )
         proc.id = created["Id"]
         sock = api.attach_socket(proc.id, params={"stdout": 1, "stderr": 1, "stream": 1, "logs": 0})
@@ -624,7 +676,7 @@ def launch_docker(limits: Limits, cfg: DockerConfig) -> DockerLaunch:
     except BaseException as e:
         launch.cleanup()
         if not isinstance(e, Exception):
-            raise                          # KeyboardInterrupt, SystemExit: the container is gone already
+            raise  # KeyboardInterrupt, SystemExit: the container is gone already
         why = _explain(e)
         if cfg.gpus and ("device driver" in why or "nvidia" in why.lower()):
             why += " (--gpus needs the NVIDIA driver and the NVIDIA container toolkit on the engine's host)"
@@ -655,20 +707,27 @@ def launcher(options):
         api.ping()
     except Exception as e:  # noqa: BLE001
         host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-        raise SandboxError(f"docker backend: no Docker engine answers at {host} ({_explain(e)}); "
-                           "start one (dockerd, or .ci/docker-setup.sh), or use --backend local") from None
+        raise SandboxError(
+            f"docker backend: no Docker engine answers at {host} ({_explain(e)}); "
+            "start one (dockerd, or .ci/docker-setup.sh), or use --backend local"
+        ) from None
     try:
         api.inspect_image(image)
     except Exception:  # noqa: BLE001
         how = "TORCH_VARIANT=cuda docker/build-image.sh" if image == CUDA_IMAGE else "docker/build-image.sh"
-        raise SandboxError(f"docker backend: the image {image} is not on this engine; build it with "
-                           f"{how} (or name another with --image / NLP100_IMAGE)") from None
+        raise SandboxError(
+            f"docker backend: the image {image} is not on this engine; build it with "
+            f"{how} (or name another with --image / NLP100_IMAGE)"
+        ) from None
     _install_handlers()
     global _SWEPT
     if not _SWEPT:
         _SWEPT = True
         sweep_orphans(api)
-    cfg = DockerConfig(image=image, gpus=bool(getattr(options, "gpus", False)),
-                       worker_from_host=os.environ.get("NLP100_DOCKER_WORKER", "host") != "image",
-                       python=os.environ.get("NLP100_DOCKER_PYTHON", IMAGE_PYTHON))
+    cfg = DockerConfig(
+        image=image,
+        gpus=bool(getattr(options, "gpus", False)),
+        worker_from_host=os.environ.get("NLP100_DOCKER_WORKER", "host") != "image",
+        python=os.environ.get("NLP100_DOCKER_PYTHON", IMAGE_PYTHON),
+    )
     return lambda limits: launch_docker(limits, cfg)

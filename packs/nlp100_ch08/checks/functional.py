@@ -5,6 +5,7 @@ context calls the student's function in the sandbox (once per case, cached),
 validates what came back against the shape of the reference result, and
 computes the reference in float64 in the grader's own process.
 """
+
 from __future__ import annotations
 
 import torch
@@ -32,8 +33,11 @@ def check_sums_to_one(ctx, case) -> None:
     bad = ((s - 1).abs() > tol) | ~torch.isfinite(s)
     if bool(bad.any()):
         idx = tuple(bad.nonzero()[0].tolist())
-        raise CheckFailure("not_sum_to_one", {"dim": dim, "value": fmt.precise(s[idx] if idx else s)},
-                           counterexample={"got": fmt.value(p)})
+        raise CheckFailure(
+            "not_sum_to_one",
+            {"dim": dim, "value": fmt.precise(s[idx] if idx else s)},
+            counterexample={"got": fmt.value(p)},
+        )
 
 
 @per_case
@@ -43,8 +47,15 @@ def check_probabilities(ctx, case) -> None:
     bad = (p < 0) | (p > 1) | torch.isnan(p)
     if bool(bad.any()):
         idx = tuple(bad.nonzero()[0].tolist())
-        raise CheckFailure("not_probability", {"what": (ctx.item.outputs or ["result"])[0], "index": fmt.index(idx),
-                                               "value": fmt.number(p[idx] if idx else p)}, counterexample={"got": fmt.value(p)})
+        raise CheckFailure(
+            "not_probability",
+            {
+                "what": (ctx.item.outputs or ["result"])[0],
+                "index": fmt.index(idx),
+                "value": fmt.number(p[idx] if idx else p),
+            },
+            counterexample={"got": fmt.value(p)},
+        )
 
 
 @per_case
@@ -57,10 +68,17 @@ def check_shift_invariant(ctx, case) -> None:
     rtol, atol = tolerance(x.dtype, case.magnitude + shift)
     m = compare.mismatch(q, p, rtol, atol)
     if m is not None:
-        raise CheckFailure("not_shift_invariant", {"shift": fmt.number(shift), "what": (ctx.item.outputs or ["result"])[0],
-                                                   "index": fmt.index(m.abs_index), "before": fmt.number(m.expected_at),
-                                                   "after": fmt.number(m.got_at)},
-                           counterexample={"got": fmt.value(q), "expected": fmt.value(p)})
+        raise CheckFailure(
+            "not_shift_invariant",
+            {
+                "shift": fmt.number(shift),
+                "what": (ctx.item.outputs or ["result"])[0],
+                "index": fmt.index(m.abs_index),
+                "before": fmt.number(m.expected_at),
+                "after": fmt.number(m.got_at),
+            },
+            counterexample={"got": fmt.value(q), "expected": fmt.value(p)},
+        )
 
 
 @per_case
@@ -73,7 +91,9 @@ def check_rows_sum_to_zero(ctx, case) -> None:
     bad = ((s.abs() > tol) | ~torch.isfinite(s)).nonzero()
     if bad.numel():
         r = int(bad[0][0])
-        raise CheckFailure("rows_not_zero", {"row": r, "value": fmt.precise(s[r])}, counterexample={"got": fmt.value(g)})
+        raise CheckFailure(
+            "rows_not_zero", {"row": r, "value": fmt.precise(s[r])}, counterexample={"got": fmt.value(g)}
+        )
 
 
 # -- gradients ------------------------------------------------------------------
@@ -115,7 +135,11 @@ def _grad_check(ctx, x: torch.Tensor, grad: torch.Tensor, what: str, name: str, 
             s_pairs, _, s_mag = gradcheck.slopes(student_f, x, grad, k=3, seed=ctx.seed)
         except CheckFailure:
             s_pairs = None  # the forward raised or returned nonsense: its own item reports that
-        if s_pairs is not None and gradcheck.disagreeing([(a, b) for (a, _), (b, _) in zip(s_pairs, ref_pairs)], h, max(fmag, s_mag)) is None:
+        if (
+            s_pairs is not None
+            and gradcheck.disagreeing([(a, b) for (a, _), (b, _) in zip(s_pairs, ref_pairs)], h, max(fmag, s_mag))
+            is None
+        ):
             f, fname, pairs = student_f, Msg("your_forward", {"fn": name}), s_pairs
     bad = gradcheck.disagreeing(pairs, h, fmag)
     if bad is None:
@@ -126,13 +150,26 @@ def _grad_check(ctx, x: torch.Tensor, grad: torch.Tensor, what: str, name: str, 
         rtol, atol = gradcheck.tolerance(h, fmag)
         m = compare.mismatch(grad.double(), num, rtol * 10, atol * 10)
         if m is not None:
-            details.append(Msg("grad_entry", {"what": what, "index": fmt.index(m.abs_index), "got": fmt.number(m.got_at),
-                                              "expected": fmt.number(m.expected_at), "forward": fname}))
+            details.append(
+                Msg(
+                    "grad_entry",
+                    {
+                        "what": what,
+                        "index": fmt.index(m.abs_index),
+                        "got": fmt.number(m.got_at),
+                        "expected": fmt.number(m.expected_at),
+                        "forward": fname,
+                    },
+                )
+            )
             details += m.details()
     num, ana = pairs[bad]
-    raise CheckFailure("grad_inconsistent", {"what": what, "forward": fname, "numeric": fmt.number(num),
-                                             "analytic": fmt.number(ana)}, details=details,
-                       counterexample={"got": fmt.value(grad)})
+    raise CheckFailure(
+        "grad_inconsistent",
+        {"what": what, "forward": fname, "numeric": fmt.number(num), "analytic": fmt.number(ana)},
+        details=details,
+        counterexample={"got": fmt.value(grad)},
+    )
 
 
 @per_case

@@ -23,6 +23,7 @@ Training runs that several items use are made once per submission, each with
 a seed derived from ``--seed`` and the run's name, so any subset of exercises
 reproduces the numbers of the full report.
 """
+
 from __future__ import annotations
 
 import io
@@ -43,7 +44,7 @@ from checker.sandbox.wire import Handle
 KEYS = ("epoch", "train_loss", "train_acc", "valid_loss", "valid_acc")
 MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024
 MAX_CHECKPOINT_ELEMENTS = 8_000_000
-LOSS_RTOL, LOSS_ATOL = 1e-3, 1e-3           # a history loss against the grader's float64 recomputation
+LOSS_RTOL, LOSS_ATOL = 1e-3, 1e-3  # a history loss against the grader's float64 recomputation
 
 
 # -- the grader's own copy of the single-layer network ------------------------------------------
@@ -53,8 +54,8 @@ LOSS_RTOL, LOSS_ATOL = 1e-3, 1e-3           # a history loss against the grader'
 class Linear:
     """The single-layer network of task 71 as the grader computes it: ``X @ W.T + b`` in float64."""
 
-    W: torch.Tensor                 # (L, d)
-    b: torch.Tensor | None          # (L,) or None
+    W: torch.Tensor  # (L, d)
+    b: torch.Tensor | None  # (L,) or None
 
     def logits(self, X: torch.Tensor) -> torch.Tensor:
         z = X.double() @ self.W.T
@@ -92,18 +93,25 @@ def single_layer(state, d: int, L: int, what: str = "build_model") -> Linear:
     bad = [k for k, v in state.items() if not isinstance(v, torch.Tensor)]
     if bad:
         raise CheckFailure("state_not_tensors", {"what": what, "got": ", ".join(f"`{k}`" for k in bad[:5])})
-    weights = [(k, v) for k, v in state.items() if v.is_floating_point() and v.dim() == 2 and tuple(v.shape) in ((L, d), (d, L))]
+    weights = [
+        (k, v)
+        for k, v in state.items()
+        if v.is_floating_point() and v.dim() == 2 and tuple(v.shape) in ((L, d), (d, L))
+    ]
     biases = [(k, v) for k, v in state.items() if v.is_floating_point() and v.dim() == 1 and tuple(v.shape) == (L,)]
     if len(weights) == 1:
         biases = biases[:1]
     extra = [(k, v) for k, v in state.items() if (k, v) not in weights[:1] and (k, v) not in biases]
     if len(weights) != 1 or extra:
         shown = ", ".join(f"`{k}` {_shape(v.shape)}" for k, v in (extra or weights)[:6])
-        raise CheckFailure("not_single_layer", {"what": what, "d": d, "L": L, "got": shown or "-",
-                                                "n": len(state)}, details=[Msg("hint_single_layer")])
+        raise CheckFailure(
+            "not_single_layer",
+            {"what": what, "d": d, "L": L, "got": shown or "-", "n": len(state)},
+            details=[Msg("hint_single_layer")],
+        )
     W = weights[0][1].detach().double()
     if tuple(W.shape) == (d, L) and d != L:
-        W = W.T                          # a hand-made module computing X @ W with W of shape (d, L)
+        W = W.T  # a hand-made module computing X @ W with W of shape (d, L)
     b = biases[0][1].detach().double() if biases else None
     return Linear(W.contiguous(), b)
 
@@ -122,8 +130,17 @@ def _data(ctx, session=None) -> dict:
     key = ("data", id(sandbox.session), sandbox.session.restarts)
     if key not in ctx.shared:
         d = ctx.data
-        ctx.shared[key] = sandbox.put({"X_train": d.X_train, "y_train": d.y_train, "X_valid": d.X_valid,
-                                       "y_valid": d.y_valid, "X_test": d.X_test}, timeout=60, call="put")
+        ctx.shared[key] = sandbox.put(
+            {
+                "X_train": d.X_train,
+                "y_train": d.y_train,
+                "X_valid": d.X_valid,
+                "y_valid": d.y_valid,
+                "X_test": d.X_test,
+            },
+            timeout=60,
+            call="put",
+        )
     return ctx.shared[key]
 
 
@@ -140,7 +157,11 @@ def read_file(ctx, path: str, limit: int, session=None) -> bytes | None:
     try:
         return ctx.sandbox_of(session).read(path, limit, timeout=60, call=f"reading {path}")
     except CheckFailure as f:
-        if f.msg.key == "raised" and f.msg.params.get("type") in ("FileNotFoundError", "NotADirectoryError", "IsADirectoryError"):
+        if f.msg.key == "raised" and f.msg.params.get("type") in (
+            "FileNotFoundError",
+            "NotADirectoryError",
+            "IsADirectoryError",
+        ):
             return None
         if f.msg.key == "raised" and f.msg.params.get("type") == "ValueError":
             raise CheckFailure("file_too_large_sandbox", {"path": path, "limit": limit}) from None
@@ -160,20 +181,44 @@ def state_of(ctx, model: Handle, session=None) -> dict:
     return ctx.sandbox_of(session).state_dict(model, call="model.state_dict()")
 
 
-def train(ctx, model: Handle, *, seed: int, epochs: int, batch_size: int, device: str = "cpu",
-          checkpoint_dir: str | None = None, resume_from: str | None = None, session=None):
+def train(
+    ctx,
+    model: Handle,
+    *,
+    seed: int,
+    epochs: int,
+    batch_size: int,
+    device: str = "cpu",
+    checkpoint_dir: str | None = None,
+    resume_from: str | None = None,
+    session=None,
+):
     """The student's train in the sandbox. Returns (raw history, the worker's CPU seconds for the call or None, wall s)."""
     d = _data(ctx, session)
-    kwargs = {"epochs": epochs, "batch_size": batch_size, "device": device, "checkpoint_dir": checkpoint_dir,
-              "resume_from": resume_from}
-    call = (f"train(model, X_train, y_train, X_valid, y_valid, epochs={epochs}, batch_size={batch_size}, device={device!r}"
-            + (f", checkpoint_dir={checkpoint_dir!r}" if checkpoint_dir else "")
-            + (f", resume_from={resume_from!r}" if resume_from else "") + ")")
+    kwargs = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "device": device,
+        "checkpoint_dir": checkpoint_dir,
+        "resume_from": resume_from,
+    }
+    call = (
+        f"train(model, X_train, y_train, X_valid, y_valid, epochs={epochs}, batch_size={batch_size}, device={device!r}"
+        + (f", checkpoint_dir={checkpoint_dir!r}" if checkpoint_dir else "")
+        + (f", resume_from={resume_from!r}" if resume_from else "")
+        + ")"
+    )
     sandbox = ctx.sandbox_of(session)
     timeout = float(ctx.item.params.get("train_timeout_s") or ctx.exercise.limits.wall_s)
     cpu0 = sandbox.session.cpu_seconds()
-    res = sandbox.call("train", [model, d["X_train"], d["y_train"], d["X_valid"], d["y_valid"]], kwargs,
-                       seed=seed, timeout=timeout, call=call)
+    res = sandbox.call(
+        "train",
+        [model, d["X_train"], d["y_train"], d["X_valid"], d["y_valid"]],
+        kwargs,
+        seed=seed,
+        timeout=timeout,
+        call=call,
+    )
     cpu1 = sandbox.session.cpu_seconds()
     cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
     return res.value, cpu, float(res.meta.get("elapsed_s", 0.0))
@@ -181,10 +226,14 @@ def train(ctx, model: Handle, *, seed: int, epochs: int, batch_size: int, device
 
 def predict(ctx, model: Handle, X, n: int, session=None, mode: str = "eval") -> torch.Tensor:
     """The module's outputs on the grader's choice of rows, validated: a float (n, L) tensor, in float64."""
-    out = ctx.sandbox_of(session).predict(model, X, mode=mode, timeout=ctx.exercise.limits.call_timeout_s * 3, call="model(X)")
+    out = ctx.sandbox_of(session).predict(
+        model, X, mode=mode, timeout=ctx.exercise.limits.call_timeout_s * 3, call="model(X)"
+    )
     out = values.like(out, torch.empty((n, len(ctx.data.classes))), "model(X)")
     if not out.is_floating_point():
-        raise CheckFailure("bad_dtype", {"what": "model(X)", "got": str(out.dtype).replace("torch.", ""), "expected": "float32"})
+        raise CheckFailure(
+            "bad_dtype", {"what": "model(X)", "got": str(out.dtype).replace("torch.", ""), "expected": "float32"}
+        )
     return out.double()
 
 
@@ -205,8 +254,9 @@ def records(raw, count: int, first_epoch: int = 1) -> list[dict]:
             try:
                 clean[key] = values.like(v, 0.0, key)
             except CheckFailure:
-                raise CheckFailure("history_value", {"k": k, "key": key, "got": fmt.value(v),
-                                                     "expected": Msg("a_finite_number")}) from None
+                raise CheckFailure(
+                    "history_value", {"k": k, "key": key, "got": fmt.value(v), "expected": Msg("a_finite_number")}
+                ) from None
         out.append(clean)
     return out
 
@@ -222,10 +272,14 @@ def validate_history(raw, count: int, first_epoch: int = 1) -> list[dict]:
         if not isinstance(rec, dict):
             raise CheckFailure("history_type", {"got": values.describe(rec)})
         if set(rec) != set(KEYS):
-            raise CheckFailure("history_keys", {"k": k, "got": ", ".join(sorted(map(str, rec))) or "-", "expected": ", ".join(KEYS)})
+            raise CheckFailure(
+                "history_keys", {"k": k, "got": ", ".join(sorted(map(str, rec))) or "-", "expected": ", ".join(KEYS)}
+            )
         ep = rec["epoch"]
         if isinstance(ep, bool) or not isinstance(ep, int):
-            raise CheckFailure("history_value", {"k": k, "key": "epoch", "got": fmt.value(ep), "expected": Msg("an_int")})
+            raise CheckFailure(
+                "history_value", {"k": k, "key": "epoch", "got": fmt.value(ep), "expected": Msg("an_int")}
+            )
         if ep != first_epoch + k - 1:
             raise CheckFailure("history_epoch", {"k": k, "got": ep, "expected": first_epoch + k - 1})
         clean = {"epoch": ep}
@@ -233,12 +287,18 @@ def validate_history(raw, count: int, first_epoch: int = 1) -> list[dict]:
             try:
                 v = values.like(rec[key], 0.0, key)
             except CheckFailure:
-                raise CheckFailure("history_value", {"k": k, "key": key, "got": fmt.value(rec[key]),
-                                                     "expected": Msg("a_finite_number")}) from None
+                raise CheckFailure(
+                    "history_value",
+                    {"k": k, "key": key, "got": fmt.value(rec[key]), "expected": Msg("a_finite_number")},
+                ) from None
             if not math.isfinite(v):
-                raise CheckFailure("history_value", {"k": k, "key": key, "got": fmt.value(v), "expected": Msg("a_finite_number")})
+                raise CheckFailure(
+                    "history_value", {"k": k, "key": key, "got": fmt.value(v), "expected": Msg("a_finite_number")}
+                )
             if key.endswith("acc") and not (0.0 <= v <= 1.0):
-                f = CheckFailure("history_value", {"k": k, "key": key, "got": fmt.value(v), "expected": Msg("a_fraction")})
+                f = CheckFailure(
+                    "history_value", {"k": k, "key": key, "got": fmt.value(v), "expected": Msg("a_fraction")}
+                )
                 if 1.0 < v <= 100.0:
                     f.details.append(Msg("hint_percent"))
                 raise f
@@ -253,9 +313,9 @@ def validate_history(raw, count: int, first_epoch: int = 1) -> list[dict]:
 @dataclass
 class Checkpoint:
     k: int
-    data: bytes | None = None            # the file's bytes, as the submission wrote them (None: not there)
-    obj: dict | None = None              # loaded safely
-    error: CheckFailure | None = None    # why it cannot be used
+    data: bytes | None = None  # the file's bytes, as the submission wrote them (None: not there)
+    obj: dict | None = None  # loaded safely
+    error: CheckFailure | None = None  # why it cannot be used
 
     @property
     def name(self) -> str:
@@ -280,14 +340,21 @@ def parse_checkpoint(ck: Checkpoint) -> dict:
             raise CheckFailure("checkpoint_content", {"name": ck.name, "problem": Msg("ckpt_keys", {"got": keys})})
         ep = obj["epoch"]
         if isinstance(ep, torch.Tensor) and ep.numel() == 1 and not ep.is_floating_point() and ep.dtype != torch.bool:
-            ep = int(ep.reshape(()))     # torch.tensor(k): odd, but it says k
+            ep = int(ep.reshape(()))  # torch.tensor(k): odd, but it says k
         if isinstance(ep, bool) or not isinstance(ep, int) or ep != ck.k:
-            raise CheckFailure("checkpoint_content", {"name": ck.name, "problem": Msg("ckpt_epoch", {"got": fmt.value(obj["epoch"]), "expected": ck.k})})
+            raise CheckFailure(
+                "checkpoint_content",
+                {"name": ck.name, "problem": Msg("ckpt_epoch", {"got": fmt.value(obj["epoch"]), "expected": ck.k})},
+            )
         model = obj["model"]
         if not isinstance(model, dict) or not model or not all(isinstance(v, torch.Tensor) for v in model.values()):
             raise CheckFailure("checkpoint_content", {"name": ck.name, "problem": Msg("ckpt_model")})
         opt = obj["optimizer"]
-        if not isinstance(opt, dict) or not isinstance(opt.get("state"), dict) or not isinstance(opt.get("param_groups"), list):
+        if (
+            not isinstance(opt, dict)
+            or not isinstance(opt.get("state"), dict)
+            or not isinstance(opt.get("param_groups"), list)
+        ):
             raise CheckFailure("checkpoint_content", {"name": ck.name, "problem": Msg("ckpt_optimizer")})
         ck.obj = obj
         return obj
@@ -330,9 +397,9 @@ class Run:
     batch_size: int
     model: Handle
     raw_history: object
-    before: Linear | None = None          # the built model's weights (single layer)
-    after: Linear | None = None           # the trained model's weights
-    structure: CheckFailure | None = None # why the weights are not the single-layer network
+    before: Linear | None = None  # the built model's weights (single layer)
+    after: Linear | None = None  # the trained model's weights
+    structure: CheckFailure | None = None  # why the weights are not the single-layer network
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
     cpu_s: float | None = None
     wall_s: float = 0.0
@@ -369,8 +436,9 @@ def single_run(ctx, device: str = "cpu") -> Run:
         except CheckFailure as f:
             run.structure = f
         folder = fresh_dir(ctx)
-        run.raw_history, run.cpu_s, run.wall_s = train(ctx, model, seed=seed, epochs=epochs, batch_size=batch,
-                                                       device=device, checkpoint_dir=folder)
+        run.raw_history, run.cpu_s, run.wall_s = train(
+            ctx, model, seed=seed, epochs=epochs, batch_size=batch, device=device, checkpoint_dir=folder
+        )
         if run.structure is None:
             try:
                 run.after = single_layer(state_of(ctx, model), d.d, len(d.classes), "train")
@@ -385,8 +453,11 @@ def single_run(ctx, device: str = "cpu") -> Run:
 def weights(ctx, run: Run) -> Linear:
     """The trained weights, or the failure that says why the grader cannot judge them."""
     if run.structure is not None:
-        raise CheckFailure("needs_single_layer", {"problem": Msg(run.structure.msg.key, run.structure.msg.params)},
-                           details=[Msg("see_build_model")])
+        raise CheckFailure(
+            "needs_single_layer",
+            {"problem": Msg(run.structure.msg.key, run.structure.msg.params)},
+            details=[Msg("see_build_model")],
+        )
     if not run.after.finite:
         raise CheckFailure("weights_not_finite", {}, details=[Msg("hint_lr_too_large")])
     return run.after
@@ -394,6 +465,7 @@ def weights(ctx, run: Run) -> Linear:
 
 def first_epoch_weights(ctx, run: Run) -> Linear:
     """The weights after epoch 1 of the same run, from a 1-epoch run with the same seed (no checkpoints needed)."""
+
     def make() -> Linear:
         d = ctx.data
         model = build(ctx, "build_model", run.seed)
@@ -425,8 +497,12 @@ def epoch_weights(ctx, run: Run) -> tuple[dict[int, Linear], bool]:
 def measured(ctx, lin: Linear) -> dict:
     d = ctx.data
     zt, zv = lin.logits(d.X_train), lin.logits(d.X_valid)
-    return {"train_loss": ce(zt, d.y_train), "train_acc": acc(zt, d.y_train),
-            "valid_loss": ce(zv, d.y_valid), "valid_acc": acc(zv, d.y_valid)}
+    return {
+        "train_loss": ce(zt, d.y_train),
+        "train_acc": acc(zt, d.y_train),
+        "valid_loss": ce(zv, d.y_valid),
+        "valid_acc": acc(zv, d.y_valid),
+    }
 
 
 def recompute_history(ctx, run: Run, keys) -> None:
@@ -449,8 +525,17 @@ def recompute_history(ctx, run: Run, keys) -> None:
                     details.append(Msg("hint_valid_on_train"))
                 else:
                     details.append(Msg("hint_running_mean"))
-                raise CheckFailure("history_recompute", {"key": key, "k": k, "got": fmt.number(got), "expected": fmt.number(want),
-                                                         "data": key.split("_")[0]}, details=details)
+                raise CheckFailure(
+                    "history_recompute",
+                    {
+                        "key": key,
+                        "k": k,
+                        "got": fmt.number(got),
+                        "expected": fmt.number(want),
+                        "data": key.split("_")[0],
+                    },
+                    details=details,
+                )
 
 
 # -- 73 -----------------------------------------------------------------------------------------
@@ -470,8 +555,11 @@ def check_single_layer(ctx) -> None:
         details = []
         if bool(((z >= 0) & (z <= 1)).all()) and bool(((z.sum(1) - 1).abs() < 1e-3).all()):
             details.append(Msg("hint_model_softmax"))
-        raise CheckFailure("model_not_linear", {"got": fmt.number(float(z[0, 0])), "expected": fmt.number(float(want[0, 0]))},
-                           details=details)
+        raise CheckFailure(
+            "model_not_linear",
+            {"got": fmt.number(float(z[0, 0])), "expected": fmt.number(float(want[0, 0]))},
+            details=details,
+        )
     run = single_run(ctx)
     if run.structure is not None:
         raise run.structure
@@ -489,11 +577,19 @@ def check_loss_decreases(ctx) -> None:
         details.append(Msg("hint_no_step"))
     else:
         h = _lenient_history(run)
-        if h and all(0.74 <= r["train_loss"] <= 1.75 for r in h) and min(r["train_loss"] for r in h) < h[0]["train_loss"] - 0.05:
-            details.append(Msg("hint_double_softmax"))  # it learns, but a cross-entropy of probabilities (4 classes) stays above 0.74
+        if (
+            h
+            and all(0.74 <= r["train_loss"] <= 1.75 for r in h)
+            and min(r["train_loss"] for r in h) < h[0]["train_loss"] - 0.05
+        ):
+            details.append(
+                Msg("hint_double_softmax")
+            )  # it learns, but a cross-entropy of probabilities (4 classes) stays above 0.74
     details += _lr_details(ctx, run)
     if not after < before * float(_p(ctx, "loss_ratio")):
-        raise CheckFailure("loss_not_decreasing", {"before": fmt.number(before), "after": fmt.number(after)}, details=details)
+        raise CheckFailure(
+            "loss_not_decreasing", {"before": fmt.number(before), "after": fmt.number(after)}, details=details
+        )
     target = float(_p(ctx, "max_final_loss"))
     if not after <= target:
         raise CheckFailure("loss_too_high", {"after": fmt.number(after), "target": fmt.number(target)}, details=details)
@@ -512,8 +608,18 @@ def _lr_details(ctx, run: Run) -> list[Msg]:
     s = optimizer_settings(run.checkpoints.get(run.epochs))
     if s is None:
         return [Msg("hint_lr_range", {"lo": fmt.number(lo), "hi": fmt.number(hi)})]
-    return [Msg("hint_lr_yours", {"lr": fmt.number(s["lr"]), "momentum": fmt.number(s["momentum"]),
-                                  "effective": fmt.number(s["effective"]), "lo": fmt.number(lo), "hi": fmt.number(hi)})]
+    return [
+        Msg(
+            "hint_lr_yours",
+            {
+                "lr": fmt.number(s["lr"]),
+                "momentum": fmt.number(s["momentum"]),
+                "effective": fmt.number(s["effective"]),
+                "lo": fmt.number(lo),
+                "hi": fmt.number(hi),
+            },
+        )
+    ]
 
 
 def _threshold(ctx, key: str) -> float:
@@ -527,7 +633,9 @@ def check_accuracy_threshold(ctx) -> None:
     ctx.facts["test_accuracy"] = round(a, 4)
     th = _threshold(ctx, "linear_threshold")
     if a < th:
-        raise CheckFailure("accuracy_below", {"got": f"{a:.3f}", "threshold": f"{th:.3f}"}, details=_lr_details(ctx, run))
+        raise CheckFailure(
+            "accuracy_below", {"got": f"{a:.3f}", "threshold": f"{th:.3f}"}, details=_lr_details(ctx, run)
+        )
 
 
 # -- 74 -----------------------------------------------------------------------------------------
@@ -541,19 +649,28 @@ def check_accuracy_function(ctx) -> None:
     z = lin.logits(d.X_valid)
     pred = z.argmax(1)
     L = len(d.classes)
-    cases = [(Msg("case_valid_data"), d.X_valid, d.y_valid),
-             (Msg("case_all_right"), d.X_valid[:50], pred[:50].to(torch.int64)),
-             (Msg("case_all_wrong"), d.X_valid[:50], ((pred[:50] + 1) % L).to(torch.int64)),
-             (Msg("case_one_example"), d.X_valid[:1], d.y_valid[:1])]
+    cases = [
+        (Msg("case_valid_data"), d.X_valid, d.y_valid),
+        (Msg("case_all_right"), d.X_valid[:50], pred[:50].to(torch.int64)),
+        (Msg("case_all_wrong"), d.X_valid[:50], ((pred[:50] + 1) % L).to(torch.int64)),
+        (Msg("case_one_example"), d.X_valid[:1], d.y_valid[:1]),
+    ]
     for label, X, y in cases:
         expected = acc(z[: X.shape[0]], y)
         res = ctx.sandbox.call("accuracy", [run.model, X, y], seed=ctx.seed, call="accuracy(model, X, y)")
         got = values.like(res.value, 0.0, "accuracy(model, X, y)")
         if not abs(got - expected) <= 1e-6 + 1.0 / (10 * X.shape[0]):
             details = [Msg("hint_percent")] if abs(got - 100 * expected) < 1e-3 else []
-            raise CheckFailure("accuracy_mismatch", {"got": fmt.number(got), "case": label, "expected": fmt.number(expected)},
-                               details=details, counterexample={"input": Msg("accuracy_call", {"n": X.shape[0], "case": label}),
-                                                                "got": fmt.number(got), "expected": fmt.number(expected)})
+            raise CheckFailure(
+                "accuracy_mismatch",
+                {"got": fmt.number(got), "case": label, "expected": fmt.number(expected)},
+                details=details,
+                counterexample={
+                    "input": Msg("accuracy_call", {"n": X.shape[0], "case": label}),
+                    "got": fmt.number(got),
+                    "expected": fmt.number(expected),
+                },
+            )
 
 
 def check_history_accuracy(ctx) -> None:
@@ -569,7 +686,7 @@ def check_history(ctx) -> None:
     run = single_run(ctx)
     history = validate_history(run.raw_history, run.epochs, 1)
     ctx.artifacts["history_plot"] = str(own_plot(ctx, history))  # shown next to the report, pass or fail
-    ctx.facts["valid_loss"] = round(measured(ctx, weights(ctx, run))["valid_loss"], 6)   # the grader's, from the weights
+    ctx.facts["valid_loss"] = round(measured(ctx, weights(ctx, run))["valid_loss"], 6)  # the grader's, from the weights
     recompute_history(ctx, run, ("train_loss", "train_acc", "valid_loss", "valid_acc"))
 
 
@@ -578,8 +695,20 @@ def artifacts_dir(ctx) -> Path:
 
 
 # fonts with Japanese glyphs, by file name (matplotlib's own font list may predate their installation)
-_CJK_FILES = ("notosanscjk", "notosansjp", "sourcehansans", "ipaexg", "ipag", "takaogothic", "vl-gothic", "droidsansfallback",
-              "notoserifcjk", "yugoth", "meiryo", "hiragino")
+_CJK_FILES = (
+    "notosanscjk",
+    "notosansjp",
+    "sourcehansans",
+    "ipaexg",
+    "ipag",
+    "takaogothic",
+    "vl-gothic",
+    "droidsansfallback",
+    "notoserifcjk",
+    "yugoth",
+    "meiryo",
+    "hiragino",
+)
 _CJK_FONT: list = []
 
 
@@ -589,8 +718,10 @@ def cjk_font() -> str | None:
         from matplotlib import font_manager as fm
 
         found = None
-        for path in sorted(fm.findSystemFonts(), key=lambda p: next((i for i, k in enumerate(_CJK_FILES)
-                                                                      if k in Path(p).name.lower()), len(_CJK_FILES))):
+        for path in sorted(
+            fm.findSystemFonts(),
+            key=lambda p: next((i for i, k in enumerate(_CJK_FILES) if k in Path(p).name.lower()), len(_CJK_FILES)),
+        ):
             if any(k in Path(path).name.lower() for k in _CJK_FILES):
                 try:
                     fm.fontManager.addfont(path)
@@ -610,7 +741,11 @@ def plot_text(ctx):
     font = cjk_font()
     if font is None:
         return (lambda key, **p: ctx.registry.catalog.render(key, "en", **p)), {}
-    return ctx.text, {"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"], "axes.unicode_minus": False}
+    return ctx.text, {
+        "font.family": "sans-serif",
+        "font.sans-serif": [font, "DejaVu Sans"],
+        "axes.unicode_minus": False,
+    }
 
 
 def own_plot(ctx, history: list[dict]) -> Path:
@@ -645,8 +780,15 @@ def _probe_history(epochs: int, shift: float) -> list[dict]:
     out = []
     for k in range(1, epochs + 1):
         t = (k - 1) / max(1, epochs - 1)
-        out.append({"epoch": k, "train_loss": 1.3 - 0.8 * t, "train_acc": 0.4 + 0.5 * t,
-                    "valid_loss": 1.35 - (0.6 - shift) * t + shift * t * t, "valid_acc": 0.38 + (0.45 - shift) * t})
+        out.append(
+            {
+                "epoch": k,
+                "train_loss": 1.3 - 0.8 * t,
+                "train_acc": 0.4 + 0.5 * t,
+                "valid_loss": 1.35 - (0.6 - shift) * t + shift * t * t,
+                "valid_acc": 0.38 + (0.45 - shift) * t,
+            }
+        )
     return out
 
 
@@ -677,10 +819,15 @@ def check_plot_history(ctx) -> None:
     epochs = int(_p(ctx, "epochs"))
     folder = fresh_dir(ctx)
     pngs = []
-    for i, shift in enumerate((0.0, 0.0, 0.3)):
+    for shift in (0.0, 0.0, 0.3):
         path = f"{folder}/{secrets.token_hex(4)}.png"
-        ctx.sandbox.call("plot_history", [_probe_history(epochs, shift), path], seed=ctx.seed,
-                         timeout=ctx.exercise.limits.call_timeout_s * 3, call=f"plot_history(history, {path!r})")
+        ctx.sandbox.call(
+            "plot_history",
+            [_probe_history(epochs, shift), path],
+            seed=ctx.seed,
+            timeout=ctx.exercise.limits.call_timeout_s * 3,
+            call=f"plot_history(history, {path!r})",
+        )
         data = read_file(ctx, path, 32 * 1024 * 1024)
         if _png_colours(ctx, data) < 2:
             raise CheckFailure("plot_blank", {})
@@ -701,8 +848,8 @@ class CheckpointRuns:
     k: int
     batch_size: int
     seed: int
-    one_epoch: Linear                # weights after one full-batch epoch (its own run)
-    final: Linear                    # weights at the end of the uninterrupted run
+    one_epoch: Linear  # weights after one full-batch epoch (its own run)
+    final: Linear  # weights at the end of the uninterrupted run
     checkpoints: dict[int, Checkpoint]
 
 
@@ -741,18 +888,28 @@ def check_checkpoints(ctx) -> None:
     E = runs.epochs
     missing = [ck.name for ck in runs.checkpoints.values() if ck.data is None]
     if missing:
-        raise CheckFailure("checkpoint_missing", {"epochs": E, "expected": f"epoch_1.pt … epoch_{E}.pt",
-                                                  "got": ", ".join(missing[:4]) + (" …" if len(missing) > 4 else ""),
-                                                  "dir": "checkpoint_dir"})
+        raise CheckFailure(
+            "checkpoint_missing",
+            {
+                "epochs": E,
+                "expected": f"epoch_1.pt … epoch_{E}.pt",
+                "got": ", ".join(missing[:4]) + (" …" if len(missing) > 4 else ""),
+                "dir": "checkpoint_dir",
+            },
+        )
     lins = {k: checkpoint_weights(ctx, ck) for k, ck in runs.checkpoints.items()}
     rtol = float(_p(ctx, "checkpoint_rtol"))
     moved = runs.final.distance(lins[1]) + 1e-12
     if not _close(lins[E], runs.final, moved, rtol):
-        raise CheckFailure("checkpoint_not_model", {"name": f"epoch_{E}.pt", "k": E,
-                                                    "dist": fmt.number(lins[E].distance(runs.final) / moved)})
+        raise CheckFailure(
+            "checkpoint_not_model",
+            {"name": f"epoch_{E}.pt", "k": E, "dist": fmt.number(lins[E].distance(runs.final) / moved)},
+        )
     if not _close(lins[1], runs.one_epoch, moved, rtol):
-        raise CheckFailure("checkpoint_not_model", {"name": "epoch_1.pt", "k": 1,
-                                                    "dist": fmt.number(lins[1].distance(runs.one_epoch) / moved)})
+        raise CheckFailure(
+            "checkpoint_not_model",
+            {"name": "epoch_1.pt", "k": 1, "dist": fmt.number(lins[1].distance(runs.one_epoch) / moved)},
+        )
     for k in range(2, E + 1):
         if lins[k].distance(lins[k - 1]) <= 1e-9 * (1.0 + float(lins[k].flat().norm())):
             raise CheckFailure("checkpoint_same", {"a": f"epoch_{k - 1}.pt", "b": f"epoch_{k}.pt"})
@@ -775,7 +932,9 @@ def _resume_in(ctx, session, runs: CheckpointRuns, data: bytes, epochs: int) -> 
     path = f"{folder}/{secrets.token_hex(5)}.pt"
     ctx.sandbox_of(session).write(path, data, call="writing a checkpoint")
     model = build(ctx, "build_model", runs.seed, session)
-    raw, _, _ = train(ctx, model, seed=runs.seed, epochs=epochs, batch_size=runs.batch_size, resume_from=path, session=session)
+    raw, _, _ = train(
+        ctx, model, seed=runs.seed, epochs=epochs, batch_size=runs.batch_size, resume_from=path, session=session
+    )
     return single_layer(state_of(ctx, model, session), d.d, len(d.classes), "train"), raw
 
 
@@ -789,18 +948,23 @@ def check_resume(ctx) -> None:
         raise CheckFailure("resume_needs_checkpoint", {"name": f"epoch_{k}.pt"})
     obj = parse_checkpoint(ck)
     at_k = checkpoint_weights(ctx, ck)
-    session = ctx.fresh_session()      # a worker that never saw the uninterrupted run
+    session = ctx.fresh_session()  # a worker that never saw the uninterrupted run
     # 1. the optimizer state is restored: with lr = 0 in the file, resuming must leave the model where it was
     frozen, _ = _resume_in(ctx, session, runs, _probe_checkpoint(obj, lr=0.0), k + 1)
     moved = runs.final.distance(at_k) + 1e-12
     if frozen.distance(at_k) > 1e-4 * moved + 1e-7 * (1.0 + float(at_k.flat().norm())):
-        raise CheckFailure("resume_optimizer", {"moved": fmt.number(frozen.distance(at_k) / moved)},
-                           details=[Msg("hint_load_optimizer")])
+        raise CheckFailure(
+            "resume_optimizer",
+            {"moved": fmt.number(frozen.distance(at_k) / moved)},
+            details=[Msg("hint_load_optimizer")],
+        )
     # 2. resuming continues the run: epochs k+1..E reproduce the uninterrupted run's weights
     resumed, raw = _resume_in(ctx, session, runs, _probe_checkpoint(obj), E)
     epochs_back = [r.get("epoch") if isinstance(r, dict) else None for r in raw] if isinstance(raw, list) else raw
     if epochs_back != list(range(k + 1, E + 1)):
-        raise CheckFailure("resume_epochs", {"k": k, "got": fmt.value(epochs_back), "expected": fmt.value(list(range(k + 1, E + 1)))})
+        raise CheckFailure(
+            "resume_epochs", {"k": k, "got": fmt.value(epochs_back), "expected": fmt.value(list(range(k + 1, E + 1)))}
+        )
     rtol = float(_p(ctx, "resume_rtol"))
     dist = resumed.distance(runs.final) / moved
     ctx.facts["resume_distance"] = round(dist, 6)
@@ -810,7 +974,9 @@ def check_resume(ctx) -> None:
             details.append(Msg("hint_resume_no_training"))
         elif any(isinstance(s, dict) and "momentum_buffer" in s for s in obj["optimizer"]["state"].values()):
             details.append(Msg("hint_load_optimizer"))
-        raise CheckFailure("resume_far", {"k": k, "E": E, "dist": fmt.number(dist), "tol": fmt.number(rtol)}, details=details)
+        raise CheckFailure(
+            "resume_far", {"k": k, "E": E, "dist": fmt.number(dist), "tol": fmt.number(rtol)}, details=details
+        )
 
 
 # -- 77 -----------------------------------------------------------------------------------------
@@ -838,34 +1004,62 @@ def check_batch_timing(ctx) -> None:
         _, cpu, wall = train(ctx, model, seed=seed, epochs=1, batch_size=b)
         lin = single_layer(state_of(ctx, model), d.d, len(d.classes), "train")
         seconds = cpu if cpu is not None else wall
-        rows.append({"batch_size": b, "seconds": seconds, "clock": "cpu" if cpu is not None else "wall",
-                     "train_loss": ce(lin.logits(d.X_train), d.y_train), "weights": lin})
+        rows.append(
+            {
+                "batch_size": b,
+                "seconds": seconds,
+                "clock": "cpu" if cpu is not None else "wall",
+                "train_loss": ce(lin.logits(d.X_train), d.y_train),
+                "weights": lin,
+            }
+        )
         spent += max(seconds, wall)
         if ctx.options.progress:
-            ctx.options.progress("step", exercise=ctx.exercise.id, item=ctx.item.name, text=f"{ctx.text('plot_batch_size')} {b}: {seconds:.2f} s")
+            ctx.options.progress(
+                "step",
+                exercise=ctx.exercise.id,
+                item=ctx.item.name,
+                text=f"{ctx.text('plot_batch_size')} {b}: {seconds:.2f} s",
+            )
         if spent + max(seconds, wall) / 1.5 > budget:
             break
         b *= 2
     ctx.facts["batch_timing"] = [{k: v for k, v in r.items() if k != "weights"} for r in rows]
     ctx.artifacts["batch_timing_plot"] = str(_timing_plot(ctx, rows))
-    table = [Msg("batch_table", {"b": r["batch_size"], "t": f"{r['seconds']:.3f}", "loss": fmt.number(r["train_loss"])}) for r in rows]
+    table = [
+        Msg("batch_table", {"b": r["batch_size"], "t": f"{r['seconds']:.3f}", "loss": fmt.number(r["train_loss"])})
+        for r in rows
+    ]
     if rows[0]["clock"] == "wall":
         table.insert(0, Msg("timing_wall_clock"))
     if len(rows) < 2:
-        raise CheckFailure("batch_not_faster", {"t1": f"{rows[0]['seconds']:.2f}", "tb": "-", "b": "-", "speedup": speedup}, details=table)
+        raise CheckFailure(
+            "batch_not_faster",
+            {"t1": f"{rows[0]['seconds']:.2f}", "tb": "-", "b": "-", "speedup": speedup},
+            details=table,
+        )
     if all(r["weights"].distance(rows[0]["weights"]) <= 1e-9 for r in rows[1:]):
         # the same seed, different batch sizes, the very same weights: batch_size had no effect
-        raise CheckFailure("batch_same_result", {"n": len(rows), "loss": fmt.number(rows[0]["train_loss"])},
-                           details=[Msg("hint_batch_ignored")] + table)
+        raise CheckFailure(
+            "batch_same_result",
+            {"n": len(rows), "loss": fmt.number(rows[0]["train_loss"])},
+            details=[Msg("hint_batch_ignored")] + table,
+        )
     t1 = max(rows[0]["seconds"], 0.01)
     best = min(rows[1:], key=lambda r: r["seconds"])
     if not max(best["seconds"], 0.0) * speedup <= t1:
-        raise CheckFailure("batch_not_faster", {"t1": f"{t1:.3f}", "tb": f"{best['seconds']:.3f}", "b": best["batch_size"],
-                                                "speedup": f"{speedup:g}"}, details=[Msg("hint_batch_ignored")] + table)
+        raise CheckFailure(
+            "batch_not_faster",
+            {"t1": f"{t1:.3f}", "tb": f"{best['seconds']:.3f}", "b": best["batch_size"], "speedup": f"{speedup:g}"},
+            details=[Msg("hint_batch_ignored")] + table,
+        )
     for r in rows:
         if not r["train_loss"] < start:
-            raise CheckFailure("batch_not_learning", {"b": r["batch_size"], "before": fmt.number(start),
-                                                      "after": fmt.number(r["train_loss"])}, details=table)
+            raise CheckFailure(
+                "batch_not_learning",
+                {"b": r["batch_size"], "before": fmt.number(start), "after": fmt.number(r["train_loss"])},
+                details=table,
+            )
     ctx.facts["table"] = table
 
 
@@ -917,7 +1111,9 @@ def check_device_placement(ctx) -> None:
     run = single_run(ctx, device="cuda")
     mods = ctx.sandbox.modules(run.model, call="model.named_parameters()")
     try:
-        devices = [(f"{m['name']}.{p[0]}".strip("."), str(p[2])) for m in mods["modules"][:1000] for p in m["params"][:1000]]
+        devices = [
+            (f"{m['name']}.{p[0]}".strip("."), str(p[2])) for m in mods["modules"][:1000] for p in m["params"][:1000]
+        ]
     except (TypeError, KeyError, IndexError):
         raise CheckFailure("protocol", {"detail": "a malformed module list"}, status=Status.ERROR) from None
     for name, dev in devices:
@@ -978,7 +1174,9 @@ def check_mlp_structure(ctx) -> None:
     z2 = _finite(predict(ctx, model, X, X.shape[0]))
     scale = float(z1.abs().max()) + 1e-12
     if not float((z1 - z2).abs().max()) <= 1e-5 * scale:
-        raise CheckFailure("mlp_nondeterministic", {"dev": f"{float((z1 - z2).abs().max()):.2g}"}, details=[Msg("hint_eval_mode")])
+        raise CheckFailure(
+            "mlp_nondeterministic", {"dev": f"{float((z1 - z2).abs().max()):.2g}"}, details=[Msg("hint_eval_mode")]
+        )
     fa, fb, fab, f0, f2a = z1[:16], z1[16:32], z1[32:48], z1[48:64], z1[64:]
     dev = max(float((fab - fa - fb + f0).abs().max()), float((f2a - 2 * fa + f0).abs().max()))
     if not dev > 1e-4 * scale:
@@ -995,4 +1193,6 @@ def check_mlp_accuracy(ctx) -> None:
     ctx.facts["test_accuracy"] = round(a, 4)
     th = _threshold(ctx, "mlp_threshold")
     if a < th:
-        raise CheckFailure("accuracy_below", {"got": f"{a:.3f}", "threshold": f"{th:.3f}"}, details=_lr_details(ctx, run))
+        raise CheckFailure(
+            "accuracy_below", {"got": f"{a:.3f}", "threshold": f"{th:.3f}"}, details=_lr_details(ctx, run)
+        )

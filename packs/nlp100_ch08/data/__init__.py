@@ -16,6 +16,7 @@ Dataset files are ``torch.save`` of a dict of plain tensors, strings and
 ints, read back with ``torch.load(..., weights_only=True)``: loading one
 never runs code from the file.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -54,17 +55,21 @@ class Dataset:
     X_test: torch.Tensor
     y_test: torch.Tensor
     classes: list[str] = field(default_factory=lambda: list(CLASSES))
-    meta: dict = field(default_factory=dict)     # free-form provenance (build summary, sources); not in the checksum
+    meta: dict = field(default_factory=dict)  # free-form provenance (build summary, sources); not in the checksum
 
     def __post_init__(self) -> None:
         for split in _SPLITS:
             X, y = getattr(self, f"X_{split}"), getattr(self, f"y_{split}")
             if not (isinstance(X, torch.Tensor) and X.dtype == torch.float32 and X.dim() == 2):
-                raise DatasetError(f"X_{split} must be a float32 matrix, got {getattr(X, 'dtype', type(X))} "
-                                   f"{tuple(getattr(X, 'shape', ()))}")
+                raise DatasetError(
+                    f"X_{split} must be a float32 matrix, got {getattr(X, 'dtype', type(X))} "
+                    f"{tuple(getattr(X, 'shape', ()))}"
+                )
             if not (isinstance(y, torch.Tensor) and y.dtype == torch.int64 and y.shape == (X.shape[0],)):
-                raise DatasetError(f"y_{split} must be int64 of shape ({X.shape[0]},), got "
-                                   f"{getattr(y, 'dtype', type(y))} {tuple(getattr(y, 'shape', ()))}")
+                raise DatasetError(
+                    f"y_{split} must be int64 of shape ({X.shape[0]},), got "
+                    f"{getattr(y, 'dtype', type(y))} {tuple(getattr(y, 'shape', ()))}"
+                )
             if X.shape[1] != self.X_train.shape[1]:
                 raise DatasetError(f"X_{split} has {X.shape[1]} columns, X_train {self.X_train.shape[1]}")
             if y.numel() and (int(y.min()) < 0 or int(y.max()) >= len(self.classes)):
@@ -81,8 +86,11 @@ class Dataset:
         """sha256 over name, version, classes and every tensor's dtype, shape and
         little-endian bytes: the same on every machine for the same data."""
         h = hashlib.sha256()
-        h.update(json.dumps({"name": self.name, "version": self.version, "classes": list(self.classes)},
-                            sort_keys=True).encode())
+        h.update(
+            json.dumps(
+                {"name": self.name, "version": self.version, "classes": list(self.classes)}, sort_keys=True
+            ).encode()
+        )
         for key in _TENSORS:
             t = getattr(self, key).detach().cpu().contiguous()
             a = t.numpy()
@@ -91,17 +99,24 @@ class Dataset:
             h.update(a.tobytes())
         return h.hexdigest()
 
-    public: bool = False                         # the public seed: a practice grade (a submission can rebuild it)
+    public: bool = False  # the public seed: a practice grade (a submission can rebuild it)
 
     def describe(self) -> dict:
-        out = {"name": self.name, "version": self.version, "checksum": self.checksum(),
-               "sizes": self.sizes(), "d": self.d, "classes": list(self.classes)}
+        out = {
+            "name": self.name,
+            "version": self.version,
+            "checksum": self.checksum(),
+            "sizes": self.sizes(),
+            "d": self.d,
+            "classes": list(self.classes),
+        }
         if self.public:
             out["notes"] = ["public_data_note"]
         return out
 
 
 # -- files -----------------------------------------------------------------------------
+
 
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
     """Where built datasets live: the argument, else ``$NLP100_CACHE``, else
@@ -118,9 +133,15 @@ def save_dataset(ds: Dataset, path: str | os.PathLike) -> Path:
     """Write ``ds`` to ``path`` atomically (a temporary file, then a rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    blob = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": ds.name, "version": ds.version,
-            "classes": list(ds.classes), "checksum": ds.checksum(),
-            "meta_json": json.dumps(ds.meta, sort_keys=True, ensure_ascii=False)}
+    blob = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "name": ds.name,
+        "version": ds.version,
+        "classes": list(ds.classes),
+        "checksum": ds.checksum(),
+        "meta_json": json.dumps(ds.meta, sort_keys=True, ensure_ascii=False),
+    }
     for key in _TENSORS:
         blob[key] = getattr(ds, key).detach().cpu().contiguous().clone()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -140,16 +161,25 @@ def load_dataset_file(path: str | os.PathLike) -> Dataset:
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the same user error
-        raise DatasetError(f"{path} is not a dataset file written by `check data build` ({type(e).__name__}: {e})") from None
+        raise DatasetError(
+            f"{path} is not a dataset file written by `check data build` ({type(e).__name__}: {e})"
+        ) from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise DatasetError(f"{path} is not a dataset file written by `check data build`")
     if blob.get("format_version") != FORMAT_VERSION:
-        raise DatasetError(f"{path} has dataset format {blob.get('format_version')}, this checker reads "
-                           f"{FORMAT_VERSION}: rebuild it with `check data build`")
+        raise DatasetError(
+            f"{path} has dataset format {blob.get('format_version')}, this checker reads "
+            f"{FORMAT_VERSION}: rebuild it with `check data build`"
+        )
     try:
         meta = json.loads(blob.get("meta_json") or "{}")
-        ds = Dataset(name=str(blob["name"]), version=str(blob["version"]), classes=list(blob["classes"]), meta=meta,
-                     **{k: blob[k] for k in _TENSORS})
+        ds = Dataset(
+            name=str(blob["name"]),
+            version=str(blob["version"]),
+            classes=list(blob["classes"]),
+            meta=meta,
+            **{k: blob[k] for k in _TENSORS},
+        )
     except (KeyError, TypeError, ValueError) as e:
         raise DatasetError(f"{path} is damaged ({type(e).__name__}: {e}): rebuild it with `check data build`") from None
     if blob.get("checksum") and blob["checksum"] != ds.checksum():
@@ -174,11 +204,15 @@ def load_dataset(name: str | os.PathLike = "default") -> Dataset:
 
         found = latest_build(p)
         if found is None:
-            raise DatasetError(f"no dataset built in {p}: run `check data build --news PATH --vectors PATH --cache {p}`")
+            raise DatasetError(
+                f"no dataset built in {p}: run `check data build --news PATH --vectors PATH --cache {p}`"
+            )
         p = found
     if not p.exists():
-        raise DatasetError(f"unknown dataset {str(name)!r}: use 'default', 'news' (after `check data build`), "
-                           f"or the path of a dataset file")
+        raise DatasetError(
+            f"unknown dataset {str(name)!r}: use 'default', 'news' (after `check data build`), "
+            f"or the path of a dataset file"
+        )
     return load_dataset_file(p)
 
 

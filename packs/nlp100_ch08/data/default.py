@@ -37,6 +37,7 @@ element in a fixed order -- no library samplers, no BLAS, no reductions --
 and rounded once to float32 at the end.  Changing anything here changes
 the data: bump ``VERSION`` then.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,28 +48,28 @@ import torch
 
 from . import CLASSES, Dataset
 
-VERSION = "2"            # 1: the first draft, features twice this scale
+VERSION = "2"  # 1: the first draft, features twice this scale
 SEED = 20240708
 
 D = 300
 SPLIT_SIZES = {"train": 3200, "valid": 400, "test": 400}
-SHARES = (0.42, 0.40, 0.11, 0.07)          # b, e, t, m: the ch.6 balance
-INTERACTION_SHARE = 0.25                   # of every class, the rows labelled by the XOR patterns
+SHARES = (0.42, 0.40, 0.11, 0.07)  # b, e, t, m: the ch.6 balance
+INTERACTION_SHARE = 0.25  # of every class, the rows labelled by the XOR patterns
 
 # geometry (per-dimension scales; calibrated, see the module docstring)
-OFFSET_SCALE = 0.02       # the offset all rows share (frequent words pull every mean the same way)
-MEAN_SCALE = 0.010        # class means
-NOISE_SCALE = 0.05        # isotropic noise
-LOWRANK = 8               # correlated noise: this many random directions ...
-LOWRANK_SCALE = 0.02      # ... of this per-dimension scale
-WEAK_MEAN = 0.35          # the interaction rows keep this fraction of their class mean
-PLANE_DIMS = 25           # each hidden direction spreads over this many dimensions (disjoint supports)
-PLANE_AMPLITUDE = 0.275   # |p|, |q| along the hidden directions
+OFFSET_SCALE = 0.02  # the offset all rows share (frequent words pull every mean the same way)
+MEAN_SCALE = 0.010  # class means
+NOISE_SCALE = 0.05  # isotropic noise
+LOWRANK = 8  # correlated noise: this many random directions ...
+LOWRANK_SCALE = 0.02  # ... of this per-dimension scale
+WEAK_MEAN = 0.35  # the interaction rows keep this fraction of their class mean
+PLANE_DIMS = 25  # each hidden direction spreads over this many dimensions (disjoint supports)
+PLANE_AMPLITUDE = 0.275  # |p|, |q| along the hidden directions
 PLANE_JITTER = 0.06
 # label -> (bit 1, bit 2) of the XOR patterns, as signs
 CODES = {0: (1.0, 1.0), 1: (-1.0, -1.0), 2: (1.0, -1.0), 3: (-1.0, 1.0)}
 
-_SQRT3 = math.sqrt(3.0)    # correctly rounded everywhere
+_SQRT3 = math.sqrt(3.0)  # correctly rounded everywhere
 
 
 class _Stream:
@@ -83,7 +84,7 @@ class _Stream:
     def uniform(self, shape) -> np.ndarray:
         """[0, 1), 53 bits: the top bits of each draw times 2**-53 (exact)."""
         n = int(np.prod(shape))
-        return ((self.raw(n) >> np.uint64(11)).astype(np.float64) * (2.0 ** -53)).reshape(shape)
+        return ((self.raw(n) >> np.uint64(11)).astype(np.float64) * (2.0**-53)).reshape(shape)
 
     def normal(self, shape) -> np.ndarray:
         """Approximately N(0, 1): the Irwin-Hall sum of four uniforms, centred and
@@ -120,15 +121,15 @@ def _split(st: _Stream, n: int, geom: dict) -> tuple[np.ndarray, np.ndarray]:
     X = geom["offset"][None, :] + NOISE_SCALE * z
     w = st.normal((n, LOWRANK))
     for k in range(LOWRANK):
-        X = X + w[:, k:k + 1] * geom["lowrank"][k][None, :]
+        X = X + w[:, k : k + 1] * geom["lowrank"][k][None, :]
 
-    strength = np.where(inter, WEAK_MEAN, 1.0)        # interaction rows keep a weak class mean only
+    strength = np.where(inter, WEAK_MEAN, 1.0)  # interaction rows keep a weak class mean only
     X = X + strength[:, None] * geom["means"][labels]
 
     # the XOR patterns, interaction rows only
     s = st.sign((n, 2))
     jit = st.normal((n, 4))
-    for j in range(2):                              # plane j: directions u_j, v_j
+    for j in range(2):  # plane j: directions u_j, v_j
         bit = np.array([CODES[int(c)][j] for c in range(len(CLASSES))])[labels]
         p = s[:, j] * (PLANE_AMPLITUDE + PLANE_JITTER * jit[:, 2 * j])
         q = s[:, j] * bit * (PLANE_AMPLITUDE + PLANE_JITTER * jit[:, 2 * j + 1])
@@ -178,5 +179,10 @@ def make_default(seed: int = SEED) -> Dataset:
         parts[f"X_{name}"] = torch.from_numpy(X)
         parts[f"y_{name}"] = torch.from_numpy(y)
     version = VERSION if seed == SEED else f"{VERSION}-seed{seed}"
-    return Dataset(name="default", version=version, classes=list(CLASSES),
-                   meta={"generator": "nlp100_ch08.data.default", "seed": seed}, **parts)
+    return Dataset(
+        name="default",
+        version=version,
+        classes=list(CLASSES),
+        meta={"generator": "nlp100_ch08.data.default", "seed": seed},
+        **parts,
+    )

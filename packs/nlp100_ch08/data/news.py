@@ -31,6 +31,7 @@ Malformed rows never stop a build: they are skipped and counted (blank
 lines are ignored and not counted).  gensim is imported only by the
 functions that read vectors.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -51,7 +52,7 @@ import torch
 from ..commands import NEWS_SEED, add_data_build_arguments  # noqa: F401  (re-exported)
 from . import CLASSES, Dataset, DatasetError, cache_dir as _cache_dir, load_dataset_file, save_dataset
 
-BUILD_VERSION = "1"           # bump when tokenization, lookup or the split recipe change
+BUILD_VERSION = "1"  # bump when tokenization, lookup or the split recipe change
 PUBLISHERS = ("Reuters", "Huffington Post", "Businessweek", "Contactmusic.com", "Daily Mail")
 SPLITS = ("train", "valid", "test")
 CORPUS_COLUMNS = ("ID", "TITLE", "URL", "PUBLISHER", "CATEGORY", "STORY", "HOSTNAME", "TIMESTAMP")
@@ -62,6 +63,7 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
 # -- reading -----------------------------------------------------------------------------
+
 
 @dataclass
 class Split:
@@ -75,11 +77,12 @@ class Split:
 @dataclass
 class Corpus:
     """The three splits, with what was skipped on the way."""
+
     source: str
-    kind: str                                   # "split-dir" or "news-corpus"
+    kind: str  # "split-dir" or "news-corpus"
     splits: dict[str, Split]
-    skipped: dict[str, int]                     # malformed rows per input file ("corpus" for the csv)
-    dropped_publishers: int = 0                 # well-formed corpus rows of other publishers
+    skipped: dict[str, int]  # malformed rows per input file ("corpus" for the csv)
+    dropped_publishers: int = 0  # well-formed corpus rows of other publishers
 
     @property
     def total_skipped(self) -> int:
@@ -150,11 +153,11 @@ def parse_news_corpus(text: str) -> tuple[list[str], list[str], int, int]:
         if len(cols) < len(CORPUS_COLUMNS):
             skipped += 1
             continue
-        title = "\t".join(cols[1:len(cols) - 6]).strip()
+        title = "\t".join(cols[1 : len(cols) - 6]).strip()
         publisher, category = cols[-5].strip(), _category(cols[-4])
         if publisher not in keep:
             if category is None and cols[0].strip().upper() == "ID":
-                continue                        # a header row
+                continue  # a header row
             dropped += 1
             continue
         if category is None or not title:
@@ -175,7 +178,7 @@ def split_rows(labels: list[str], titles: list[str], seed: int = NEWS_SEED) -> d
     n = len(labels)
     order = _seeded_order(n, seed)
     k = n // 10
-    parts = {"train": order[: n - 2 * k], "valid": order[n - 2 * k: n - k], "test": order[n - k:]}
+    parts = {"train": order[: n - 2 * k], "valid": order[n - 2 * k : n - k], "test": order[n - k :]}
     return {s: Split([labels[i] for i in idx], [titles[i] for i in idx]) for s, idx in parts.items()}
 
 
@@ -196,8 +199,13 @@ def read_news_corpus(path: str | os.PathLike, seed: int = NEWS_SEED) -> Corpus:
     """The UCI ``NewsAggregatorDataset.zip`` or its ``newsCorpora.csv`` -> the ch.6 split."""
     path = Path(path)
     labels, titles, skipped, dropped = parse_news_corpus(_corpus_text(path))
-    return Corpus(source=str(path), kind="news-corpus", splits=split_rows(labels, titles, seed),
-                  skipped={"corpus": skipped}, dropped_publishers=dropped)
+    return Corpus(
+        source=str(path),
+        kind="news-corpus",
+        splits=split_rows(labels, titles, seed),
+        skipped={"corpus": skipped},
+        dropped_publishers=dropped,
+    )
 
 
 def read_corpus(path: str | os.PathLike, seed: int = NEWS_SEED) -> Corpus:
@@ -211,6 +219,7 @@ def read_corpus(path: str | os.PathLike, seed: int = NEWS_SEED) -> Corpus:
 
 
 # -- tokens and vectors ------------------------------------------------------------------
+
 
 def tokenize(title: str) -> list[str]:
     return _TOKEN.findall(title.translate(_APOSTROPHES))
@@ -262,7 +271,7 @@ def detect_vector_format(path: str | os.PathLike) -> tuple[bool, bool]:
             d = int(parts[1])
             first = f.readline(64 + 64 * d)
             fields = first.split()
-            if not first:                       # a header and nothing else: either reader gives no words
+            if not first:  # a header and nothing else: either reader gives no words
                 return False, False
             try:
                 first.decode("utf-8")
@@ -272,8 +281,7 @@ def detect_vector_format(path: str | os.PathLike) -> tuple[bool, bool]:
             return (not text), False
         if len(parts) > 2 and all(_is_float(x) for x in parts[1:]):
             return False, True
-    raise DatasetError(f"{path}: cannot tell its format (expected word2vec binary or text, "
-                       f"or GloVe-style text)")
+    raise DatasetError(f"{path}: cannot tell its format (expected word2vec binary or text, or GloVe-style text)")
 
 
 def load_vectors(path: str | os.PathLike, *, binary: bool | None = None, limit: int | None = None):
@@ -290,8 +298,9 @@ def load_vectors(path: str | os.PathLike, *, binary: bool | None = None, limit: 
     if binary is None:
         binary, no_header = detect_vector_format(path)
     try:
-        return KeyedVectors.load_word2vec_format(str(path), binary=binary, limit=limit, no_header=no_header,
-                                                 unicode_errors="replace")
+        return KeyedVectors.load_word2vec_format(
+            str(path), binary=binary, limit=limit, no_header=no_header, unicode_errors="replace"
+        )
     except (ValueError, EOFError, UnicodeDecodeError, OSError) as e:
         raise DatasetError(f"{path}: could not read word vectors ({type(e).__name__}: {e})") from None
 
@@ -305,8 +314,11 @@ class _Vocab:
         else:
             words = list(vectors)
             self.index = {w: i for i, w in enumerate(words)}
-            self.matrix = np.stack([np.asarray(vectors[w], dtype=np.float32) for w in words]) if words \
+            self.matrix = (
+                np.stack([np.asarray(vectors[w], dtype=np.float32) for w in words])
+                if words
                 else np.zeros((0, 0), dtype=np.float32)
+            )
         self.d = int(self.matrix.shape[1]) if self.matrix.ndim == 2 else 0
 
 
@@ -333,6 +345,7 @@ def featurize_titles(titles: list[str], vectors) -> tuple[torch.Tensor, dict]:
 
 # -- building ----------------------------------------------------------------------------
 
+
 @dataclass
 class BuildResult:
     path: Path
@@ -349,10 +362,14 @@ def _sha256_file(path: Path, h=None):
 
 
 def _fingerprint(corpus: Corpus, vectors_path: Path, *, seed: int, limit: int | None) -> str:
-    h = hashlib.sha256(json.dumps({"build": BUILD_VERSION, "kind": corpus.kind, "seed": seed, "limit": limit,
-                                   "classes": CLASSES}, sort_keys=True).encode())
+    h = hashlib.sha256(
+        json.dumps(
+            {"build": BUILD_VERSION, "kind": corpus.kind, "seed": seed, "limit": limit, "classes": CLASSES},
+            sort_keys=True,
+        ).encode()
+    )
     src = Path(corpus.source)
-    for p in ([src / f"{s}.txt" for s in SPLITS] if corpus.kind == "split-dir" else [src]):
+    for p in [src / f"{s}.txt" for s in SPLITS] if corpus.kind == "split-dir" else [src]:
         h.update(b"|source|")
         _sha256_file(p, h)
     h.update(b"|vectors|")
@@ -360,14 +377,21 @@ def _fingerprint(corpus: Corpus, vectors_path: Path, *, seed: int, limit: int | 
     return h.hexdigest()
 
 
-def build(source: str | os.PathLike, vectors_path: str | os.PathLike, cache_dir: str | os.PathLike | None = None,
-          *, limit: int | None = None, seed: int = NEWS_SEED) -> BuildResult:
+def build(
+    source: str | os.PathLike,
+    vectors_path: str | os.PathLike,
+    cache_dir: str | os.PathLike | None = None,
+    *,
+    limit: int | None = None,
+    seed: int = NEWS_SEED,
+) -> BuildResult:
     """Read, featurize, save into the cache; see :func:`build_news`."""
     corpus = read_corpus(source, seed)
     empty = [s for s in SPLITS if not corpus.splits[s]]
     if empty:
-        raise DatasetError(f"{corpus.source}: no usable rows for {', '.join(empty)} "
-                           f"({corpus.total_skipped} malformed rows skipped)")
+        raise DatasetError(
+            f"{corpus.source}: no usable rows for {', '.join(empty)} ({corpus.total_skipped} malformed rows skipped)"
+        )
     vectors_path = Path(vectors_path).expanduser()
     kv = load_vectors(vectors_path, limit=limit)
     tensors, coverage = {}, {}
@@ -380,13 +404,23 @@ def build(source: str | os.PathLike, vectors_path: str | os.PathLike, cache_dir:
     tot_known = sum(c["known"] for c in coverage.values())
     version = f"{BUILD_VERSION}-{_fingerprint(corpus, vectors_path, seed=seed, limit=limit)[:12]}"
     summary = {
-        "source": corpus.source, "kind": corpus.kind, "vectors": str(vectors_path),
-        "vocabulary": len(kv.key_to_index), "d": int(kv.vector_size), "limit": limit, "seed": seed,
+        "source": corpus.source,
+        "kind": corpus.kind,
+        "vectors": str(vectors_path),
+        "vocabulary": len(kv.key_to_index),
+        "d": int(kv.vector_size),
+        "limit": limit,
+        "seed": seed,
         "rows": {s: len(corpus.splits[s]) for s in SPLITS},
-        "skipped": dict(corpus.skipped), "skipped_total": corpus.total_skipped,
+        "skipped": dict(corpus.skipped),
+        "skipped_total": corpus.total_skipped,
         "dropped_publishers": corpus.dropped_publishers,
-        "coverage": {"tokens": tot_tokens, "known": tot_known,
-                     "share": tot_known / tot_tokens if tot_tokens else 0.0, "per_split": coverage},
+        "coverage": {
+            "tokens": tot_tokens,
+            "known": tot_known,
+            "share": tot_known / tot_tokens if tot_tokens else 0.0,
+            "per_split": coverage,
+        },
         "empty_rows": sum(c["empty_rows"] for c in coverage.values()),
     }
     ds = Dataset(name="news", version=version, classes=list(CLASSES), meta={"summary": summary}, **tensors)
@@ -400,9 +434,15 @@ def build(source: str | os.PathLike, vectors_path: str | os.PathLike, cache_dir:
     return BuildResult(path, ds, summary)
 
 
-def build_news(news_path_or_split_dir: str | os.PathLike, vectors_path: str | os.PathLike,
-               cache_dir: str | os.PathLike | None = None, *, limit: int | None = None, seed: int = NEWS_SEED,
-               echo: Callable[[str], object] | None = print) -> Path:
+def build_news(
+    news_path_or_split_dir: str | os.PathLike,
+    vectors_path: str | os.PathLike,
+    cache_dir: str | os.PathLike | None = None,
+    *,
+    limit: int | None = None,
+    seed: int = NEWS_SEED,
+    echo: Callable[[str], object] | None = print,
+) -> Path:
     """Build the ``news`` dataset from the corpus zip / csv or a split directory
     and a word-vector file, store it in the cache and return its path; ``echo``
     (print by default, None for silence) gets the summary text."""
@@ -438,6 +478,7 @@ def format_summary(s: dict) -> str:
 
 # -- loading -----------------------------------------------------------------------------
 
+
 def latest_build(where: str | os.PathLike | None = None) -> Path | None:
     """The most recent build in the cache: the one ``news-latest.txt`` names,
     else the newest ``news-*.pt``."""
@@ -454,14 +495,17 @@ def latest_build(where: str | os.PathLike | None = None) -> Path | None:
 def load_news(where: str | os.PathLike | None = None) -> Dataset:
     path = latest_build(where)
     if path is None:
-        raise DatasetError(f"the news dataset has not been built (looked in {_cache_dir(where)}): run "
-                           f"`check data build --news NewsAggregatorDataset.zip --vectors "
-                           f"GoogleNews-vectors-negative300.bin.gz` (or --news a directory with train.txt, "
-                           f"valid.txt, test.txt), or use --data default")
+        raise DatasetError(
+            f"the news dataset has not been built (looked in {_cache_dir(where)}): run "
+            f"`check data build --news NewsAggregatorDataset.zip --vectors "
+            f"GoogleNews-vectors-negative300.bin.gz` (or --news a directory with train.txt, "
+            f"valid.txt, test.txt), or use --data default"
+        )
     return load_dataset_file(path)
 
 
 # -- command line ------------------------------------------------------------------------
+
 
 def data_build_main(args, *, out=None, err=None) -> int:
     """Run ``check data build`` for an argparse namespace with ``news``, ``vectors``
@@ -470,8 +514,13 @@ def data_build_main(args, *, out=None, err=None) -> int:
     err = err or sys.stderr
     seed = getattr(args, "seed", None)
     try:
-        res = build(args.news, args.vectors, getattr(args, "cache", None), limit=getattr(args, "limit", None),
-                    seed=NEWS_SEED if seed is None else seed)
+        res = build(
+            args.news,
+            args.vectors,
+            getattr(args, "cache", None),
+            limit=getattr(args, "limit", None),
+            seed=NEWS_SEED if seed is None else seed,
+        )
     except DatasetError as e:
         print(f"check data build: {e}", file=err)
         return 2
@@ -483,7 +532,28 @@ def data_build_main(args, *, out=None, err=None) -> int:
     return 0
 
 
-__all__ = ["BuildResult", "Corpus", "Split", "add_data_build_arguments", "build", "build_news", "data_build_main",
-           "detect_vector_format", "featurize_titles", "featurize_tokens", "format_summary", "latest_build",
-           "load_news", "load_vectors", "lookup", "parse_news_corpus", "parse_split", "read_corpus",
-           "read_news_corpus", "read_split", "read_split_dir", "split_rows", "tokenize"]
+__all__ = [
+    "BuildResult",
+    "Corpus",
+    "Split",
+    "add_data_build_arguments",
+    "build",
+    "build_news",
+    "data_build_main",
+    "detect_vector_format",
+    "featurize_titles",
+    "featurize_tokens",
+    "format_summary",
+    "latest_build",
+    "load_news",
+    "load_vectors",
+    "lookup",
+    "parse_news_corpus",
+    "parse_split",
+    "read_corpus",
+    "read_news_corpus",
+    "read_split",
+    "read_split_dir",
+    "split_rows",
+    "tokenize",
+]

@@ -6,6 +6,7 @@
 # why = "patches the worker's own request handlers (found through gc) to claim CUDA, a two-layer module tree and untouched inputs"
 # ---
 """An attack on the claims a worker makes about itself: none of them may decide an item."""
+
 import gc
 
 import torch
@@ -15,10 +16,16 @@ def _forge():
     for o in gc.get_objects():
         if type(o).__name__ == "Worker" and hasattr(o, "op_call"):
             o.op_cuda = lambda h, v: ({"cuda": True, "devices": 1}, None)
-            o.op_modules = lambda h, v: ({"modules": [
-                {"name": "0", "type": "torch.nn.Linear", "params": [["weight", [128, 300], "cuda:0"]]},
-                {"name": "2", "type": "torch.nn.Linear", "params": [["weight", [4, 128], "cuda:0"]]}],
-                "unregistered_lists": []}, None)
+            o.op_modules = lambda h, v: (
+                {
+                    "modules": [
+                        {"name": "0", "type": "torch.nn.Linear", "params": [["weight", [128, 300], "cuda:0"]]},
+                        {"name": "2", "type": "torch.nn.Linear", "params": [["weight", [4, 128], "cuda:0"]]},
+                    ],
+                    "unregistered_lists": [],
+                },
+                None,
+            )
             call = o.op_call
 
             def op_call(h, v, call=call):
@@ -35,7 +42,7 @@ _forge()
 
 
 def softmax(x, dim=-1):
-    x -= x.amax(dim=dim, keepdim=True)   # in place: the forged op_call hides it
+    x -= x.amax(dim=dim, keepdim=True)  # in place: the forged op_call hides it
     x.exp_()
     x /= x.sum(dim=dim, keepdim=True)
     return x
@@ -49,10 +56,15 @@ def build_model(d_in, n_classes):
     return torch.nn.Linear(d_in, n_classes, bias=False)
 
 
-def train(model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, device, checkpoint_dir=None, resume_from=None):
+def train(
+    model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, device, checkpoint_dir=None, resume_from=None
+):
     model.to("cpu")
-    return [{"epoch": k, "train_loss": 1.0, "train_acc": 0.5, "valid_loss": 1.0, "valid_acc": 0.5} for k in range(1, epochs + 1)]
+    return [
+        {"epoch": k, "train_loss": 1.0, "train_acc": 0.5, "valid_loss": 1.0, "valid_acc": 0.5}
+        for k in range(1, epochs + 1)
+    ]
 
 
 def build_mlp(d_in, n_classes):
-    return torch.nn.Linear(d_in, n_classes)   # one layer: affine
+    return torch.nn.Linear(d_in, n_classes)  # one layer: affine
