@@ -248,7 +248,7 @@ def resume_probe(
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     ck = {}
 
-    def save_k(epoch, tr, va, inner=hook("a", model)):
+    def save_k(epoch, tr, va, inner=hook("a", model)):  # noqa: B008 - bound once, on purpose
         inner(epoch, tr, va)
         if epoch == k:
             ck["model"] = {n: t.clone() for n, t in model.state_dict().items()}
@@ -985,15 +985,15 @@ def _render_resume(res) -> list[str]:
             if (b2, s2) != (bt, sh):
                 continue
 
-            def mx(key):
+            def mx(key, rr=rr):
                 v = [r[key] for r in rr if key in r]
                 return "–" if not v else f"{max(v):.3g}"
 
-            def mn(key):
+            def mn(key, rr=rr):
                 v = [r[key] for r in rr if key in r]
                 return "–" if not v else f"{min(v):.3g}"
 
-            def today(v):
+            def today(v, rr=rr):
                 t = [r[f"today_passes_{v}"] for r in rr if f"today_passes_{v}" in r]
                 return "–" if not t else ("yes" if all(t) else ("no" if not any(t) else "some"))
 
