@@ -11,7 +11,7 @@ from .outcome import CheckFailure, WorkerFatal
 
 
 def input_text(ctx: ItemContext, case) -> str:
-    return fmt.call(ctx.item.function, case.args, case.kwargs, case.recipes)
+    return fmt.call(str(ctx.item.function), case.args, case.kwargs, case.recipes)
 
 
 def run_on(ctx: ItemContext, checks: list[tuple[str, Callable]], case) -> None:
@@ -22,7 +22,7 @@ def run_on(ctx: ItemContext, checks: list[tuple[str, Callable]], case) -> None:
         except CheckFailure as f:
             f.check = f.check or name
             f.with_counterexample({"input": input_text(ctx, case)})
-            if case.label:
+            if case.label and f.counterexample is not None:  # (not None: with_counterexample set it)
                 f.counterexample.setdefault("case", case.label)
             raise
 

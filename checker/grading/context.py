@@ -208,6 +208,7 @@ class ItemContext:
 
     def reference(self, name: str | None = None):
         ref = self.item.reference
+        assert ref is not None  # only items with a reference ask for it
         if name is not None:
             ref = f"{ref.partition(':')[0]}:{name}"
         key = ("ref", ref)

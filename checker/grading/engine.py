@@ -16,7 +16,9 @@ import shlex
 import tempfile
 import time
 import traceback
+from collections.abc import Set
 from pathlib import Path
+from typing import Any
 
 from .._version import __version__
 from ..errors import CheckerError, UsageError
@@ -53,10 +55,12 @@ class Resources:
 
     def fresh_session(self) -> WorkerSession:
         """A worker of its own for this submission (closed with the grading)."""
-        s = WorkerSession(self.limits, self.launcher)
+        limits, submission = self.limits, self.submission
+        assert limits is not None and submission is not None  # run() gives both
+        s = WorkerSession(limits, self.launcher)
         self.sessions.append(s)
         s.start()
-        s.load(self.submission.source, seed=self.options.seed)
+        s.load(submission.source, seed=self.options.seed)
         return s
 
     def close(self) -> None:
@@ -93,7 +97,7 @@ class Resources:
         pack = next((p for p in packs if p.name == exercise.pack and p.data), None) or next(
             (p for p in packs if p.data), None
         )
-        if pack is None:
+        if pack is None or not pack.data:  # (a pack found here has data)
             return None
         key = (pack.name, self.options.data)
         if key not in self._data:
@@ -103,7 +107,7 @@ class Resources:
         return self._data[key]
 
 
-def _not_implemented(item, defined: set[str], catalog: Catalog, lang: str, stubs: set[str] = frozenset()) -> str | None:
+def _not_implemented(item, defined: Set[str], catalog: Catalog, lang: str, stubs: Set[str] = frozenset()) -> str | None:
     missing = [f for f in item.requires if f not in defined]
     if not missing:
         return None
@@ -179,9 +183,8 @@ def run_item(ctx: ItemContext) -> ItemRecord:
         rec.message = catalog.render_msg(_localised(first.msg, ctx.submission), ctx.lang)
         rec.details = [catalog.render_msg(_localised(d, ctx.submission), ctx.lang) for d in first.details]
         rec.details += [catalog.render_msg(f.msg, ctx.lang) for f in failures[1:]]
-        rec.counterexample = first.counterexample
-        if rec.counterexample is not None:
-            rec.counterexample = {k: catalog.render_msg(v, ctx.lang) for k, v in rec.counterexample.items()}
+        if first.counterexample is not None:
+            rec.counterexample = {k: catalog.render_msg(v, ctx.lang) for k, v in first.counterexample.items()}
             rec.counterexample["repro"] = ctx.facts.get("repro", "")
         if first.line:
             rec.line = first.line
@@ -223,7 +226,7 @@ def _localised(m, sub: Submission):
         return m
     params = {k: _localised(v, sub) for k, v in m.params.items()}
     at = params.get("at")
-    if getattr(at, "key", None) == "submission_at_line" and isinstance(at.params.get("line"), int):
+    if at is not None and getattr(at, "key", None) == "submission_at_line" and isinstance(at.params.get("line"), int):
         params["at"] = sub.where(at.params["line"])
     return type(m)(m.key, params)
 
@@ -338,19 +341,27 @@ def repro_line(path: Path, exercise_ids: list[str], options: Options) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
-def _merged_output(sessions: list[WorkerSession], limits: Limits) -> dict:
+def _merged_output(sessions: list[WorkerSession], limits: Limits) -> dict[str, Any]:
     """What the submission printed, over every worker it had, each stream cut at the cap."""
     cap = limits.output_kb * 1024
-    out = {"stdout": "", "stderr": "", "truncated": False, "stdout_bytes": 0, "stderr_bytes": 0}
+    text = {"stdout": "", "stderr": ""}
+    size = {"stdout": 0, "stderr": 0}
+    truncated = False
     for s in sessions:
         o = s.output()
         for name in ("stdout", "stderr"):
-            room = max(0, cap - len(out[name].encode("utf-8", "replace")))
+            room = max(0, cap - len(text[name].encode("utf-8", "replace")))
             piece = o[name].encode("utf-8", "replace")
-            out[name] += piece[:room].decode("utf-8", "ignore")
-            out[f"{name}_bytes"] += o[f"{name}_bytes"]
-            out["truncated"] = out["truncated"] or o["truncated"] or len(piece) > room
-    return out
+            text[name] += piece[:room].decode("utf-8", "ignore")
+            size[name] += o[f"{name}_bytes"]
+            truncated = truncated or o["truncated"] or len(piece) > room
+    return {
+        "stdout": text["stdout"],
+        "stderr": text["stderr"],
+        "truncated": truncated,
+        "stdout_bytes": size["stdout"],
+        "stderr_bytes": size["stderr"],
+    }
 
 
 def _source_notes(sub: Submission, catalog: Catalog, lang: str) -> list[str]:

@@ -7,12 +7,17 @@ which the worker is gone (a crash or a timeout): the item ends there.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, TypeAlias, TypeVar
 
 from ..messages import Msg
 from .records import Status
 
 __all__ = ["CheckFailure", "Msg", "Skip", "WorkerFatal"]
+
+# A counterexample: "input", "got", "expected", "case" -> its text, or a message rendered in the report's language.
+Counterexample: TypeAlias = dict[str, "Msg | str"]
+_Check = TypeVar("_Check", bound=Callable[..., Any])
 
 
 class CheckFailure(Exception):
@@ -21,13 +26,13 @@ class CheckFailure(Exception):
     def __init__(
         self,
         key: str,
-        params: dict | None = None,
+        params: Mapping[str, object] | None = None,
         *,
         details: list[Msg] | None = None,
-        counterexample: dict | None = None,
+        counterexample: Counterexample | None = None,
         status: Status = Status.FAILED,
         check: str | None = None,
-    ):
+    ) -> None:
         super().__init__(key)
         self.msg = Msg(key, dict(params or {}))
         self.details = list(details or [])
@@ -35,7 +40,7 @@ class CheckFailure(Exception):
         self.status = status
         self.check = check
 
-    def with_counterexample(self, ce: dict) -> "CheckFailure":
+    def with_counterexample(self, ce: Counterexample) -> "CheckFailure":
         if self.counterexample is None:
             self.counterexample = ce
         else:
@@ -53,7 +58,7 @@ class CheckFailure(Exception):
 class WorkerFatal(Exception):
     """The worker died or stopped answering: ``failure`` is the item's result, the item ends."""
 
-    def __init__(self, failure: CheckFailure):
+    def __init__(self, failure: CheckFailure) -> None:
         super().__init__(failure.msg.key)
         self.failure = failure
 
@@ -61,16 +66,16 @@ class WorkerFatal(Exception):
 class Skip(Exception):
     """The item cannot run here (e.g. no CUDA device): it is skipped, not failed."""
 
-    def __init__(self, key: str, params: dict | None = None):
+    def __init__(self, key: str, params: Mapping[str, object] | None = None) -> None:
         super().__init__(key)
         self.msg = Msg(key, dict(params or {}))
 
 
-def per_case(fn: Callable) -> Callable:
+def per_case(fn: _Check) -> _Check:
     """Marks a check that runs once per case (``check(ctx, case)``) instead of once per item (``check(ctx)``)."""
     fn.per_case = True  # type: ignore[attr-defined]
     return fn
 
 
-def is_per_case(fn: Callable) -> bool:
+def is_per_case(fn: Callable[..., object]) -> bool:
     return bool(getattr(fn, "per_case", False))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from typing import Any, Literal, NoReturn, overload
 
 
 class Status(str, Enum):
@@ -24,7 +26,7 @@ class ItemRecord:
     score: float
     max_score: float
     message: str = ""
-    counterexample: dict | None = None  # {"input", "got", "expected", "repro"} as text
+    counterexample: dict[str, str | None] | None = None  # {"input", "got", "expected", "repro"} as text
     check: str | None = None  # the check that decided a failure
     details: list[str] = field(default_factory=list)  # further lines (mismatch statistics, hints)
     internal: bool = False  # True: a bug in the checker, not in the submission
@@ -32,11 +34,11 @@ class ItemRecord:
     line: int | None = None  # where in the submission the item's function starts
     where: str = ""  # that line as the student sees it in a notebook ("cell 3, line 4")
     duration_s: float = 0.0
-    artifacts: dict = field(default_factory=dict)  # name -> path of a file made for the report (plots)
-    data: dict = field(default_factory=dict)  # item-specific facts (timings, accuracies)
+    artifacts: dict[str, str] = field(default_factory=dict)  # name -> path of a file made for the report (plots)
+    data: dict[str, Any] = field(default_factory=dict)  # item-specific facts (timings, accuracies)
     counts_to_max: bool = True
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["status"] = self.status.value
         return d
@@ -56,7 +58,7 @@ class ExerciseRecord:
     def max_score(self) -> float:
         return round(sum(i.max_score for i in self.items if i.counts_to_max), 6)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
@@ -78,8 +80,8 @@ class Report:
     max_examples: int
     exercises: list[ExerciseRecord]
     duration_s: float = 0.0
-    data: dict | None = None
-    output: dict | None = None
+    data: dict[str, Any] | None = None
+    output: dict[str, Any] | None = None  # what the submission printed (session.py's WorkerSession.output)
     notes: list[str] = field(default_factory=list)
     repro: str = ""
     schema: int = 1
@@ -92,7 +94,7 @@ class Report:
     def max_score(self) -> float:
         return round(sum(e.max_score for e in self.exercises), 6)
 
-    def items(self):
+    def items(self) -> Iterator[tuple[ExerciseRecord, ItemRecord]]:
         for e in self.exercises:
             for i in e.items:
                 yield e, i
@@ -108,7 +110,7 @@ class Report:
         bad = {Status.FAILED, Status.ERROR, Status.TIMEOUT, Status.NOT_IMPLEMENTED}
         return 1 if any(i.status in bad for _, i in self.items()) else 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "schema": self.schema,
             "submission": self.submission,
@@ -132,7 +134,7 @@ class Report:
         }
 
     @classmethod
-    def from_dict(cls, d) -> "Report":
+    def from_dict(cls, d: object) -> "Report":
         """The inverse of :meth:`to_dict`: a ``Report`` from a parsed ``--format json`` result.
 
         A result file comes from a user's disk, so nothing in it is trusted: every field is
@@ -153,7 +155,7 @@ class Report:
 _MISSING = object()
 
 
-def _json_kind(v) -> str:
+def _json_kind(v: object) -> str:
     """The JSON type of a parsed value, as the messages name it."""
     if v is None:
         return "null"
@@ -175,13 +177,13 @@ def _json_kind(v) -> str:
 class _ResultReader:
     """Typed access to a parsed result; every problem is a ``UsageError`` naming the field."""
 
-    def _fail(self, key: str, **params):
+    def _fail(self, key: str, **params: object) -> NoReturn:
         from ..errors import UsageError
         from ..messages import Msg
 
         raise UsageError(msg=Msg(key, params))
 
-    def _got(self, v) -> str:
+    def _got(self, v: object) -> str:
         """How a wrong value is shown: its JSON type, and a scalar's text (cut at 40 characters)."""
         kind = _json_kind(v)
         if v is None or isinstance(v, (list, dict)):
@@ -192,14 +194,14 @@ class _ResultReader:
             text = repr(v)
         return f"{kind} {text if len(text) <= 40 else text[:39] + '…'}"
 
-    def obj(self, v, path: str) -> dict:
+    def obj(self, v: object, path: str) -> dict[str, Any]:
         if not isinstance(v, dict):
             if path:
                 self._fail("result_wrong_type", field=path, got=self._got(v), expected="object")
             self._fail("result_not_object", got=self._got(v))
         return v
 
-    def get(self, d: dict, key: str, path: str, kinds: tuple[str, ...], default=_MISSING):
+    def get(self, d: dict[str, Any], key: str, path: str, kinds: tuple[str, ...], default: object = _MISSING) -> Any:
         """``d[key]`` if its JSON type is one of ``kinds`` ("number" includes integers)."""
         where = f"{path}.{key}" if path else key
         if key not in d:
@@ -214,7 +216,7 @@ class _ResultReader:
             self._fail("result_not_finite", field=where, got=self._got(v))
         return v
 
-    def strings(self, d: dict, key: str, path: str) -> list[str]:
+    def strings(self, d: dict[str, Any], key: str, path: str) -> list[str]:
         v = self.get(d, key, path, ("array",), [])
         where = f"{path}.{key}" if path else key
         for n, s in enumerate(v):
@@ -222,7 +224,15 @@ class _ResultReader:
                 self._fail("result_wrong_type", field=f"{where}[{n}]", got=self._got(s), expected="string")
         return list(v)
 
-    def string_map(self, d: dict, key: str, path: str, *, nullable: bool) -> dict | None:
+    @overload
+    def string_map(
+        self, d: dict[str, Any], key: str, path: str, *, nullable: Literal[True]
+    ) -> dict[str, str | None] | None: ...
+
+    @overload
+    def string_map(self, d: dict[str, Any], key: str, path: str, *, nullable: Literal[False]) -> dict[str, str]: ...
+
+    def string_map(self, d: dict[str, Any], key: str, path: str, *, nullable: bool) -> dict[str, Any] | None:
         v = self.get(d, key, path, ("object", "null") if nullable else ("object",), None if nullable else {})
         if v is None:
             return None
@@ -238,14 +248,16 @@ class _ResultReader:
                 )
         return dict(v)
 
-    def choice(self, d: dict, key: str, path: str, choices: tuple[str, ...], default=_MISSING) -> str:
+    def choice(
+        self, d: dict[str, Any], key: str, path: str, choices: tuple[str, ...], default: object = _MISSING
+    ) -> str:
         v = self.get(d, key, path, ("string",), default)
-        if v not in choices:
+        if not isinstance(v, str) or v not in choices:  # a str: get() checked it
             where = f"{path}.{key}" if path else key
             self._fail("result_bad_value", field=where, got=self._got(v), choices=", ".join(choices))
         return v
 
-    def item(self, d, path: str) -> "ItemRecord":
+    def item(self, d: object, path: str) -> "ItemRecord":
         d = self.obj(d, path)
         g = self.get
         line = g(d, "line", path, ("integer", "null"), None)
@@ -268,7 +280,7 @@ class _ResultReader:
             counts_to_max=g(d, "counts_to_max", path, ("boolean",), True),
         )
 
-    def exercise(self, d, path: str) -> "ExerciseRecord":
+    def exercise(self, d: object, path: str) -> "ExerciseRecord":
         d = self.obj(d, path)
         items = self.get(d, "items", path, ("array",))
         return ExerciseRecord(
@@ -277,7 +289,7 @@ class _ResultReader:
             items=[self.item(it, f"{path}.items[{n}]") for n, it in enumerate(items)],
         )
 
-    def output(self, d: dict) -> dict | None:
+    def output(self, d: dict[str, Any]) -> dict[str, Any] | None:
         o = self.get(d, "output", "", ("object", "null"), None)
         if o is None:
             return None
@@ -292,7 +304,7 @@ class _ResultReader:
             self.get(o, key, "output", kinds, None)
         return dict(o)
 
-    def report(self, d) -> "Report":
+    def report(self, d: object) -> "Report":
         d = self.obj(d, "")
         schema = self.get(d, "schema", "", ("integer",), 1)
         if schema != 1:

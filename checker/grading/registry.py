@@ -66,8 +66,9 @@ class Registry:
             Catalog(self.catalog.table, getattr(module, "MESSAGES", {}), names=("registry", module.__name__)),
         )
 
-    def space(self, name: str):
-        fn = self.spaces.get(name)
+    def space(self, name: str | None):
+        """``space_<name>()``; an item without ``inputs`` (``name`` None) has none."""
+        fn = self.spaces.get(name) if name is not None else None
         if fn is None:
             raise SpecError(f"no input space {name!r} (known: {', '.join(sorted(self.spaces))})")
         return fn()
@@ -98,6 +99,7 @@ def resolve_reference(ref: str, directory: Path | None = None):
     if local is not None and local.is_file():
         name = f"nlp100_exercise_ref_{abs(hash(str(local)))}"
         spec = importlib.util.spec_from_file_location(name, local)
+        assert spec is not None and spec.loader is not None  # a .py file always has both
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     else:

@@ -41,6 +41,9 @@ import json
 import math
 import os
 import struct
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any, Literal, NoReturn, TypeAlias
 
 import torch
 
@@ -77,6 +80,15 @@ DTYPES: dict[str, torch.dtype] = {
     "int64": torch.int64,
     "bool": torch.bool,
 }
+# What the header of a frame is made of once parsed (json.loads), and what Encoder.encode makes of a value.
+JsonValue: TypeAlias = "None | bool | int | float | str | list[JsonValue] | dict[str, JsonValue]"
+# A decoded frame: its header (a JSON object) and its values (anything the wire format carries: tensors,
+# arrays, Handle, Opaque, containers of them); both are checked field by field by whoever reads them.
+Header: TypeAlias = dict[str, Any]
+Values: TypeAlias = dict[str, Any]
+# Stores an object in the worker and answers its handle id (Worker.keep).
+Keep: TypeAlias = Callable[[object], int]
+
 DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 NUMPY_DTYPES = {"float32", "float64", "float16", "int8", "uint8", "int16", "int32", "int64", "bool"}
 
@@ -117,7 +129,7 @@ class Budget:
         n = int(n)
         if n < 0:
             raise ValueError("a charge cannot be negative")
-        b = self
+        b: Budget | None = self
         while b is not None:
             if n > b.limit - b.used:
                 raise WireError(
@@ -129,7 +141,7 @@ class Budget:
     def charge(self, n: int, for_what: str = "the value") -> None:
         """Add ``n`` bytes here and to every parent, or raise ``WireError`` (adding nothing) if one cannot afford them."""
         self.check(n, for_what)
-        b = self
+        b: Budget | None = self
         while b is not None:
             b.used += int(n)
             b = b.parent
@@ -179,7 +191,7 @@ def _qualname(obj: object) -> str:
 class Encoder:
     """Turns a value into (header-JSON-able object, payload chunks)."""
 
-    def __init__(self, keep=None):
+    def __init__(self, keep: Keep | None = None):
         self.chunks: list[bytes] = []
         self.size = 0
         self.keep = keep  # callable storing an object, returning a handle id
@@ -190,34 +202,36 @@ class Encoder:
         self.size += len(data)
         return off, len(data)
 
-    def encode(self, v, depth: int = 0):
+    def encode(self, v: object, depth: int = 0) -> JsonValue:
+        # exact types (``type(v) is``): a subclass is not sent as its base
         if depth >= MAX_DEPTH:
             return {"$object": {"type": "nested", "note": "nested too deeply"}}
-        t = type(v)
-        if v is None or t is bool or t is str:
-            return v if t is not str else v[:MAX_STR]
-        if t is int:
+        if v is None or type(v) is bool:
+            return v
+        if type(v) is str:
+            return v[:MAX_STR]
+        if type(v) is int:
             return v if -(2**63) <= v < 2**63 else {"$object": {"type": "int", "note": "integer too large"}}
-        if t is float:
+        if type(v) is float:
             if math.isfinite(v):
                 return v
             return {"$float": "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")}
-        if t is torch.Tensor:
+        if type(v) is torch.Tensor:
             return self._tensor(v)
-        if t is list:
+        if type(v) is list:
             return [self.encode(x, depth + 1) for x in v]
-        if t is tuple:
+        if type(v) is tuple:
             return {"$tuple": [self.encode(x, depth + 1) for x in v]}
-        if t is dict:
+        if type(v) is dict:
             if all(type(k) is str for k in v):
                 return {"$dict": [[k[:MAX_STR], self.encode(x, depth + 1)] for k, x in v.items()]}
             return {"$object": {"type": "dict", "note": "keys are not all str"}}
-        if t is Handle:
+        if type(v) is Handle:
             return {"$handle": v.id}
         np = _numpy()
         if np is not None:
-            if t is np.ndarray:
-                return self._ndarray(v)
+            if type(v) is np.ndarray:
+                return self._ndarray(v, np)
             if isinstance(v, (np.floating, np.integer, np.bool_)) and type(v).__module__ == "numpy":
                 return {
                     "$object": {
@@ -231,7 +245,7 @@ class Encoder:
             return {"$handle": self.keep(v), "$type": _qualname(v)}
         return {"$object": {"type": _qualname(v), "note": ""}}
 
-    def _tensor(self, t: torch.Tensor):
+    def _tensor(self, t: torch.Tensor) -> JsonValue:
         if t.layout != torch.strided or t.is_quantized or t.is_meta:
             return {"$object": {"type": "torch.Tensor", "note": f"layout {t.layout}, not a dense tensor"}}
         name = DTYPE_NAMES.get(t.dtype)
@@ -245,19 +259,19 @@ class Encoder:
         off, n = self._bytes(data)
         return {"$tensor": {"dtype": name, "shape": list(t.shape), "offset": off, "nbytes": n}}
 
-    def _ndarray(self, a):
+    def _ndarray(self, a: Any, np: ModuleType) -> JsonValue:  # a numpy.ndarray; np: numpy, imported lazily (_numpy)
         name = str(a.dtype)
         if name not in NUMPY_DTYPES:
             return {"$object": {"type": "numpy.ndarray", "note": f"dtype {name} is not supported"}}
-        a = _numpy().ascontiguousarray(a)
+        a = np.ascontiguousarray(a)
         off, n = self._bytes(a.tobytes())
         return {"$ndarray": {"dtype": name, "shape": list(a.shape), "offset": off, "nbytes": n}}
 
 
-_NP = None
+_NP: ModuleType | Literal[False] | None = None
 
 
-def _numpy():
+def _numpy() -> ModuleType | None:
     global _NP  # a cache of an import, not program state
     if _NP is None:
         try:
@@ -279,18 +293,20 @@ class Decoder:
     ``decode`` does all three for a single value.
     """
 
-    def __init__(self, payload: bytes | memoryview, max_elements: int = 1 << 28, budget: Budget | None = None):
+    def __init__(
+        self, payload: bytes | bytearray | memoryview, max_elements: int = 1 << 28, budget: Budget | None = None
+    ):
         self.payload = memoryview(payload).cast("B")
         self.max_elements = max_elements
         self.budget = budget if budget is not None else Budget(DEFAULT_MESSAGE_BUDGET)
         self._slices: list[tuple[int, int]] = []
 
-    def decode(self, v, depth: int = 0):
+    def decode(self, v: object, depth: int = 0) -> Any:
         self.check(v, depth)
         self.finish_check()
         return self.build(v, depth)
 
-    def check(self, v, depth: int = 0) -> None:
+    def check(self, v: object, depth: int = 0) -> None:
         """Pass 1: validate ``v`` and charge what building it will allocate; allocates nothing."""
         self._walk(v, depth, False)
 
@@ -305,11 +321,12 @@ class Decoder:
         if unused:
             self.budget.charge(unused, f"{unused} payload bytes that no value refers to")
 
-    def build(self, v, depth: int = 0):
+    def build(self, v: object, depth: int = 0) -> Any:
         """Pass 2: materialise a value that passed ``check``."""
         return self._walk(v, depth, True)
 
-    def _walk(self, v, depth: int, build: bool):
+    def _walk(self, v: object, depth: int, build: bool) -> Any:
+        """``v``: a value of a parsed header; answers what it decodes to (when ``build``; else None)."""
         if depth > MAX_DEPTH:
             raise WireError("value nested too deeply")
         if v is None or isinstance(v, (bool, str)):
@@ -337,7 +354,7 @@ class Decoder:
                 self._walk(x, depth + 1, False)
             return None
         if tag == "$dict" and isinstance(body, list):
-            out = {}
+            out: dict[str, Any] = {}
             for pair in body:
                 if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
                     raise WireError("malformed $dict entry")
@@ -357,7 +374,7 @@ class Decoder:
             return Opaque(_text(body.get("type", "?")), _text(body.get("note", "")))
         raise WireError(f"unknown tag {tag[:60]!r}")
 
-    def _slice(self, spec, itemsize: int, build: bool):
+    def _slice(self, spec: object, itemsize: int, build: bool) -> tuple[list[int], memoryview | None]:
         if not isinstance(spec, dict):
             raise WireError("malformed tensor description")
         shape, off, n = spec.get("shape"), spec.get("offset"), spec.get("nbytes")
@@ -386,11 +403,11 @@ class Decoder:
             return shape, None
         return shape, self.payload[off : off + n]
 
-    def _tensor(self, spec, build: bool):
+    def _tensor(self, spec: object, build: bool) -> torch.Tensor | None:
         name = spec.get("dtype") if isinstance(spec, dict) else None
-        dtype = DTYPES.get(name) if isinstance(name, str) else None
-        if dtype is None:
+        if not isinstance(name, str) or name not in DTYPES:
             raise WireError("tensor dtype not allowed")
+        dtype = DTYPES[name]
         itemsize = _ITEMSIZE[name]
         shape, data = self._slice(spec, itemsize, build)
         if not build:
@@ -403,7 +420,7 @@ class Decoder:
         except (RuntimeError, ValueError) as e:  # pragma: no cover - _slice rules these out
             raise WireError(f"tensor cannot be built: {str(e)[:200]}") from None
 
-    def _ndarray(self, spec, build: bool):
+    def _ndarray(self, spec: object, build: bool) -> Any:  # a numpy.ndarray, or None
         np = _numpy()
         name = spec.get("dtype") if isinstance(spec, dict) else None
         if np is None or not isinstance(name, str) or name not in NUMPY_DTYPES:
@@ -421,19 +438,21 @@ class Decoder:
 _ITEMSIZE = {name: torch.empty((), dtype=dt).element_size() for name, dt in DTYPES.items()}
 
 
-def _text(v) -> str:
+def _text(v: object) -> str:
     """A string field of an $object: only a string counts (str() of a hostile list could be huge)."""
     return v if isinstance(v, str) else "?"
 
 
-def _header_cost(raw: bytes) -> int:
+def _header_cost(raw: bytes | bytearray) -> int:
     """An upper estimate of the bytes json.loads and the decoder allocate for this header, counted before parsing it."""
     containers = raw.count(b"[") + raw.count(b"{")
     items = raw.count(b",") + raw.count(b":")
     return HEADER_BYTE_COST * len(raw) + HEADER_CONTAINER_COST * containers + HEADER_ITEM_COST * items + 4096
 
 
-def encode_frame(header: dict, values: dict | None = None, keep=None) -> bytes:
+def encode_frame(
+    header: Mapping[str, object], values: Mapping[str, object] | None = None, keep: Keep | None = None
+) -> bytes:
     """Encode ``header`` (plain JSON) with ``values`` (any wire values) into one frame."""
     enc = Encoder(keep=keep)
     body = dict(header)
@@ -444,12 +463,12 @@ def encode_frame(header: dict, values: dict | None = None, keep=None) -> bytes:
 
 
 def decode_frame(
-    header_bytes: bytes,
-    payload: bytes,
+    header_bytes: bytes | bytearray | memoryview,
+    payload: bytes | bytearray | memoryview,
     max_elements: int = 1 << 28,
     budget: Budget | None = None,
     max_message_bytes: int = DEFAULT_MESSAGE_BUDGET,
-) -> tuple[dict, dict]:
+) -> tuple[Header, Values]:
     """Decode one frame body into (header, values).
 
     Everything decoding materialises is charged to a budget of ``max_message_bytes``
@@ -482,7 +501,7 @@ def decode_frame(
     return header, values
 
 
-def _reject_constant(name: str):
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"bare {name} is not allowed")
 
 
@@ -505,7 +524,7 @@ def read_exact(fd: int, n: int) -> bytes:
     return b"".join(parts)
 
 
-def read_frame_blocking(fd: int, max_payload: int = DEFAULT_MAX_PAYLOAD) -> tuple[dict, dict]:
+def read_frame_blocking(fd: int, max_payload: int = DEFAULT_MAX_PAYLOAD) -> tuple[Header, Values]:
     """Read and decode one frame from fd, blocking (used by the worker)."""
     h, p = PREFIX.unpack(read_exact(fd, PREFIX.size))
     if h > MAX_HEADER or p > max_payload:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import types
 
 _T0 = time.perf_counter()
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -148,14 +149,14 @@ class Tripwire:
     What it reports is the worker's claim like everything else; the grader's static rule is the first
     layer, and disarming this one needs code that rule rejects."""
 
-    def __init__(self, names):
+    def __init__(self, names: list[str]) -> None:
         from torch.overrides import TorchFunctionMode, resolve_name
 
         wanted = {str(n) for n in names}
         seen: set[str] = set()
 
-        def name_of(func) -> str:
-            name = None
+        def name_of(func: object) -> str:
+            name: str | None = None
             try:
                 name = resolve_name(func)
             except Exception:  # noqa: BLE001
@@ -187,9 +188,11 @@ class Worker:
     def __init__(self, fd_in: int, fd_out: int):
         self.fd_in = fd_in
         self.fd_out = fd_out
-        self.module = None
-        self.path = None
+        self.module: types.ModuleType | None = None
+        self.path: str | None = None
         self.objects: dict[int, object] = {}
+        # library folders of this interpreter, added to those the grader sends with ``load`` (serve_fds)
+        self.own_library_dirs: list[str] = []
 
     # -- plumbing -------------------------------------------------------
     def keep(self, obj) -> int:
@@ -226,7 +229,7 @@ class Worker:
     def error(self, e: BaseException, where: str) -> dict:
         import traceback
 
-        frames = []
+        frames: list[dict[str, object]] = []
         try:
             for fs in traceback.extract_tb(e.__traceback__):
                 if self.path and os.path.abspath(fs.filename) == self.path:
@@ -258,9 +261,9 @@ class Worker:
     def op_load(self, h, v):
         import importlib.util
 
-        self.path = os.path.abspath(h["path"])
+        self.path = path = os.path.abspath(h["path"])
         _apply_limits(h.get("limits") or {})
-        guard = ImportGuard(set(h.get("allowed") or []), h.get("library_dirs") or [])
+        guard = ImportGuard(set(h.get("allowed") or []), list(h.get("library_dirs") or []) + self.own_library_dirs)
         sys.meta_path.insert(0, guard)
         guard.hide_preloaded(PRELOADED)
         self.seed(int(h.get("seed", 0)))
@@ -269,14 +272,16 @@ class Worker:
         sys.modules["submission"] = module
         meta = {}
         if h.get("cells"):
-            meta["cell_errors"] = self._run_cells(module, h["cells"], float(h.get("cell_budget_s", 3.0)))
+            meta["cell_errors"] = self._run_cells(module, path, h["cells"], float(h.get("cell_budget_s", 3.0)))
         else:
             spec.loader.exec_module(module)
         self.module = module
         names = sorted(k for k, x in vars(module).items() if callable(x) and not k.startswith("__"))
         return {"functions": names, **meta}, None
 
-    def _run_cells(self, module, cells, budget: float) -> list:
+    def _run_cells(
+        self, module: types.ModuleType, path: str, cells: list[list[int]], budget: float
+    ) -> list[dict[str, object]]:
         """A notebook, cell by cell as Jupyter's "run all" would, but going on after a cell fails or runs too long
         (a cell that loads the student's data files or trains at the top level is not needed for grading).
         Each cell is compiled with its lines where they are in the file, so tracebacks point into the notebook."""
@@ -289,16 +294,16 @@ class Worker:
         def alarm(signum, frame):
             raise CellTimeout()
 
-        with open(self.path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8") as fh:
             lines = fh.read().splitlines(keepends=True)
-        errors = []
+        errors: list[dict[str, object]] = []
         previous = signal.signal(signal.SIGALRM, alarm)
         try:
             for cell, start, end in cells:
                 try:
-                    tree = ast.parse("".join(lines[int(start) - 1 : int(end)]), self.path)
+                    tree = ast.parse("".join(lines[int(start) - 1 : int(end)]), path)
                     ast.increment_lineno(tree, int(start) - 1)
-                    code = compile(tree, self.path, "exec")
+                    code = compile(tree, path, "exec")
                     signal.setitimer(signal.ITIMER_REAL, budget)
                     try:
                         exec(code, module.__dict__)  # noqa: S102 - the sandboxed submission, as an import would
@@ -505,7 +510,8 @@ def _flush(c_stdio: bool = False) -> None:
     """Push out what the submission printed (Python's buffers, and with ``c_stdio`` C's) before the grader reads it."""
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         try:
-            stream.flush()
+            if stream is not None:  # sys.__stdout__ and sys.__stderr__ can be None
+                stream.flush()
         except BaseException:  # noqa: BLE001 - a replaced or closed stream
             pass
     if c_stdio:
@@ -545,9 +551,7 @@ def serve_fds(fd_in: int, fd_out: int, ready: dict | None = None) -> None:
     import sysconfig
 
     own = {sys.prefix, sys.base_prefix, *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib"))}
-    own = sorted(own | {os.path.realpath(d) for d in own})
-    load = worker.op_load
-    worker.op_load = lambda h, v: load({**h, "library_dirs": list(h.get("library_dirs") or []) + own}, v)
+    worker.own_library_dirs = sorted(own | {os.path.realpath(d) for d in own})
     try:
         worker.serve(ready)
     finally:

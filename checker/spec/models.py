@@ -27,10 +27,10 @@ class Text(BaseModel):
 
 class ExerciseLimits(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    cpu_s: int = Field(60, gt=0)
-    wall_s: float = Field(60, gt=0)
-    memory_mb: int = Field(2048, ge=256)
-    call_timeout_s: float = Field(10, gt=0)
+    cpu_s: int = Field(default=60, gt=0)
+    wall_s: float = Field(default=60, gt=0)
+    memory_mb: int = Field(default=2048, ge=256)
+    call_timeout_s: float = Field(default=10, gt=0)
 
 
 class Item(BaseModel):
@@ -116,16 +116,20 @@ class Exercise(BaseModel):
             out += [f for f in i.requires if f not in out]
         return out
 
+    def _folder(self) -> Path:
+        assert self.directory is not None  # set when the spec is loaded from its folder
+        return self.directory
+
     def statement(self, lang: str) -> str:
-        return (self.directory / f"statement.{lang}.md").read_text(encoding="utf-8")
+        return (self._folder() / f"statement.{lang}.md").read_text(encoding="utf-8")
 
     def template(self, lang: str = "en") -> str:
         """The starter template: ``template.{lang}.py`` when the folder has one, else ``template.py`` (English)."""
         if lang != "en":
-            localised = self.directory / f"template.{lang}.py"
+            localised = self._folder() / f"template.{lang}.py"
             if localised.is_file():
                 return localised.read_text(encoding="utf-8")
-        return (self.directory / "template.py").read_text(encoding="utf-8")
+        return (self._folder() / "template.py").read_text(encoding="utf-8")
 
     def plugin(self) -> ModuleType | None:
         """The exercise's own checks.py, if it has one (trusted code, loaded in the grader)."""
@@ -133,6 +137,7 @@ class Exercise(BaseModel):
         if path is None or not path.exists():
             return None
         spec = importlib.util.spec_from_file_location(f"nlp100_exercise_{self.id}", path)
+        assert spec is not None and spec.loader is not None  # a .py file always has both
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         return mod
