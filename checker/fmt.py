@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import SupportsFloat
 
 import numpy as np
 import torch
@@ -12,7 +13,7 @@ from .sandbox.wire import Handle, Opaque
 SMALL = 24
 
 
-def number(x: float) -> str:
+def number(x: SupportsFloat) -> str:
     x = float(x)
     if math.isnan(x):
         return "nan"

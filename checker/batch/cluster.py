@@ -23,6 +23,7 @@ import hashlib
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..messages import Msg
@@ -32,10 +33,13 @@ SECRET_PLUGIN = "nlp100-data-secret"
 POOL_PLUGIN = "nlp100-warm-pool"
 POLL_S = 0.2
 
-try:  # the base class, where Dask is installed (the client needs it anyway; a worker always has it)
+if TYPE_CHECKING:
     from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
-except ImportError:  # pragma: no cover
-    _WorkerPlugin = object
+else:
+    try:  # the base class, where Dask is installed (the client needs it anyway; a worker always has it)
+        from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
+    except ImportError:  # pragma: no cover
+        _WorkerPlugin = object
 
 
 class DataSecret(_WorkerPlugin):

@@ -98,6 +98,7 @@ def find_submissions(source: Path, pattern: str = "exercise.py") -> tuple[list[E
         st = os.stat(source)
     except OSError as e:
         raise UsageError(f"grade-batch: {shown(source)}: {e.strerror or e}") from None
+    cands: list[tuple[Path, str, str | None]]  # (folder, name, the list's line)
     if stat.S_ISDIR(st.st_mode):
         names = sorted(n for n in os.listdir(source) if not n.startswith("."))
         cands = [(Path(source), n, None) for n in names]
@@ -121,7 +122,9 @@ def _listed(lst: Path) -> list[tuple[Path, str, str | None]]:
         lines = [ln.strip() for ln in lst.read_text(encoding="utf-8").splitlines()]
     except (OSError, UnicodeDecodeError) as e:
         raise UsageError(f"grade-batch: cannot read the list {shown(lst)}: {e}") from None
-    out, missing, seen = [], [], set()
+    out: list[tuple[Path, str, str | None]] = []
+    missing: list[str] = []
+    seen: set[Path] = set()
     for ln in lines:
         if not ln or ln.startswith("#"):
             continue
@@ -164,7 +167,9 @@ def _unique(entries: list[Entry]) -> list[Entry]:
 def _walk(folder: Path) -> tuple[list[tuple[str, ...]], int]:
     """Every non-folder entry inside ``folder`` (paths as tuples, sorted), real folders only,
     hidden folders (.git) left out; and the number of symbolic links to folders not followed."""
-    found, todo, seen, links = [], [()], 0, 0
+    found: list[tuple[str, ...]] = []
+    todo: list[tuple[str, ...]] = [()]
+    seen, links = 0, 0
     while todo and seen < MAX_WALK:
         rel = todo.pop()
         try:

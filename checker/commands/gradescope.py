@@ -241,8 +241,8 @@ def _secret_for(args, hidden: Path | None, output: Path) -> tuple[bytes | None, 
         return None, Msg("gsp_public_data")
     if given and found:
         raise UsageError(msg=Msg("gsp_secret_twice", {"given": str(given), "found": str(found)}))
-    if given or found:
-        p = given or found
+    p = given or found
+    if p is not None:
         if not p.is_file():
             raise UsageError(f"the data secret {p} is not a file")
         return _secret_bytes(p), Msg("gsp_secret_given", {"path": str(p)})

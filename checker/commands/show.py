@@ -59,6 +59,11 @@ def catalog() -> Catalog:
 # -- templates ---------------------------------------------------------------------------------------
 
 
+def _last_line(node: ast.stmt) -> int:
+    assert node.end_lineno is not None  # ast.parse sets it
+    return node.end_lineno
+
+
 def split_template(source: str) -> tuple[str | None, list[str], str]:
     """(module docstring, top-level import statements as written, the rest of the file)."""
     source = source.replace("\r\n", "\n")
@@ -67,12 +72,14 @@ def split_template(source: str) -> tuple[str | None, list[str], str]:
     skip: set[int] = set()
     doc = ast.get_docstring(tree, clean=True)
     if doc is not None:
-        skip |= set(range(tree.body[0].lineno - 1, tree.body[0].end_lineno))
-    imports = []
+        skip |= set(range(tree.body[0].lineno - 1, _last_line(tree.body[0])))
+    imports: list[str] = []
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.append(ast.get_source_segment(source, node))
-            skip |= set(range(node.lineno - 1, node.end_lineno))
+            text = ast.get_source_segment(source, node)
+            assert text is not None  # a node of this very source
+            imports.append(text)
+            skip |= set(range(node.lineno - 1, _last_line(node)))
     body = "\n".join(line for i, line in enumerate(lines) if i not in skip)
     body = re.sub(r"\n{4,}", "\n\n\n", body).strip("\n")
     return doc, imports, body
@@ -80,6 +87,7 @@ def split_template(source: str) -> tuple[str | None, list[str], str]:
 
 def _import_key(stmt: str) -> tuple:
     node = ast.parse(stmt).body[0]
+    assert isinstance(node, (ast.Import, ast.ImportFrom))  # one of split_template's imports
     module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
     top = (module or "").split(".")[0]
     return (

@@ -293,7 +293,7 @@ def tampering(source: str) -> list[Violation]:
             targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
             for t in targets:
                 q = mod.qualify(t.value, mod.env, mod.star) if isinstance(t, ast.Attribute) else None
-                if q is not None and q in PATCHABLE:
+                if q is not None and q in PATCHABLE and isinstance(t, ast.Attribute):
                     hit = f"{q}.{t.attr} = ..."
         elif (
             isinstance(node, ast.Call)
@@ -333,7 +333,7 @@ def _is_stub(node) -> bool:
     if (
         body
         and isinstance(body[0], ast.Expr)
-        and isinstance(getattr(body[0], "value", None), ast.Constant)
+        and isinstance(body[0].value, ast.Constant)
         and isinstance(body[0].value.value, str)
     ):
         body = body[1:]

@@ -226,14 +226,14 @@ def _is_transpose(node: ast.AST) -> ast.AST | None:
 class _Scope:
     """Which names are bound where in a function: its parameters, then every assignment by line."""
 
-    def __init__(self, func: ast.FunctionDef):
+    def __init__(self, func: ast.FunctionDef | ast.AsyncFunctionDef):
         a = func.args
         self.params = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs] + [
             x.arg for x in (a.vararg, a.kwarg) if x is not None
         ]
         self.bound: list[tuple[int, str]] = []  # (line, name), in source order
         for node in ast.walk(func):
-            targets: list[ast.AST] = []
+            targets: list[ast.expr] = []
             if isinstance(node, (ast.Assign,)):
                 targets = node.targets
             elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For)):
@@ -261,7 +261,7 @@ class _Scope:
         return name in self.params or any(n == name and ln < line for ln, n in self.bound)
 
 
-def _edits(func: ast.FunctionDef) -> Iterator[_Edit]:
+def _edits(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[_Edit]:
     scope = _Scope(func)
     body = func.body
     if (
@@ -280,6 +280,7 @@ def _edits(func: ast.FunctionDef) -> Iterator[_Edit]:
             for site, _ in _dim_sites(n):
                 dim_nodes |= {id(x) for x in ast.walk(site)}
     parents = {}
+    new: ast.AST  # the replacement each operator makes
     for n in nodes:
         for child in ast.iter_child_nodes(n):
             parents[id(child)] = n
@@ -362,12 +363,12 @@ def _edits(func: ast.FunctionDef) -> Iterator[_Edit]:
     for n in nodes:
         if isinstance(n, ast.Return) and isinstance(n.value, ast.Name):
             others = [x for x in scope.before(n.lineno) if x != n.value.id][:RETURN_CANDIDATES]
-            for other in others:
+            for name in others:
                 yield _Edit(
                     "return",
                     n.value,
-                    ast.Name(other, ast.Load()),
-                    f"wrong variable returned: `{n.value.id}` → `{other}`",
+                    ast.Name(name, ast.Load()),
+                    f"wrong variable returned: `{n.value.id}` → `{name}`",
                 )
         elif isinstance(n, ast.Return) and isinstance(n.value, ast.Tuple) and len(n.value.elts) >= 2:
             elts = n.value.elts
@@ -406,8 +407,9 @@ def _offsets(lines: list[bytes]) -> list[int]:
     return out
 
 
-def _replace(source: str, node: ast.AST, text: str) -> str:
+def _replace(source: str, node: ast.expr | ast.stmt, text: str) -> str:
     """``source`` with the text of ``node`` (positions from ``ast``: UTF-8 byte columns) replaced by ``text``."""
+    assert node.end_lineno is not None and node.end_col_offset is not None  # ast.parse sets both
     raw = source.encode("utf-8")
     lines = raw.splitlines(keepends=True)
     starts = _offsets(lines)
@@ -434,14 +436,14 @@ def _substitute(root: ast.AST, target: ast.AST, new: ast.AST) -> bool:
     return False
 
 
-def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
+def _function(tree: ast.Module, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
             return node
     return None
 
 
-def _apply(source: str, func: ast.FunctionDef, edit: _Edit) -> tuple[str, ast.AST] | None:
+def _apply(source: str, func: ast.FunctionDef | ast.AsyncFunctionDef, edit: _Edit) -> tuple[str, ast.AST] | None:
     """The mutated file and the mutated function's tree, or None when the rewrite cannot be written back faithfully."""
     # the expected tree: a copy of the function with the target replaced
     originals = list(ast.walk(func))
@@ -453,10 +455,12 @@ def _apply(source: str, func: ast.FunctionDef, edit: _Edit) -> tuple[str, ast.AS
         return None
     want = _strip(copied)
     text = _text(new)
+    target = edit.target
+    assert isinstance(target, (ast.expr, ast.stmt))  # what every operator edits
     for candidate in (text, f"({text})"):
-        if isinstance(edit.target, ast.stmt) and candidate.startswith("("):
+        if isinstance(target, ast.stmt) and candidate.startswith("("):
             break
-        out = _replace(source, edit.target, candidate)
+        out = _replace(source, target, candidate)
         try:
             got = _function(ast.parse(out), func.name)
         except SyntaxError:

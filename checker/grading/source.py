@@ -183,7 +183,7 @@ class SourceFile:
                 out[-1][2] = i
             else:
                 out.append([cell, i, i])
-        return [tuple(c) for c in out]
+        return [(c[0], c[1], c[2]) for c in out]
 
     def location(self, line: int) -> Msg:
         """``line`` of ``text`` as a message: "line 12" or "cell 3, line 4"."""
@@ -601,13 +601,13 @@ def _notebook_cells(path: Path, d, text: str) -> list[dict]:
         return cells
     if isinstance(major, int) and major < 3:
         raise invalid(f"nbformat {major} is too old")
-    cells = d.get("cells")
-    if not isinstance(cells, list):
+    listed = d.get("cells")
+    if not isinstance(listed, list):
         raise invalid('no "cells" list')
-    for i, cell in enumerate(cells, 1):
+    for i, cell in enumerate(listed, 1):
         if not isinstance(cell, dict):
             raise invalid(f"cell {i} is not a JSON object")
-    return cells
+    return listed
 
 
 def _cell_source(path: Path, cell: dict, index: int) -> str:
@@ -683,7 +683,7 @@ def _transform_lines(lines: list[str], cell: int, first_line: int) -> tuple[list
             continue
         if scan.at_start:
             new, note = _escape(line, cell, n)
-            if new is not None:
+            if new is not None and note is not None:  # (both or neither)
                 out.append(new)
                 notes.append(note)
                 continued = line.rstrip().endswith("\\")
@@ -732,7 +732,7 @@ def _escape(line: str, cell: int, n: int) -> tuple[str | None, Msg | None]:
 class _Scanner:
     """Just enough of Python's tokenizer to know whether the next line starts a logical line."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.depth = 0  # open brackets
         self.string: str | None = None  # the quote of a string that runs past the line's end
         self.backslash = False  # the line ended with a backslash (outside strings)
@@ -801,7 +801,8 @@ def _drop_ipython_calls(text: str) -> tuple[str, list[tuple[int, str]]]:
         for node in body:
             starts[node.lineno] = starts.get(node.lineno, 0) + 1
             compound = any(isinstance(getattr(node, f, None), list) for f in ("body", "handlers", "cases"))
-            if not compound and node.end_lineno != node.lineno:  # a multi-line statement ends on another line
+            # a multi-line statement ends on another line
+            if not compound and node.end_lineno is not None and node.end_lineno != node.lineno:
                 starts[node.end_lineno] = starts.get(node.end_lineno, 0) + 1
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
@@ -920,8 +921,8 @@ def template_notebook(source: str, title: str | None = None) -> str:
         tree = None
     doc = ast.get_docstring(tree, clean=True) if tree is not None else None
     body_start = 0  # index of the first line after the docstring
-    if doc is not None:
-        body_start = tree.body[0].end_lineno
+    if doc is not None and tree is not None:  # (a docstring: the text parsed)
+        body_start = tree.body[0].end_lineno or 0  # (ast.parse sets end_lineno)
     splits: set[int] = set()  # 0-based line indexes where a new cell starts
     if tree is not None:
         for node in tree.body:

@@ -114,7 +114,7 @@ def _summary(report) -> str:
     return clean("\n".join(out))
 
 
-def gradescope_dict(report) -> dict:
+def gradescope_dict(report) -> dict[str, object]:
     lang = report.lang
     tests = []
     for ex in report.exercises:
@@ -131,7 +131,18 @@ def gradescope_dict(report) -> dict:
                     "extra_data": {"status": it.status.value, "internal": bool(it.internal)},
                 }
             )
-    out = {
+    extra: dict[str, object] = {
+        "max_score": _num(report.max_score),
+        "submission": clean(report.submission),
+        "sha256": report.sha256,
+        "checker_version": report.checker_version,
+        "backend": report.backend,
+        "isolation": clean(report.isolation),
+        "seed": report.seed,
+        "exit_status": report.exit_status,
+        "internal_errors": report.internal_errors,
+    }
+    out: dict[str, object] = {
         "score": _num(report.score),
         "execution_time": int(math.ceil(max(0.0, _num(report.duration_s)))),
         "output": _summary(report),
@@ -140,24 +151,14 @@ def gradescope_dict(report) -> dict:
         "test_name_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {
-            "max_score": _num(report.max_score),
-            "submission": clean(report.submission),
-            "sha256": report.sha256,
-            "checker_version": report.checker_version,
-            "backend": report.backend,
-            "isolation": clean(report.isolation),
-            "seed": report.seed,
-            "exit_status": report.exit_status,
-            "internal_errors": report.internal_errors,
-        },
+        "extra_data": extra,
         "tests": tests,
     }
     if _n_hidden(report):
         # no top-level score: it would show the hidden items' points now; Gradescope sums the tests
         del out["score"]
-        out["extra_data"]["score"] = _num(report.score)
-        out["extra_data"]["hidden_items"] = _n_hidden(report)
+        extra["score"] = _num(report.score)
+        extra["hidden_items"] = _n_hidden(report)
     return out
 
 

@@ -309,7 +309,7 @@ def create(memory_mb: int | None, nproc: int | None, where: Layout | None = None
         d = _make(lay.memory, name)
         if d is None:
             return None
-        mem_ok = bool(memory_mb) and _limit_memory(d, "v2", memory_mb)
+        mem_ok = _limit_memory(d, "v2", memory_mb) if memory_mb else False
         pids_ok = bool(nproc) and (d / "pids.max").exists() and _write(d / "pids.max", str(nproc))
         return WorkerCgroup(
             "v2",

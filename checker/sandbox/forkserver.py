@@ -256,7 +256,8 @@ class Parent:
             }
         )
         while True:
-            r, _, _ = select.select([self.ctl, wake_r], [], [], 1.0)
+            watched: list[socket.socket | int] = [self.ctl, wake_r]
+            r, _, _ = select.select(watched, [], [], 1.0)
             if wake_r in r:
                 try:
                     while os.read(wake_r, 512):

@@ -464,6 +464,7 @@ def _start(limits: Limits, p: Probe, mode: str, why: str, root: Path) -> Launch:
         info_r, info_w = os.pipe()
         workdir = root / "work"
         workdir.mkdir()
+        assert p.bwrap.path is not None  # usable: found
         cmd = _bwrap_args(p.bwrap.path, limits, sandbox_env(limits), subdir, info_w)
         env, shown = sandbox_env(limits), (SANDBOX_WORKDIR, SANDBOX_SUBMISSION)
         desc = "bubblewrap: read-only root, private /tmp, new user/pid/network/ipc/uts namespaces"

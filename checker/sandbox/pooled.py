@@ -158,7 +158,8 @@ class PooledProcess:
     """The child as the session sees a process: pid (on the host), poll(), wait(), returncode, stdout, stderr."""
 
     def __init__(self, conn: socket.socket, pid: int, stdout, stderr, owner: "PooledLaunch"):
-        self.conn, self.pid, self.stdout, self.stderr, self.owner = conn, pid, stdout, stderr, owner
+        self.conn: socket.socket | None = conn  # None once closed
+        self.pid, self.stdout, self.stderr, self.owner = pid, stdout, stderr, owner
         self.returncode: int | None = None
         self.server_gone = False
 
@@ -199,7 +200,7 @@ class PooledProcess:
                 break
             self._pump(min(left, 1.0), until=lambda: self.returncode is not None)
         if self.returncode is None:
-            raise subprocess.TimeoutExpired("pooled worker", timeout)
+            raise subprocess.TimeoutExpired("pooled worker", timeout)  # type: ignore[arg-type]  # None: no timeout given
         return self.returncode
 
 
@@ -256,9 +257,9 @@ class PooledLaunch:
             raise PoolUnavailable(str(why)[:500], broken=bool((rep or {}).get("broken")))
         try:
             la = cls(
-                proc=None,
+                proc=None,  # type: ignore[arg-type]  # set just below: the process needs its launch
                 req_fd=req_w,
-                resp_fd=resp_r,  # type: ignore[arg-type]
+                resp_fd=resp_r,
                 workdir=Path(rep["workdir"]) if rep.get("workdir") else None,
                 subdir=Path(rep["subdir"]),
                 sandbox_workdir=str(rep["sandbox_workdir"]),
@@ -391,7 +392,7 @@ class PoolLauncher:
     def __init__(self, path: Path | str, fresh: Callable[[], Callable], want: dict, log: Callable | None = None):
         self.path = Path(path)
         self._fresh_factory = fresh
-        self._fresh = None
+        self._fresh: Callable | None = None
         self.want = want
         self.log = log
         self.failures = 0

@@ -18,6 +18,7 @@ import collections
 import io
 import re
 import zipfile
+from typing import Any
 
 import torch
 
@@ -228,7 +229,7 @@ class _Walk:
         if t in _LEAVES or t is torch.Size:
             return v
         if t in (dict, collections.OrderedDict):
-            out = t((self.build(k, depth + 1), self.build(x, depth + 1)) for k, x in v.items())
+            out: Any = t((self.build(k, depth + 1), self.build(x, depth + 1)) for k, x in v.items())  # _metadata
             meta = getattr(v, "_metadata", None)
             if meta is not None:
                 out._metadata = self.build(meta, depth + 1)

@@ -16,6 +16,8 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
+
 from .launch import Launch, Launcher
 
 from ..errors import SandboxError
@@ -62,6 +64,7 @@ class _Capture(threading.Thread):
         self.cap = cap
         self.buf = bytearray()
         self.total = 0
+        self.pair: list[_Capture] = []  # [stdout's, stderr's] of the same worker (set by WorkerSession.start)
 
     def run(self) -> None:
         try:
@@ -112,6 +115,11 @@ class WorkerSession:
         self.backend = ""
         self.last_exit: int | None = None
 
+    def _launched(self) -> Launch:
+        """The worker's launch, which ``start`` made (every caller runs after it)."""
+        assert self.launch is not None, "the worker was not started"
+        return self.launch
+
     # -- lifecycle ------------------------------------------------------
     def start(self) -> None:
         """Start the worker process (not yet waiting for it: see ``wait_ready``)."""
@@ -139,7 +147,7 @@ class WorkerSession:
             raise SandboxError("the worker sent something other than 'ready' at start")
         nonce = getattr(self.launch, "ready_nonce", None)  # a pooled child: made for this launch
         if nonce is not None and h.get("nonce") != nonce:
-            self.launch.kill()
+            self._launched().kill()
             raise SandboxError("the pooled worker's first answer does not carry its launch's nonce")
         self.ready = h
         return h
@@ -155,7 +163,8 @@ class WorkerSession:
             self.start()
         if not self.ready:
             self.wait_ready()
-        dest = self.launch.subdir / SUBMISSION_NAME
+        launch = self._launched()
+        dest = launch.subdir / SUBMISSION_NAME
         fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
@@ -164,7 +173,7 @@ class WorkerSession:
         h, _ = self.request(
             {
                 "op": "load",
-                "path": f"{self.launch.sandbox_subdir}/{SUBMISSION_NAME}",
+                "path": f"{launch.sandbox_subdir}/{SUBMISSION_NAME}",
                 "limits": self.limits.for_worker(),
                 "allowed": list(ALLOWED_MODULES),
                 "library_dirs": library_dirs(),
@@ -220,21 +229,29 @@ class WorkerSession:
         self.captures = []
         self.launch.cleanup()
 
-    def output(self) -> dict:
+    def output(self) -> dict[str, Any]:
         """What the submission printed, over every worker it had (restarts included), each stream cut at the cap."""
         cap = self.limits.output_kb * 1024
-        total = {"stdout": "", "stderr": "", "truncated": False, "stdout_bytes": 0, "stderr_bytes": 0}
+        printed = {"stdout": "", "stderr": ""}
+        size = {"stdout": 0, "stderr": 0}
+        truncated = False
         for c in self._finished_captures + self.captures:
             name = "stdout" if c is c.pair[0] else "stderr"
-            room = cap - len(total[name].encode("utf-8", "replace"))
+            room = cap - len(printed[name].encode("utf-8", "replace"))
             text = c.text()
             if len(text.encode("utf-8", "replace")) > room:
                 text = text.encode("utf-8", "replace")[: max(0, room)].decode("utf-8", "ignore")
-                total["truncated"] = True
-            total[name] += safe_text(text)
-            total[f"{name}_bytes"] += c.total
-            total["truncated"] = total["truncated"] or c.truncated
-        return total
+                truncated = True
+            printed[name] += safe_text(text)
+            size[name] += c.total
+            truncated = truncated or c.truncated
+        return {
+            "stdout": printed["stdout"],
+            "stderr": printed["stderr"],
+            "truncated": truncated,
+            "stdout_bytes": size["stdout"],
+            "stderr_bytes": size["stderr"],
+        }
 
     # -- requests -------------------------------------------------------
     def remaining(self) -> float:
@@ -247,20 +264,21 @@ class WorkerSession:
             raise WorkerGone(
                 "crashed", during, "the worker is not running", self.launch.proc.returncode if self.launch else None
             )
+        launch = self._launched()  # alive: started
         self._next_id += 1
         rid = self._next_id
         frame = wire.encode_frame({**header, "id": rid}, values)
         t0 = time.monotonic()
         try:
-            wire.write_frame(self.launch.req_fd, frame)
+            wire.write_frame(launch.req_fd, frame)
         except (BrokenPipeError, OSError):
             self._reap()
-            raise WorkerGone("crashed", during, "the worker closed its input", self.launch.proc.returncode) from None
+            raise WorkerGone("crashed", during, "the worker closed its input", launch.proc.returncode) from None
         limit = self.limits.call_timeout_s if timeout is None else timeout
         limit = max(0.05, min(limit, self.remaining()))
         h, v = self._receive(limit, during, t0)
         if h.get("id") != rid:
-            self.launch.kill()
+            launch.kill()
             raise WorkerGone(
                 "protocol",
                 during,
@@ -275,15 +293,17 @@ class WorkerSession:
         return h, v
 
     def _reap(self) -> None:
+        launch = self._launched()
         try:
-            self.launch.proc.wait(timeout=2)
+            launch.proc.wait(timeout=2)
         except Exception:  # noqa: BLE001
-            self.launch.kill()
+            launch.kill()
 
     def _receive(self, limit: float, during: str, t0: float | None = None) -> tuple[dict, dict]:
         t0 = time.monotonic() if t0 is None else t0
         deadline = t0 + limit
-        fd = self.launch.resp_fd
+        launch = self._launched()
+        fd = launch.resp_fd
         try:
             prefix = self._read(fd, wire.PREFIX.size, deadline)
             hlen, plen = wire.PREFIX.unpack(prefix)
@@ -299,16 +319,16 @@ class WorkerSession:
             h, v = wire.decode_frame(header, payload, max_elements=self.max_elements, budget=self.wire_budget)
             return safe_value(h), safe_value(v)  # every string from the worker made safe, here and once
         except TimeoutError:
-            self.launch.kill()
+            launch.kill()
             raise WorkerGone(
                 "timeout", during, f"no answer within {limit:.1f} s", elapsed=time.monotonic() - t0
             ) from None
         except EOFError:
             self._reap()
-            rc = self.launch.proc.returncode
+            rc = launch.proc.returncode
             raise WorkerGone("crashed", during, "the worker exited", rc, elapsed=time.monotonic() - t0) from None
         except wire.WireError as e:
-            self.launch.kill()
+            launch.kill()
             raise WorkerGone("protocol", during, str(e)) from None
 
     @staticmethod

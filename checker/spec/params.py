@@ -11,6 +11,7 @@ import difflib
 from typing import Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.fields import FieldInfo
 
 
 class Params(BaseModel):
@@ -28,9 +29,9 @@ class Finite(Params):
 BUILTIN = {"finite": Finite}
 
 
-def fields_of(models: Iterable[type[Params]]) -> dict[str, object]:
+def fields_of(models: Iterable[type[Params]]) -> dict[str, FieldInfo]:
     """Every field the models declare, with the first model's default."""
-    out: dict[str, object] = {}
+    out: dict[str, FieldInfo] = {}
     for m in models:
         for name, f in m.model_fields.items():
             out.setdefault(name, f)
