@@ -42,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -263,7 +264,7 @@ class Parent:
         self.cleanups: list = []
 
     # -- talking to it --------------------------------------------------------------------------
-    def _send(self, obj: dict, fds: list[int] = ()) -> None:
+    def _send(self, obj: dict, fds: Sequence[int] = ()) -> None:
         data = json.dumps(obj).encode()
         with self.send_lock:
             if fds:
@@ -452,6 +453,7 @@ class Parent:
             if self.uid_children:
                 uid = self._pick_uid()
             if self.mode == "rlimits":
+                assert self.kids is not None  # set for this mode (_start_local)
                 kid = _private_dir(self.kids / cid, uid)
                 work, tmp = _private_dir(kid / "work", uid), _private_dir(kid / "tmp", uid)
                 sandbox_sub, read, write, mkdirs = str(sub), [str(sub)], [str(kid)], []
@@ -844,6 +846,7 @@ def _start_local(config: PoolConfig) -> Parent:
     uid_children = mode == "rlimits" and p.root and not p.drop
     if mode == "bwrap":
         env = sandbox_env(limits)
+        assert p.bwrap.path is not None  # usable: found
         cmd = _pool_bwrap_args(p.bwrap.path, config, env, subs, theirs.fileno())
         desc = "bubblewrap: read-only root, private /tmp, new user/pid/network/ipc/uts namespaces"
         cwd = root

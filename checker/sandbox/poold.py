@@ -63,7 +63,7 @@ class PoolServer:
             mode = self.config.isolation
         return {"backend": "local", "isolation": mode}
 
-    def accepts(self, want: dict) -> str | None:
+    def accepts(self, want: object) -> str | None:
         """None when a grading that asks for ``want`` would get the same sandbox from this pool, else why not."""
         from .local import choose
         from .probe import probe
@@ -114,7 +114,9 @@ class PoolServer:
         return self.parent.status()
 
     def serve_forever(self, lifeline: int | None = None) -> None:
-        watch = [self.listener] + ([lifeline] if lifeline is not None else [])
+        listener = self.listener
+        assert listener is not None  # start() made it
+        watch: list[socket.socket | int] = [listener] + ([lifeline] if lifeline is not None else [])
         try:
             while not self.stopping.is_set():
                 r, _, _ = select.select(watch, [], [], 0.5)
@@ -125,9 +127,9 @@ class PoolServer:
                             break
                     except OSError:
                         break
-                if self.listener in r:
+                if listener in r:
                     try:
-                        conn, _ = self.listener.accept()
+                        conn, _ = listener.accept()
                     except OSError:
                         continue
                     threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
@@ -178,7 +180,7 @@ class PoolServer:
             data, fds, flags, _ = socket.recv_fds(conn, MAX_MESSAGE, 4)
             msg = json.loads(data) if data and not flags & socket.MSG_TRUNC else None
             op = msg.get("op") if isinstance(msg, dict) else None
-            if op == "launch" and len(fds) == 4:
+            if op == "launch" and isinstance(msg, dict) and len(fds) == 4:  # (a dict: it has an op)
                 fds, mine = [], fds
                 self._launch(conn, msg, mine)
             elif op == "status":
@@ -202,6 +204,7 @@ class PoolServer:
     def _launch(self, conn: socket.socket, msg: dict, fds: list[int]) -> None:
         parent = self.parent
         broken = False
+        why: str | None
         try:
             nonce = str(msg.get("nonce") or "")
             limits = limits_from(msg.get("limits") or {})
@@ -231,6 +234,7 @@ class PoolServer:
             for fd in fds:
                 _close(fd)
             return _refuse(self, conn, why, broken=broken)
+        assert parent is not None  # (None: refused above)
         send_lock = threading.Lock()
 
         def on_exit(ch: pool.Child) -> None:
@@ -360,7 +364,8 @@ def spawn(
     if life_r is not None:
         cmd += ["--lifeline", str(life_r)]
         keep.append(life_r)
-    out = open(log_file, "ab") if log_file is not None else subprocess.DEVNULL  # noqa: SIM115 - kept open on purpose: it outlives this call
+    log = open(log_file, "ab") if log_file is not None else None  # noqa: SIM115 - kept open on purpose: it outlives this call
+    out = log if log is not None else subprocess.DEVNULL
     try:
         proc = subprocess.Popen(
             cmd, pass_fds=keep, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, cwd="/"
@@ -368,8 +373,8 @@ def spawn(
     finally:
         for fd in keep:
             os.close(fd)
-        if log_file is not None:
-            out.close()
+        if log is not None:
+            log.close()
     buf = b""
     deadline = time.monotonic() + timeout
     try:
