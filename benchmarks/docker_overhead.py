@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     path = args.file.resolve()
     extra = ["--max-examples", str(args.max_examples)] if args.max_examples is not None else []
 
-    from checker.sandbox.docker import backend as docker_backend
+    from checker.sandbox.docker import engine as docker_backend
 
     backends = ["local"] + (["docker"] if docker_backend.available() else [])
     if "docker" not in backends:

@@ -51,7 +51,7 @@ def _why_not() -> str | None:
         import docker  # noqa: F401
     except ImportError:
         return "the Docker SDK for Python is not installed (pip install 'nlp100-checker[docker]')"
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import engine as db
 
     if not db.engine_answers():
         return "no Docker engine answers (start dockerd, or run .ci/docker-setup.sh as root)"
@@ -69,7 +69,7 @@ def engine():
         if os.environ.get("NLP100_REQUIRE_DOCKER") == "1":
             pytest.fail(f"NLP100_REQUIRE_DOCKER=1 but {_REASON}")
         pytest.skip(_REASON)
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import engine as db
 
     return db._client().api
 
@@ -272,7 +272,7 @@ PROBE = textwrap.dedent("""
 @pytest.fixture
 def session(no_leftovers, tmp_path):
     from checker.grading.plan import Options
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import container as db
     from checker.sandbox.limits import Limits
 
     limits = Limits(memory_mb=1024, nproc=48, tmpfs_mb=64, fsize_mb=1024)
@@ -320,27 +320,28 @@ def test_tmpfs_is_capped(session):
 
 
 def test_wall_clock_limit_removes_container(no_leftovers, monkeypatch):
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import container as db
+    from checker.sandbox.docker import engine
     from checker.sandbox.limits import Limits
 
     limits = Limits(start_timeout_s=30.0, total_timeout_s=5.0)
     monkeypatch.setattr(db, "DEADLINE_MARGIN_S", -27.0)  # the container's wall clock: 30 + 5 - 27 = 8 s
-    cfg = db.DockerConfig(image=db.image_name())
+    cfg = db.DockerConfig(image=engine.image_name())
     launch = db.launch_docker(limits, cfg)
     s = _probe_session_class()(limits, lambda _l: launch)
     s.start()
     s.wait_ready()
-    assert _labelled(no_leftovers, session=db._SESSION)
+    assert _labelled(no_leftovers, session=engine._SESSION)
     t0 = time.monotonic()
-    while _labelled(no_leftovers, session=db._SESSION) and time.monotonic() - t0 < 30:
+    while _labelled(no_leftovers, session=engine._SESSION) and time.monotonic() - t0 < 30:
         time.sleep(0.25)
-    assert not _labelled(no_leftovers, session=db._SESSION), "the container outlived its wall-clock limit"
+    assert not _labelled(no_leftovers, session=engine._SESSION), "the container outlived its wall-clock limit"
     assert launch.proc.wait(timeout=10) is not None
     s.close()
 
 
 def test_orphans_are_swept(no_leftovers):
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import engine as db
 
     dead_pid = 2**22 + 12345  # above pid_max: never a live process
     c = no_leftovers.create_container(
@@ -412,7 +413,7 @@ def test_sigkilled_grader_is_swept(no_leftovers):
     import tempfile
 
     from checker.grading.plan import Options
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import container as db
 
     p = subprocess.Popen(
         [*CHECK, "submit", str(CASES / "infinite_loop_call.py"), "--backend", "docker", "--format", "json"],
@@ -446,7 +447,7 @@ def test_no_engine_is_exit_2(tmp_path):
     p = _submit("correct_plain.py", env=env, timeout=120)
     assert p.returncode == 2, p.stderr
     assert "docker" in p.stderr.lower() and "Traceback" not in p.stderr, p.stderr
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import engine as db
 
     old = os.environ.get("DOCKER_HOST")
     os.environ["DOCKER_HOST"] = env["DOCKER_HOST"]
@@ -524,7 +525,7 @@ def _in_image(api, image, code: str) -> str:
 @pytest.fixture
 def secrets_session(no_leftovers, tmp_path):
     from checker.grading.plan import Options
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import container as db
     from checker.sandbox.limits import Limits
 
     s = _probe_session_class()(Limits(), db.launcher(Options(backend="docker")))
@@ -540,7 +541,7 @@ def test_submission_cannot_read_the_installed_pack(secrets_session, no_leftovers
     masks site-packages/checker and site-packages/nlp100_ch08: no reference, no reference solution."""
     import hashlib
 
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import engine as db
 
     image = db.image_name()
     held = json.loads(

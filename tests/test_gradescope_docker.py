@@ -55,7 +55,7 @@ def _why_not() -> str | None:
         import docker  # noqa: F401
     except ImportError:
         return "the Docker SDK for Python is not installed (pip install 'nlp100-checker[docker]')"
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import engine as db
 
     if not db.engine_answers():
         return "no Docker engine answers (start dockerd, or run .ci/docker-setup.sh as root)"
@@ -69,7 +69,7 @@ def grader_image():
         if os.environ.get("NLP100_REQUIRE_DOCKER") == "1":
             pytest.fail(f"NLP100_REQUIRE_DOCKER=1 but {why}")
         pytest.skip(why)
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import engine as db
 
     image = db.image_name()
     t0 = time.monotonic()

@@ -229,7 +229,7 @@ class Served:
 
 def _docker_reason() -> str | None:
     try:
-        from checker.sandbox.docker import backend as db
+        from checker.sandbox.docker import engine as db
     except ImportError:
         return "no Docker SDK"
     if not db.engine_answers():
@@ -467,7 +467,7 @@ def test_a_killed_parent_is_noticed_and_the_grading_goes_on_with_fresh_workers(s
         def launch(limits):
             started.append(1)
             if served.mode == "docker":
-                from checker.sandbox.docker import backend as db
+                from checker.sandbox.docker import container as db
                 from types import SimpleNamespace
 
                 return db.launcher(SimpleNamespace(image=None, gpus=False))(limits)

@@ -269,7 +269,7 @@ class Pool:
                     _remove_cgroup(d, _kill_cgroup)
         if self.docker and containers:
             try:
-                from ..sandbox.docker.backend import sweep_orphans
+                from ..sandbox.docker.engine import sweep_orphans
 
                 sweep_orphans()
             except Exception:  # noqa: BLE001 - the engine is gone: nothing of ours runs there

@@ -297,7 +297,7 @@ def child_options(o: Options) -> dict:
 def resolve_isolation(options: Options) -> None:
     """Decide the backend and isolation once, before grading, for every submission: never per submission."""
     if options.backend == "auto":
-        from ..sandbox.docker import backend as docker_backend
+        from ..sandbox.docker import engine as docker_backend
 
         options.backend = "docker" if docker_backend.available() else "local"
     if options.backend == "local" and options.isolation == "auto":

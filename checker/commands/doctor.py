@@ -57,7 +57,7 @@ def _gpu() -> dict:
 
 
 def _docker() -> bool:
-    from ..sandbox.docker.backend import engine_answers
+    from ..sandbox.docker.engine import engine_answers
 
     return engine_answers()
 

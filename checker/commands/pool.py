@@ -119,7 +119,7 @@ def _start(args, path: Path, lang: str) -> int:
     check_number("--slots", args.slots, 1, 256)
     backend = args.backend
     if backend == "auto":
-        from ..sandbox.docker import backend as docker_backend
+        from ..sandbox.docker import engine as docker_backend
 
         backend = "docker" if docker_backend.available(args.image) else "local"
     config = pool.PoolConfig(

@@ -167,10 +167,10 @@ def fresh_launcher(options: Options):
     """A fresh sandboxed worker per launch, from the backend ``options`` choose."""
     backend = options.backend
     if backend in ("docker", "auto"):
-        from ..sandbox.docker import backend as docker_backend
+        from ..sandbox.docker import container, engine
 
-        if backend == "docker" or docker_backend.available():
-            return docker_backend.launcher(options)
+        if backend == "docker" or engine.available():
+            return container.launcher(options)
     from ..sandbox.local import launch_local
 
     return lambda limits: launch_local(limits, options.isolation)

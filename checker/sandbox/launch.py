@@ -1,6 +1,6 @@
 """The one interface every launcher returns: a started worker and the two pipes to talk to it.
 
-``local.launch_local`` (bubblewrap or the reduced mode), ``docker.backend.launcher`` (a container)
+``local.launch_local`` (bubblewrap or the reduced mode), ``docker.container.launcher`` (a container)
 and a warm pool's child all hand ``WorkerSession`` an object of this shape; nothing above the
 session knows which backend started the worker.
 """

@@ -958,7 +958,7 @@ def _recv_hello(sock: socket.socket, proc=None, timeout: float = START_TIMEOUT_S
 
 def _remove_container(cid: str) -> None:
     try:
-        from .docker import backend as db
+        from .docker import engine as db
 
         api = db._fresh_api(timeout=20)
         try:
@@ -985,7 +985,7 @@ def _container_layout(pid: int) -> cgroups.Layout | None:
 def _start_docker(config: PoolConfig) -> Parent:
     from types import SimpleNamespace
 
-    from .docker import backend as db
+    from .docker import engine as db
 
     image = db.image_name(SimpleNamespace(image=config.image, gpus=False))
     try:

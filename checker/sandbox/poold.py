@@ -78,7 +78,7 @@ class PoolServer:
             return "the pool has no GPU"
         backend = want.get("backend") or "local"
         if backend == "auto":
-            from .docker import backend as db
+            from .docker import engine as db
 
             backend = "docker" if db.available(want.get("image")) else "local"
         if backend != self.resolved["backend"]:
@@ -86,7 +86,7 @@ class PoolServer:
         if backend == "docker":
             from types import SimpleNamespace
 
-            from .docker import backend as db
+            from .docker import engine as db
 
             mine = db.image_name(SimpleNamespace(image=self.config.image, gpus=False))
             theirs = db.image_name(SimpleNamespace(image=want.get("image"), gpus=False))

@@ -127,7 +127,7 @@ def _docker_missing() -> str:
         import docker  # noqa: F401
     except ImportError:
         return "the Docker SDK for Python is not installed (pip install 'nlp100-checker[docker]')"
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import engine as db
 
     if not db.engine_answers():
         return "no Docker engine answers (start dockerd, or run .ci/docker-setup.sh as root)"
@@ -290,7 +290,7 @@ def _marked(marker: str) -> list[int]:
 
 def _containers_of(grader_pid: int) -> list[str]:
     """Containers the docker backend labelled as this grader's (pid and host), running or not."""
-    from checker.sandbox.docker import backend as db
+    from checker.sandbox.docker import engine as db
 
     labels = [f"{DOCKER_LABEL}=1", f"{DOCKER_LABEL}.pid={grader_pid}", f"{DOCKER_LABEL}.host={socket.gethostname()}"]
     found = db._client().api.containers(all=True, filters={"label": labels})

@@ -86,7 +86,7 @@ def grade(path: Path, exercises: list[str], *extra: str) -> tuple[int, dict, str
 
 
 def _backends() -> list[str]:
-    from checker.sandbox.docker.backend import available
+    from checker.sandbox.docker.engine import available
 
     if os.environ.get("NLP100_REQUIRE_DOCKER") == "1" or available():
         return ["local", "docker"]
