@@ -579,3 +579,23 @@ def test_sweep_stale_removes_only_old_empty_cgroups_of_graders_that_are_gone(tmp
     assert cgroups.sweep_stale(lay) == 1
     assert not gone.exists()
     assert alive.exists() and young.exists() and busy.exists()
+
+
+@pytest.mark.parametrize("module", ["checker.sandbox.local", "checker.sandbox.forkserver"])
+def test_removing_a_tree_never_changes_the_folder_that_holds_it(tmp_path, module):
+    # a worker folder that was gone already made _rmtree chmod its parent (/tmp itself) to 0700
+    import importlib
+    import stat
+
+    rmtree = importlib.import_module(module)._rmtree
+    holder = tmp_path / "holder"
+    holder.mkdir()
+    os.chmod(holder, 0o1777)
+    rmtree(holder / "nlp100-gone")
+    assert stat.S_IMODE(holder.stat().st_mode) == 0o1777
+    tree = holder / "nlp100-tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "f").write_text("x")
+    os.chmod(tree / "sub", 0o500)
+    rmtree(tree)
+    assert not tree.exists() and stat.S_IMODE(holder.stat().st_mode) == 0o1777

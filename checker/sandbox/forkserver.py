@@ -180,9 +180,16 @@ def _close_others(keep: set[int]) -> None:
 
 
 def _rmtree(path: str) -> None:
-    def retry(fn, p, _exc):
+    # Only folders inside the tree are opened up to be emptied: never the one that holds it (a tree that is gone
+    # already, or removed meanwhile, made this chmod its parent, e.g. /tmp, to 0700)
+    top = os.fspath(path).rstrip("/")
+
+    def retry(fn, p, exc):
+        parent = os.path.dirname(p)
+        if isinstance(exc[1], FileNotFoundError) or not (parent == top or parent.startswith(top + "/")):
+            return
         try:
-            os.chmod(os.path.dirname(p), 0o700)
+            os.chmod(parent, 0o700)
             fn(p)
         except OSError:
             pass
