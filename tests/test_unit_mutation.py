@@ -64,6 +64,11 @@ def body(text: str) -> str:
         ("compare", "def f(b):\n    return b is not None\n", "def f(b):\n    return b is None"),
         ("return", "def f(x, W):\n    out = x @ W\n    return out\n", "def f(x, W):\n    out = x @ W\n    return W"),
         ("return", "def f(a, b):\n    return a, b\n", "def f(a, b):\n    return b, a"),
+        (
+            "layer",
+            "def f(d):\n    return nn.Sequential(nn.Linear(d, 8), nn.ReLU(), nn.Linear(8, 4))\n",
+            "def f(d):\n    return nn.Sequential(nn.Linear(d, 8), nn.Linear(8, 4))",
+        ),
     ],
     ids=lambda v: v if isinstance(v, str) and "\n" not in v else None,
 )
@@ -315,3 +320,17 @@ def test_a_training_exercise_is_never_equivalent_by_results():
     ex = discover()["73"]
     (m,) = [m for m in mutants(SOLUTION, ["train"]) if m.description == "statement removed: `model.train()`"]
     assert mutation_run.equivalent_by_results(ex, None, SOLUTION, m) == (False, 0, "not a function exercise")
+
+
+def test_a_mutant_graded_with_other_exercises_names_each_of_them():
+    cmd = mutation_run.submit_command(ROOT / "m.py", ["73", "74", "76"], 10, 0)
+    assert [cmd[i + 1] for i, a in enumerate(cmd) if a == "--exercise"] == ["73", "74", "76"]
+    assert mutation_run.submit_command(ROOT / "m.py", "71", 10, 0).count("--exercise") == 1
+
+
+def test_the_chapters_exercises_mutate_what_they_add():
+    exs = discover()
+    assert exs["73"].mutated == ["build_model", "train"] and exs["73"].mutation_with == ["74", "75", "76", "77", "78"]
+    assert exs["74"].mutated == ["accuracy"] and exs["79"].mutated == ["build_mlp"] and exs["76"].mutated == []
+    line = mutation_run.Analysis("76", 0.9, functions=[]).line()
+    assert "no functions of its own" in line

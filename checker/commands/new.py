@@ -108,6 +108,12 @@ accuracy = {}
 # `check validate` fails when its checks kill fewer than this share of the non-equivalent
 # mutants of solution.py (a mutant is killed when some item does not pass). Default 0.9.
 mutation_threshold = 0.9
+# The functions `check validate` mutates for this exercise. Default: every function its items require;
+# an exercise that builds on earlier ones names only what it adds (e.g. mutate = ["accuracy"]).
+mutate = ["center"]
+# Exercises whose checks grade this exercise's mutants too (those that build on its functions): a mutant
+# is killed when an item of any of them fails. Default [] (none).
+mutation_with = []
 
 # Limits of one grading of this exercise (the defaults are shown).
 [limits]

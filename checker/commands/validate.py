@@ -211,16 +211,18 @@ def _mutation(ex, ref: Path, args, reference_status: str | None) -> bool:
         say(f"{ex.id}  mutation score n/a (every item was skipped on this machine)")
         return True
     source = ref.read_text(encoding="utf-8")
-    found = mutation.mutants(source, ex.functions)
+    found = mutation.mutants(source, ex.mutated)
     listed = {e.mutant: e.reason for e in ex.equivalent}
-    analysis = mutation_run.Analysis(ex.id, ex.mutation_threshold, generated=len(found))
+    analysis = mutation_run.Analysis(
+        ex.id, ex.mutation_threshold, generated=len(found), graded_with=list(ex.mutation_with), functions=ex.mutated
+    )
     analysis.stale = sorted(set(listed) - {m.id for m in found})
     chosen = mutation.sample(found, args.max_mutants, args.seed)
     to_grade = [m for m in chosen if m.id not in listed]
     max_examples = args.max_examples if args.max_examples is not None else MUTANT_MAX_EXAMPLES
     sampled = f" (a sample of {len(chosen)} of {len(found)})" if len(chosen) < len(found) else ""
     note(
-        f"validate: {ex.id}: {len(chosen)} mutants{sampled} of {', '.join(ex.functions)} in {ref}; grading "
+        f"validate: {ex.id}: {len(chosen)} mutants{sampled} of {', '.join(ex.mutated)} in {ref}; grading "
         f"{len(to_grade)} with {args.jobs} job{'s' if args.jobs > 1 else ''}, --max-examples {max_examples}"
     )
     t0 = time.monotonic()
@@ -232,10 +234,11 @@ def _mutation(ex, ref: Path, args, reference_status: str | None) -> bool:
     outcomes = mutation_run.grade_all(
         to_grade,
         ex.id,
+        graded_with=list(ex.mutation_with),
         jobs=args.jobs,
         max_examples=max_examples,
         seed=args.seed,
-        timeout=float(ex.limits.wall_s) + 120.0,
+        timeout=float(ex.limits.wall_s) * (1 + len(ex.mutation_with)) + 120.0,
         progress=progress,
     )
     by_id = {o.mutant.id: o for o in outcomes}

@@ -40,7 +40,19 @@ import random
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-OPERATORS = ("no_max_shift", "swap", "drop", "dim", "transpose", "reduce", "const", "stmt", "compare", "return")
+OPERATORS = (
+    "no_max_shift",
+    "swap",
+    "drop",
+    "layer",
+    "dim",
+    "transpose",
+    "reduce",
+    "const",
+    "stmt",
+    "compare",
+    "return",
+)
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*:(" + "|".join(OPERATORS) + r"):[0-9a-f]{6}(-[0-9]+)?$"
 
 NON_COMMUTATIVE = (ast.Sub, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.MatMult)
@@ -297,6 +309,11 @@ def _edits(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[_Edit]:
             yield _Edit("drop", n, n.left, f"operand dropped: `{_short(n)}` → `{_short(n.left)}`")
             if isinstance(n.op, (ast.Add, ast.Mult)):
                 yield _Edit("drop", n, n.right, f"operand dropped: `{_short(n)}` → `{_short(n.right)}`")
+    for n in nodes:  # a layer of an nn.Sequential(...) left out (an activation, a hidden layer)
+        if isinstance(n, ast.Call) and _call_name(n) == "Sequential" and len(n.args) >= 2 and not n.keywords:
+            for k, arg in enumerate(n.args):
+                new = ast.Call(n.func, n.args[:k] + n.args[k + 1 :], [])
+                yield _Edit("layer", n, new, f"layer removed: `{_short(arg)}` from `{_short(n)}`")
     for n in nodes:
         if isinstance(n, ast.Call):
             for site, v in _dim_sites(n):

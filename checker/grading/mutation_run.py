@@ -53,6 +53,8 @@ class Analysis:
     outcomes: list[Outcome] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # equivalent mutants named in the spec that were not generated
     generated: int = 0  # before --max-mutants
+    graded_with: list[str] = field(default_factory=list)  # exercises whose checks graded the mutants too
+    functions: list[str] = field(default_factory=list)  # what was mutated
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -73,12 +75,16 @@ class Analysis:
         if self.score is None:
             if self.outcomes and self.count("unscored") == len(self.outcomes) - self.count("equivalent"):
                 return f"{self.exercise}  mutation score n/a (every item was skipped on this machine)"
+            if not self.functions:
+                return f"{self.exercise}  mutation score n/a (no functions of its own: see `mutate` in its spec)"
             return f"{self.exercise}  mutation score n/a (no mutant to grade)"
         extra = [f"{self.count('equivalent')} equivalent"]
         if self.count("error"):
             extra.append(f"{self.count('error')} checker error{'s' if self.count('error') > 1 else ''}")
         if self.count("unscored"):
             extra.append(f"{self.count('unscored')} unscored")
+        if self.graded_with:
+            extra.append(f"graded with the checks of {', '.join(self.graded_with)} too")
         return (
             f"{self.exercise}  mutation score {100 * self.score:.1f} % ({self.count('killed')}/{self.scored} killed, "
             f"{', '.join(extra)})"
@@ -88,15 +94,15 @@ class Analysis:
 # -- grading one mutant ---------------------------------------------------------------------------
 
 
-def submit_command(path: Path, exercise: str, max_examples: int, seed: int) -> list[str]:
+def submit_command(path: Path, exercise: str | list[str], max_examples: int, seed: int) -> list[str]:
+    ids = [exercise] if isinstance(exercise, str) else exercise
     return [
         sys.executable,
         "-m",
         "checker.cli",
         "submit",
         str(path),
-        "--exercise",
-        exercise,
+        *[a for e in ids for a in ("--exercise", e)],
         "--format",
         "json",
         "--max-examples",
@@ -129,7 +135,9 @@ def classify(rc: int, stdout: str, stderr: str) -> tuple[str, str]:
     return "survived", ""
 
 
-def grade_mutant(path: Path, exercise: str, max_examples: int, seed: int, timeout: float) -> tuple[str, str]:
+def grade_mutant(
+    path: Path, exercise: str | list[str], max_examples: int, seed: int, timeout: float
+) -> tuple[str, str]:
     """Grade one mutant file in a process of its own (its process group killed on a timeout)."""
     proc = subprocess.Popen(
         submit_command(path, exercise, max_examples, seed),
@@ -155,6 +163,7 @@ def grade_all(
     mutants: list[Mutant],
     exercise: str,
     *,
+    graded_with: list[str] | None = None,
     jobs: int,
     max_examples: int,
     seed: int,
@@ -174,7 +183,8 @@ def grade_all(
         def one(m: Mutant) -> Outcome:
             t0 = time.monotonic()
             try:
-                status, reason = grade_mutant(paths[m.id], exercise, max_examples, seed, timeout)
+                ids = [exercise, *(graded_with or [])]
+                status, reason = grade_mutant(paths[m.id], ids, max_examples, seed, timeout)
             except OSError as e:  # the grading could not even start
                 status, reason = "error", f"the grading could not start: {e}"
             return Outcome(m, status, reason, round(time.monotonic() - t0, 1))

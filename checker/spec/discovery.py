@@ -67,6 +67,11 @@ def discover(root: Path | None = None, hidden: Path | None = None) -> dict[str, 
             if ex.id in found:
                 raise SpecError(f"{folder}: exercise {ex.id} is also defined in {found[ex.id].directory}")
             found[ex.id] = ex
+    for ex in found.values():
+        unknown = [i for i in ex.mutation_with if i not in found or i == ex.id]
+        if unknown:
+            where = ex.directory / "spec.toml" if ex.directory else ex.id
+            raise SpecError(f"{where}: mutation_with names exercises that do not exist (or itself): {unknown}")
     hidden = hidden or hidden_dir()
     if hidden is not None and hidden.is_dir():
         for folder in sorted(p for p in hidden.iterdir() if (p / "spec.toml").is_file()):

@@ -85,6 +85,17 @@ class Exercise(BaseModel):
         default_factory=list, description="mutants that are equivalent to the reference"
     )
     mutation_threshold: float = Field(0.9, ge=0, le=1, description="`check validate` fails below this mutation score")
+    mutate: list[str] | None = Field(
+        default=None,
+        description="the functions whose mutants this exercise's checks must kill (default: every function its "
+        "items require); an exercise that builds on earlier ones names what it adds, the earlier exercises "
+        "kill the mutants of the rest",
+    )
+    mutation_with: list[str] = Field(
+        default_factory=list,
+        description="exercises whose checks grade this exercise's mutants too (those that build on its functions: "
+        "a mutant is killed when an item of any of them fails)",
+    )
     directory: Path | None = None
     pack: str | None = Field(None, description="the pack the exercise comes from (set when it loads)")
 
@@ -104,6 +115,18 @@ class Exercise(BaseModel):
         if twice:
             raise ValueError(f"equivalent mutants listed twice: {twice}")
         return eq
+
+    @model_validator(mode="after")
+    def _mutate_known(self) -> "Exercise":
+        unknown = [f for f in self.mutate or [] if f not in self.functions]
+        if unknown:
+            raise ValueError(f"mutate names functions no item requires: {unknown} (items require {self.functions})")
+        return self
+
+    @property
+    def mutated(self) -> list[str]:
+        """The functions ``check validate`` mutates for this exercise."""
+        return self.functions if self.mutate is None else list(self.mutate)
 
     @property
     def points(self) -> float:
