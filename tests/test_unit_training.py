@@ -141,6 +141,15 @@ def test_the_probe_histories_differ_where_plot_history_must_show_it():
     assert all(0 <= r[k] <= 1 for r in a + b for k in ("train_acc", "valid_acc"))
 
 
+def test_each_curve_can_be_bent_alone_for_plot_history():
+    base = T._probe_history(8, 0.0)
+    for key in ("train_loss", "valid_loss", "train_acc", "valid_acc"):
+        bent = T._probe_history(8, 0.0, only=key)
+        changed = {k for a, b in zip(base, bent) for k in a if a[k] != b[k]}
+        assert changed == {key}
+        assert all(0 <= r[k] <= 1 for r in bent for k in ("train_acc", "valid_acc"))
+
+
 def test_history_is_held_to_the_contract():
     good = [{"epoch": k, "train_loss": 1.0, "train_acc": 0.5, "valid_loss": 1.0, "valid_acc": 0.5} for k in (1, 2)]
     assert len(T.validate_history(good, 2)) == 2

@@ -341,6 +341,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "`plot_history` draws the same picture for two different histories: plot the history it is given",
         "ja": "`plot_history` が異なる 2 つの履歴に同じ画像を描きました。渡された履歴を描いてください",
     },
+    "plot_missing_curve": {
+        "en": "`plot_history` draws the same picture when only `{key}` changes: draw the four curves (train and valid loss, train and valid accuracy)",
+        "ja": "`{key}` だけを変えた履歴でも `plot_history` が同じ画像を描きました。4 本の曲線 (訓練と検証の損失、訓練と検証の正解率) を描いてください",
+    },
     "checkpoint_not_model": {
         "en": "`{name}` does not hold the model at the end of epoch {k}: its weights are {dist} (relative to the run's movement) away from that model's",
         "ja": "`{name}` はエポック {k} 終了時のモデルではありません: その重みが、そのモデルの重みから {dist} (学習の移動量に対する比) 離れています",

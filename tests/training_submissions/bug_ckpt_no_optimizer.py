@@ -12,6 +12,7 @@ gradients, a plain PyTorch training loop), so that `check validate` can grade
 it through every exercise and the README's first command can grade it as the
 bundled example.  The thresholds of 73 and 79 are recorded from this file.
 """
+
 import numpy as np
 import torch
 
@@ -104,8 +105,9 @@ def _evaluate(model, X, y, device):
     return loss, acc
 
 
-def train(model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, device,
-          checkpoint_dir=None, resume_from=None):
+def train(
+    model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, device, checkpoint_dir=None, resume_from=None
+):
     model.to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
     start = 0
@@ -122,18 +124,27 @@ def train(model, X_train, y_train, X_valid, y_valid, *, epochs, batch_size, devi
         model.train()
         order = torch.randperm(n, generator=torch.Generator().manual_seed(epoch)).to(device)
         for i in range(0, n, batch_size):
-            idx = order[i:i + batch_size]
+            idx = order[i : i + batch_size]
             optimizer.zero_grad()
             loss = loss_fn(model(X_train[idx]), y_train[idx])
             loss.backward()
             optimizer.step()
         train_loss, train_acc = _evaluate(model, X_train, y_train, device)
         valid_loss, valid_acc = _evaluate(model, X_valid, y_valid, device)
-        history.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
-                        "valid_loss": valid_loss, "valid_acc": valid_acc})
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_acc": train_acc,
+                "valid_loss": valid_loss,
+                "valid_acc": valid_acc,
+            }
+        )
         if checkpoint_dir is not None:
-            torch.save({"epoch": epoch, "model": model.state_dict()},  # BUG: no optimizer state
-                       os.path.join(checkpoint_dir, f"epoch_{epoch}.pt"))
+            torch.save(
+                {"epoch": epoch, "model": model.state_dict()},  # BUG: no optimizer state
+                os.path.join(checkpoint_dir, f"epoch_{epoch}.pt"),
+            )
     return history
 
 

@@ -775,8 +775,9 @@ def own_plot(ctx, history: list[dict]) -> Path:
     return path
 
 
-def _probe_history(epochs: int, shift: float) -> list[dict]:
-    """A history the grader makes up: curves whose shape changes with ``shift``."""
+def _probe_history(epochs: int, shift: float, only: str | None = None) -> list[dict]:
+    """A history the grader makes up: curves whose shape changes with ``shift``; with ``only``, the same history
+    with that one curve bent (losses up, accuracies down, towards the last epoch)."""
     out = []
     for k in range(1, epochs + 1):
         t = (k - 1) / max(1, epochs - 1)
@@ -789,6 +790,8 @@ def _probe_history(epochs: int, shift: float) -> list[dict]:
                 "valid_acc": 0.38 + (0.45 - shift) * t,
             }
         )
+        if only is not None:
+            out[-1][only] += (0.25 if only.endswith("loss") else -0.2) * t * t
     return out
 
 
@@ -815,15 +818,16 @@ def _png_colours(ctx, data: bytes | None) -> int:
 
 
 def check_plot_history(ctx) -> None:
-    """plot_history draws the history it is given: a real, non-blank PNG that changes when the history changes."""
+    """plot_history draws the history it is given: a real, non-blank PNG that changes when the history changes,
+    and changes again when any one of its four curves alone changes (all four are drawn)."""
     epochs = int(_p(ctx, "epochs"))
     folder = fresh_dir(ctx)
-    pngs = []
-    for shift in (0.0, 0.0, 0.3):
+
+    def draw(history: list[dict]) -> bytes:
         path = f"{folder}/{secrets.token_hex(4)}.png"
         ctx.sandbox.call(
             "plot_history",
-            [_probe_history(epochs, shift), path],
+            [history, path],
             seed=ctx.seed,
             timeout=ctx.exercise.limits.call_timeout_s * 3,
             call=f"plot_history(history, {path!r})",
@@ -831,12 +835,19 @@ def check_plot_history(ctx) -> None:
         data = read_file(ctx, path, 32 * 1024 * 1024)
         if _png_colours(ctx, data) < 2:
             raise CheckFailure("plot_blank", {})
-        pngs.append(data)
+        return data
+
+    base, again, shifted = (draw(_probe_history(epochs, s)) for s in (0.0, 0.0, 0.3))
     dest = artifacts_dir(ctx) / f"{ctx.exercise.id}_student_plot.png"
-    ctx.write_artifact(dest, pngs[0])
+    ctx.write_artifact(dest, base)
     ctx.artifacts["student_plot"] = str(dest)
-    if pngs[0] == pngs[2]:
+    if base == shifted:
         raise CheckFailure("plot_ignores_history", {})
+    if base != again:
+        return  # a picture that changes by itself (random colours, a timestamp): one curve's change cannot be told
+    for key in ("train_loss", "valid_loss", "train_acc", "valid_acc"):
+        if draw(_probe_history(epochs, 0.0, only=key)) == base:
+            raise CheckFailure("plot_missing_curve", {"key": key})
 
 
 # -- 76 -----------------------------------------------------------------------------------------
