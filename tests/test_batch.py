@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.commands import batch
+from checker.batch import run as batch
 from checker.errors import SpecError
 from checker.spec import discover
 

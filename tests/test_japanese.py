@@ -66,8 +66,8 @@ BUGS = [
     ('        optimizer.load_state_dict(state["optimizer"])\n', ""),
     # 77 (and 76): batch_size ignored
     (
-        "        for i in range(0, n, batch_size):\n            idx = order[i:i + batch_size]",
-        "        for i in range(0, n, 1):\n            idx = order[i:i + 1]",
+        "        for i in range(0, n, batch_size):\n            idx = order[i : i + batch_size]",
+        "        for i in range(0, n, 1):\n            idx = order[i : i + 1]",
     ),
     # 79: no non-linearity between the layers
     ("        torch.nn.ReLU(),\n", ""),
