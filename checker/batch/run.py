@@ -1,26 +1,6 @@
-"""The run of a class batch, under `check grade-batch` and the Dask client (checker.batch.cluster).
-
-
-    check grade-batch DIR|LIST|FILE [--jobs N] [--out results.jsonl] [--gradebook grades.csv]
-                      [--pattern exercise.py] [--data-secret FILE | --public-data] [-e ID ...]
-
-DIR holds one submission per entry: a ``.py``/``.ipynb`` file, or a folder (a cloned repository)
-in which the submission is the file named ``--pattern`` (default ``exercise.py``), else the one
-``.py``/``.ipynb`` file that defines chapter functions.  LIST is a text file with one path per
-line; a path that does not exist is a usage error (exit 2).  Only regular files inside each
-submission are graded, read once without following links (``checker.batch.files``).
-
-Each submission is graded from those bytes in a grading process of a pool of N
-(``checker.batch.procs``); a process that dies is replaced and the submission retried
-once, then recorded as a checker fault, which the next run grades again.  One JSON line per
-grading is appended to the results file in one write, fsynced; a run started again skips the
-lines of the same file *and* the same options (``checker.batch.results``) and grades the rest.
-The gradebook CSV is rewritten from the current lines at the end, atomically.
-
-Ctrl-C stops within a second or two (the grading processes and their sandboxes are killed, the
-gradebook is written); a second Ctrl-C exits at once.  Exit status: 0 everything graded, 2 a
-usage error or checker faults left (run again), 130 interrupted.
-"""
+"""The run of a class batch (``run_batch``), for `check grade-batch` (its docstring says what a run does) and
+the Dask client (checker.batch.cluster): the plan, the lines already graded, the records appended, the
+interrupts, the warm pool and the summary."""
 
 from __future__ import annotations
 

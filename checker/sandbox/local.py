@@ -335,10 +335,13 @@ def _python_dirs() -> list[str]:
     return visibility.python_dirs()
 
 
-def _bwrap_args(bw: str, limits: Limits, env: dict, subdir: Path, info_w: int) -> list[str]:
-    size = str(limits.tmpfs_mb * 1024 * 1024)
-    args = [bw, *NAMESPACES, "--info-fd", str(info_w)]
-    args += [
+def bwrap_root(bw: str, tmp_bytes: int, files: tuple[str, ...]) -> list[str]:
+    """The sandbox's root, shared by a fresh worker and a warm pool's parent: new namespaces, its own /proc,
+    /dev with a private /dev/shm, a private /tmp of ``tmp_bytes``, the system and Python read-only with the
+    installed checker and packs masked, and the worker's ``files`` read-only in SANDBOX_WORKER."""
+    args = [
+        bw,
+        *NAMESPACES,
         "--proc",
         "/proc",
         "--dev",
@@ -350,7 +353,7 @@ def _bwrap_args(bw: str, limits: Limits, env: dict, subdir: Path, info_w: int) -
         "--remount-ro",
         "/dev",
         "--size",
-        size,
+        str(tmp_bytes),
         "--tmpfs",
         "/tmp",
     ]
@@ -360,8 +363,14 @@ def _bwrap_args(bw: str, limits: Limits, env: dict, subdir: Path, info_w: int) -
     for m in visibility.masks(bound + _python_dirs()):
         # an installed checker or pack (reference solutions): an empty, read-only folder in the sandbox
         args += ["--size", "4096", "--tmpfs", m, "--remount-ro", m]
-    for f in WORKER_FILES:
+    for f in files:
         args += ["--ro-bind", str(HERE / f), f"{SANDBOX_WORKER}/{f}"]
+    return args
+
+
+def _bwrap_args(bw: str, limits: Limits, env: dict, subdir: Path, info_w: int) -> list[str]:
+    size = str(limits.tmpfs_mb * 1024 * 1024)
+    args = bwrap_root(bw, limits.tmpfs_mb * 1024 * 1024, WORKER_FILES) + ["--info-fd", str(info_w)]
     # the work dir is a size-capped tmpfs of the sandbox's own: files there cross to the grader only through the pipe
     args += ["--size", size, "--tmpfs", SANDBOX_WORKDIR, "--ro-bind", str(subdir), SANDBOX_SUBMISSION]
     args += ["--remount-ro", "/", "--chdir", SANDBOX_WORKDIR, "--clearenv"]

@@ -52,18 +52,16 @@ from .local import (
     HERE,
     KILL_WAIT_S,
     SANDBOX_WORKER,
-    SHM_BYTES,
     WORKER_FILES,
-    _bind_system,
-    _python_dirs,
     _private_dir,
     _proc_stat,
     _rmtree,
+    bwrap_root,
     choose,
     sandbox_env,
     tree_cpu_seconds,
 )
-from .probe import NAMESPACES, probe
+from .probe import probe
 
 POOL_FILES = WORKER_FILES + ("landlock.py", "forkserver.py")
 CHILD_ROOT = "/tmp/nlp100-pool"  # children's folders inside a bubblewrap sandbox or a container
@@ -763,32 +761,7 @@ def _pool_limits(config: PoolConfig) -> Limits:
 
 
 def _pool_bwrap_args(bw: str, config: PoolConfig, env: dict, subs: Path, ctl_fd: int) -> list[str]:
-    size = str(_pool_limits(config).tmpfs_mb * 1024 * 1024)
-    args = [
-        bw,
-        *NAMESPACES,
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--size",
-        str(SHM_BYTES),
-        "--tmpfs",
-        "/dev/shm",
-        "--remount-ro",
-        "/dev",
-        "--size",
-        size,
-        "--tmpfs",
-        "/tmp",
-    ]
-    bound = _bind_system(args)
-    for d in _python_dirs():
-        args += ["--ro-bind", d, d]
-    for m in visibility.masks(bound + _python_dirs()):
-        args += ["--size", "4096", "--tmpfs", m, "--remount-ro", m]
-    for f in POOL_FILES:
-        args += ["--ro-bind", str(HERE / f), f"{SANDBOX_WORKER}/{f}"]
+    args = bwrap_root(bw, _pool_limits(config).tmpfs_mb * 1024 * 1024, POOL_FILES)
     args += ["--ro-bind", str(subs), SANDBOX_SUBS, "--remount-ro", "/", "--chdir", "/tmp", "--clearenv"]
     for k, v in env.items():
         args += ["--setenv", k, v]
