@@ -226,7 +226,11 @@ def memory(args, pool: Pool) -> None:
         if name == "fresh" and s.launch.backend == "local":  # bwrap: the worker is below the bwrap processes
             from checker.sandbox.local import _descendants
 
-            pid = next((q for q in _descendants(pid) if b"worker.py" in Path(f"/proc/{q}/cmdline").read_bytes()), pid)
+            def is_worker(q: int) -> bool:  # the Python worker, not bwrap (whose own arguments name worker.py)
+                argv = Path(f"/proc/{q}/cmdline").read_bytes().split(b"\0")
+                return b"bwrap" not in argv[0] and any(a.endswith(b"worker.py") for a in argv)
+
+            pid = next((q for q in _descendants(pid) if is_worker(q)), pid)
         before = smaps(pid)
         try:
             SandboxClient(s).call("_bench_train", timeout=300)
