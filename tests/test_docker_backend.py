@@ -379,11 +379,17 @@ def test_orphans_are_swept(no_leftovers):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_grader_leaves_no_container(no_leftovers, sig):
+    def default_signals():
+        # what a terminal gives `check`: the signal's default disposition, whatever this test process inherited
+        # (a signal ignored here would be ignored by the grader too, which then rightly grades to the end)
+        signal.signal(sig, signal.SIG_DFL)
+
     p = subprocess.Popen(
         [*CHECK, "submit", str(CASES / "infinite_loop_call.py"), "--backend", "docker", "--format", "json"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=default_signals,
     )
     try:
         t0 = time.monotonic()
@@ -403,7 +409,7 @@ def test_interrupted_grader_leaves_no_container(no_leftovers, sig):
     if sig == signal.SIGTERM:
         assert p.returncode == -signal.SIGTERM, (p.returncode, err[-2000:])
     else:
-        assert p.returncode == 2, (p.returncode, err[-2000:])
+        assert p.returncode == 2, (p.returncode, err[-2000:], out[-500:], signal.getsignal(sig))
         assert b"Traceback" not in err, err[-3000:]
     assert not _labelled(no_leftovers, pid=p.pid)
 
