@@ -383,6 +383,7 @@ def test_interrupted_grader_leaves_no_container(no_leftovers, sig):
         # what a terminal gives `check`: the signal's default disposition, whatever this test process inherited
         # (a signal ignored here would be ignored by the grader too, which then rightly grades to the end)
         signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})  # a blocked signal would stay pending in the grader
 
     p = subprocess.Popen(
         [*CHECK, "submit", str(CASES / "infinite_loop_call.py"), "--backend", "docker", "--format", "json"],
