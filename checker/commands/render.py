@@ -140,7 +140,7 @@ def _write_stdout(text: str) -> None:
 
 
 def main(args) -> int:
-    from ..report import render
+    from .submit import rendered
 
     path = Path(args.result)
     report = load_result(path, args.result)
@@ -148,14 +148,7 @@ def main(args) -> int:
         report.lang = args.lang
     _relocate_artifacts(report, path)
     output = Path(args.output) if args.output else None
-    colour = (
-        args.format == "text"
-        and not args.no_color
-        and output is None
-        and sys.stdout.isatty()
-        and not os.environ.get("NO_COLOR")
-    )
-    text = render(report, args.format, **({"colour": colour} if args.format == "text" else {}))
+    text = rendered(report, args.format, args.no_color, output)
     if output is None:
         _write_stdout(text)
         return 0

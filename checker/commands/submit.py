@@ -93,10 +93,19 @@ def _running_pool() -> str | None:
     return str(path) if info and info.get("ok") and not info.get("broken") else None
 
 
+def rendered(report, fmt: str, no_color: bool, output: Path | None) -> str:
+    """The report in ``fmt``; text in colour only on a terminal, without --no-color and NO_COLOR."""
+    from ..report import render
+
+    colour = (
+        fmt == "text" and not no_color and output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    )
+    return render(report, fmt, **({"colour": colour} if fmt == "text" else {}))
+
+
 def main(args) -> int:
     from ..api import Options, grade
     from ..grading.plan import read_data_secret
-    from ..report import render
 
     check_number("--threads", args.threads, 1, 64)
     check_number("--max-examples", args.max_examples, 0, 100_000)
@@ -139,14 +148,7 @@ def main(args) -> int:
             progress.close()
     if not report.exercises:
         raise UsageError(msg=Msg("cli_no_functions"))
-    colour = (
-        args.format == "text"
-        and not args.no_color
-        and output is None
-        and sys.stdout.isatty()
-        and not os.environ.get("NO_COLOR")
-    )
-    text = render(report, args.format, **({"colour": colour} if args.format == "text" else {}))
+    text = rendered(report, args.format, args.no_color, output)
     if output is not None:
         output.write_text(text, encoding="utf-8")
     else:
