@@ -538,10 +538,3 @@ def sample(found: list[Mutant], n: int | None, seed: int = 0) -> list[Mutant]:
         return list(found)
     keep = set(random.Random(seed).sample(sorted(m.id for m in found), n))
     return [m for m in found if m.id in keep]
-
-
-def operators_of(found: Iterable[Mutant]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for m in found:
-        counts[m.operator] = counts.get(m.operator, 0) + 1
-    return counts

@@ -405,22 +405,6 @@ def spawn(
     return proc, info, life_w
 
 
-def stop_spawned(proc, life_w: int | None, timeout: float = 30.0) -> None:
-    """Stop a server started by ``spawn``: close its lifeline, then wait (and kill it if it lingers)."""
-    if life_w is not None:
-        _close(life_w)
-    else:
-        try:
-            proc.send_signal(signal.SIGTERM)
-        except OSError:
-            pass
-    try:
-        proc.wait(timeout=timeout)
-    except Exception:  # noqa: BLE001
-        proc.kill()
-        proc.wait()
-
-
 def config_for(options, slots: int) -> pool.PoolConfig | None:
     """The pool a grading with ``options`` (backend and isolation already decided) can use; None: none can
     (a GPU is passed only to fresh containers)."""
