@@ -331,3 +331,15 @@ def test_check_render_cannot_write(capsys, result_file, tmp_path):
 def test_check_render_rejects_unknown_formats(capsys, result_file):
     rc, _, err = cli(capsys, "render", str(result_file), "--format", "json")
     assert rc == 2 and "invalid choice" in err
+
+
+def test_a_non_finite_number_in_an_items_facts_is_a_usage_error():
+    # found by the test above: {"data": {"": inf}} made the JSON renderer raise ValueError
+    for where in ("top", "item"):
+        d = copy.deepcopy(BASE)
+        if where == "top":
+            d["data"] = {"x": [1.0, float("inf")]}
+        else:
+            d["exercises"][0]["items"][0]["data"] = {"t": float("nan")}
+        with pytest.raises(UsageError):
+            Report.from_dict(d)

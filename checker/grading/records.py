@@ -216,6 +216,18 @@ class _ResultReader:
             self._fail("result_not_finite", field=where, got=self._got(v))
         return v
 
+    def finite(self, v: Any, where: str) -> Any:
+        """``v`` (free-form JSON: an item's facts) with every number in it finite, as the JSON renderer needs."""
+        if isinstance(v, float) and not math.isfinite(v):
+            self._fail("result_not_finite", field=where, got=self._got(v))
+        if isinstance(v, dict):
+            for k, x in v.items():
+                self.finite(x, f"{where}.{k}")
+        elif isinstance(v, list):
+            for n, x in enumerate(v):
+                self.finite(x, f"{where}[{n}]")
+        return v
+
     def strings(self, d: dict[str, Any], key: str, path: str) -> list[str]:
         v = self.get(d, key, path, ("array",), [])
         where = f"{path}.{key}" if path else key
@@ -276,7 +288,7 @@ class _ResultReader:
             where=g(d, "where", path, ("string",), ""),
             duration_s=g(d, "duration_s", path, ("number",), 0.0),
             artifacts=self.string_map(d, "artifacts", path, nullable=False),
-            data=dict(g(d, "data", path, ("object",), {})),
+            data=dict(self.finite(g(d, "data", path, ("object",), {}), f"{path}.data")),
             counts_to_max=g(d, "counts_to_max", path, ("boolean",), True),
         )
 
@@ -323,7 +335,9 @@ class _ResultReader:
             max_examples=g(d, "max_examples", "", ("integer",), 0),
             exercises=[self.exercise(e, f"exercises[{n}]") for n, e in enumerate(exercises)],
             duration_s=g(d, "duration_s", "", ("number",), 0.0),
-            data=(lambda v: dict(v) if v is not None else None)(g(d, "data", "", ("object", "null"), None)),
+            data=(lambda v: dict(self.finite(v, "data")) if v is not None else None)(
+                g(d, "data", "", ("object", "null"), None)
+            ),
             output=self.output(d),
             notes=self.strings(d, "notes", ""),
             repro=g(d, "repro", "", ("string",), ""),
